@@ -1,0 +1,48 @@
+package dev.eventscan.eventstore;
+
+import dev.eventscan.eventstore.internal.PostgresEventStore;
+import dev.eventscan.eventstore.schema.EventStoreSchema;
+import java.util.Objects;
+import javax.sql.DataSource;
+
+/** Configures an {@link EventStore}. */
+public final class EventStoreBuilder {
+  public static final int DEFAULT_MAX_EVENT_DATA_BYTES = 1024 * 1024;
+
+  private final DataSource dataSource;
+  private String schema = EventStoreSchema.DEFAULT_SCHEMA;
+  private int maxEventDataBytes = DEFAULT_MAX_EVENT_DATA_BYTES;
+  private boolean migrate = true;
+
+  EventStoreBuilder(DataSource dataSource) {
+    this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+  }
+
+  /** The schema for the store's tables; default {@code event_store}. */
+  public EventStoreBuilder schema(String schema) {
+    this.schema = EventStoreSchema.requireValidName(schema);
+    return this;
+  }
+
+  /** The largest event data accepted, in UTF-8 bytes; default 1 MiB. */
+  public EventStoreBuilder maxEventDataBytes(int maxEventDataBytes) {
+    if (maxEventDataBytes <= 0) {
+      throw new IllegalArgumentException("maxEventDataBytes must be positive");
+    }
+    this.maxEventDataBytes = maxEventDataBytes;
+    return this;
+  }
+
+  /** Whether {@link #build()} applies the store's migrations first; default true. */
+  public EventStoreBuilder migrate(boolean migrate) {
+    this.migrate = migrate;
+    return this;
+  }
+
+  public EventStore build() {
+    if (migrate) {
+      EventStoreSchema.migrate(dataSource, schema);
+    }
+    return new PostgresEventStore(dataSource, schema, maxEventDataBytes);
+  }
+}

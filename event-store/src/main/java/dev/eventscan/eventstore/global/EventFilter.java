@@ -1,0 +1,38 @@
+package dev.eventscan.eventstore.global;
+
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import java.util.Set;
+
+/**
+ * Which events a global reader wants: by event type and/or stream category. An empty set means
+ * "all"; both sets non-empty means an event must match both.
+ */
+public record EventFilter(Set<String> types, Set<String> categories) {
+  private static final EventFilter ALL = new EventFilter(Set.of(), Set.of());
+
+  public EventFilter {
+    types = Set.copyOf(types);
+    categories = Set.copyOf(categories);
+  }
+
+  public static EventFilter all() {
+    return ALL;
+  }
+
+  public static EventFilter types(String... types) {
+    return new EventFilter(Set.of(types), Set.of());
+  }
+
+  public static EventFilter categories(String... categories) {
+    return new EventFilter(Set.of(), Set.of(categories));
+  }
+
+  public EventFilter andTypes(String... moreTypes) {
+    return new EventFilter(Set.of(moreTypes), categories);
+  }
+
+  public boolean matches(RecordedEvent event) {
+    return (types.isEmpty() || types.contains(event.type()))
+        && (categories.isEmpty() || categories.contains(event.category()));
+  }
+}

@@ -1,0 +1,63 @@
+package dev.eventscan.eventstore.internal;
+
+import dev.eventscan.eventstore.EventStoreException;
+import dev.eventscan.eventstore.EventStoreStorageException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+
+/** The few JDBC moves the store needs: a connection, a transaction, one unchecked exception. */
+public final class Jdbc {
+  private Jdbc() {}
+
+  @FunctionalInterface
+  public interface ConnectionWork<T> {
+    T apply(Connection connection) throws SQLException;
+  }
+
+  /** Runs {@code work} on a connection in its current (auto-commit) mode. */
+  public static <T> T withConnection(DataSource dataSource, String what, ConnectionWork<T> work) {
+    try (Connection connection = dataSource.getConnection()) {
+      T result = work.apply(connection);
+      if (!connection.getAutoCommit()) {
+        connection.commit();
+      }
+      return result;
+    } catch (SQLException e) {
+      throw storageFailure(what, e);
+    }
+  }
+
+  /** Runs {@code work} in one transaction: committed if it returns, rolled back if it throws. */
+  public static <T> T inTransaction(DataSource dataSource, String what, ConnectionWork<T> work) {
+    try (Connection connection = dataSource.getConnection()) {
+      boolean autoCommit = connection.getAutoCommit();
+      connection.setAutoCommit(false);
+      try {
+        T result = work.apply(connection);
+        connection.commit();
+        return result;
+      } catch (SQLException | RuntimeException | Error e) {
+        rollbackQuietly(connection, e);
+        throw e;
+      } finally {
+        connection.setAutoCommit(autoCommit);
+      }
+    } catch (SQLException e) {
+      throw storageFailure(what, e);
+    }
+  }
+
+  private static void rollbackQuietly(Connection connection, Throwable failure) {
+    try {
+      connection.rollback();
+    } catch (SQLException rollbackFailure) {
+      failure.addSuppressed(rollbackFailure);
+    }
+  }
+
+  public static EventStoreException storageFailure(String what, SQLException e) {
+    return new EventStoreStorageException(
+        what + " failed: " + e.getMessage() + " (SQLState " + e.getSQLState() + ")", e);
+  }
+}

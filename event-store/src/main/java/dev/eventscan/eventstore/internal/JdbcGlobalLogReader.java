@@ -1,0 +1,129 @@
+package dev.eventscan.eventstore.internal;
+
+import dev.eventscan.eventstore.InvalidInputException;
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.global.GlobalLogPage;
+import dev.eventscan.eventstore.global.GlobalLogReader;
+import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * Reads the global log below the transaction-id barrier: only rows of transactions older than the
+ * oldest one still running, so no later reader can find an event before a position it passed.
+ */
+final class JdbcGlobalLogReader implements GlobalLogReader {
+  private static final String BARRIER = "pg_snapshot_xmin(pg_current_snapshot())";
+
+  private final DataSource dataSource;
+  private final String schema;
+  private final String headSql;
+
+  JdbcGlobalLogReader(DataSource dataSource, String schema) {
+    this.dataSource = dataSource;
+    this.schema = schema;
+    this.headSql =
+        """
+        SELECT transaction_id::text, id FROM %s.events
+         WHERE transaction_id < %s
+         ORDER BY transaction_id DESC, id DESC
+         LIMIT 1
+        """
+            .formatted(schema, BARRIER);
+  }
+
+  @Override
+  public GlobalLogPage readAll(Position after, EventFilter filter, int maxCount) {
+    if (after == null) {
+      throw new InvalidInputException("position must not be null (use Position.START)");
+    }
+    if (filter == null) {
+      throw new InvalidInputException("filter must not be null (use EventFilter.all())");
+    }
+    if (maxCount <= 0) {
+      throw new InvalidInputException("maxCount must be positive, got " + maxCount);
+    }
+    String sql =
+        """
+        SELECT %s FROM %s.events
+         WHERE (transaction_id, id) > (?::text::xid8, ?)
+           AND transaction_id < %s
+           %s %s
+         ORDER BY transaction_id, id
+         LIMIT ?
+        """
+            .formatted(
+                EventRows.COLUMNS,
+                schema,
+                BARRIER,
+                filter.types().isEmpty() ? "" : "AND type = ANY(?)",
+                filter.categories().isEmpty() ? "" : "AND category = ANY(?)");
+    return Jdbc.withConnection(
+        dataSource,
+        "read all",
+        c -> {
+          try (PreparedStatement statement = c.prepareStatement(sql)) {
+            int parameter = 1;
+            statement.setString(parameter++, Long.toUnsignedString(after.transactionId()));
+            statement.setLong(parameter++, after.eventId());
+            if (!filter.types().isEmpty()) {
+              statement.setArray(
+                  parameter++, c.createArrayOf("text", filter.types().toArray(String[]::new)));
+            }
+            if (!filter.categories().isEmpty()) {
+              statement.setArray(
+                  parameter++, c.createArrayOf("text", filter.categories().toArray(String[]::new)));
+            }
+            statement.setInt(parameter, maxCount);
+            try (ResultSet rows = statement.executeQuery()) {
+              List<RecordedEvent> events = new ArrayList<>(Math.min(maxCount, 1000));
+              while (rows.next()) {
+                events.add(EventRows.map(rows));
+              }
+              Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
+              return new GlobalLogPage(events, next, events.size() < maxCount);
+            }
+          }
+        });
+  }
+
+  @Override
+  public Position headPosition() {
+    return Jdbc.withConnection(
+        dataSource,
+        "read head position",
+        c -> {
+          try (PreparedStatement statement = c.prepareStatement(headSql);
+              ResultSet row = statement.executeQuery()) {
+            return row.next()
+                ? new Position(Long.parseLong(row.getString(1)), row.getLong(2))
+                : Position.START;
+          }
+        });
+  }
+
+  @Override
+  public Duration barrierAge() {
+    String sql =
+        """
+        SELECT coalesce(extract(epoch FROM now() - min(xact_start)), 0)
+          FROM pg_stat_activity
+         WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+        """;
+    return Jdbc.withConnection(
+        dataSource,
+        "read barrier age",
+        c -> {
+          try (PreparedStatement statement = c.prepareStatement(sql);
+              ResultSet row = statement.executeQuery()) {
+            row.next();
+            return Duration.ofNanos((long) (row.getDouble(1) * 1_000_000_000L));
+          }
+        });
+  }
+}

@@ -1,0 +1,132 @@
+package dev.eventscan.eventstore.internal;
+
+import dev.eventscan.eventstore.InvalidInputException;
+import dev.eventscan.eventstore.stream.ReadDirection;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.eventstore.stream.StreamDeletedException;
+import dev.eventscan.eventstore.stream.StreamIds;
+import dev.eventscan.eventstore.stream.StreamInfo;
+import dev.eventscan.eventstore.stream.StreamReader;
+import dev.eventscan.eventstore.stream.StreamSlice;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+final class JdbcStreamReader implements StreamReader {
+  private final DataSource dataSource;
+  private final String streamInfoSql;
+  private final String readForwardsSql;
+  private final String readBackwardsSql;
+
+  JdbcStreamReader(DataSource dataSource, String schema) {
+    this.dataSource = dataSource;
+    this.streamInfoSql =
+        """
+        SELECT version, created_at, updated_at, deleted_at FROM %s.streams WHERE stream_id = ?
+        """
+            .formatted(schema);
+    this.readForwardsSql =
+        """
+        SELECT %s FROM %s.events
+         WHERE stream_id = ? AND stream_version >= ?
+         ORDER BY stream_version
+         LIMIT ?
+        """
+            .formatted(EventRows.COLUMNS, schema);
+    this.readBackwardsSql =
+        """
+        SELECT %s FROM %s.events
+         WHERE stream_id = ? AND stream_version <= ?
+         ORDER BY stream_version DESC
+         LIMIT ?
+        """
+            .formatted(EventRows.COLUMNS, schema);
+  }
+
+  @Override
+  public StreamSlice readStream(
+      String streamId, long fromVersion, int maxCount, ReadDirection direction) {
+    StreamIds.requireValid(streamId);
+    if (maxCount <= 0) {
+      throw new InvalidInputException("maxCount must be positive, got " + maxCount);
+    }
+    if (fromVersion < 0) {
+      throw new InvalidInputException("fromVersion must not be negative, got " + fromVersion);
+    }
+    if (direction == null) {
+      throw new InvalidInputException("direction must not be null");
+    }
+    return Jdbc.withConnection(
+        dataSource,
+        "read stream " + streamId,
+        c -> {
+          Optional<StreamInfo> info = streamInfo(c, streamId);
+          if (info.isEmpty()) {
+            return new StreamSlice(streamId, List.of(), 0, true);
+          }
+          if (info.get().deleted()) {
+            throw new StreamDeletedException(streamId);
+          }
+          List<RecordedEvent> events = readEvents(c, streamId, fromVersion, maxCount, direction);
+          long version = info.get().version();
+          if (!events.isEmpty()) {
+            version = Math.max(version, events.get(events.size() - 1).streamVersion());
+          }
+          boolean end =
+              events.size() < maxCount
+                  || (direction == ReadDirection.FORWARDS
+                      ? events.get(events.size() - 1).streamVersion() >= version
+                      : events.get(events.size() - 1).streamVersion() <= 1);
+          return new StreamSlice(streamId, List.copyOf(events), version, end);
+        });
+  }
+
+  private List<RecordedEvent> readEvents(
+      Connection c, String streamId, long fromVersion, int maxCount, ReadDirection direction)
+      throws SQLException {
+    String sql = direction == ReadDirection.FORWARDS ? readForwardsSql : readBackwardsSql;
+    try (PreparedStatement statement = c.prepareStatement(sql)) {
+      statement.setString(1, streamId);
+      statement.setLong(2, fromVersion);
+      statement.setInt(3, maxCount);
+      try (ResultSet rows = statement.executeQuery()) {
+        List<RecordedEvent> events = new ArrayList<>();
+        while (rows.next()) {
+          events.add(EventRows.map(rows));
+        }
+        return events;
+      }
+    }
+  }
+
+  @Override
+  public Optional<StreamInfo> streamInfo(String streamId) {
+    StreamIds.requireValid(streamId);
+    return Jdbc.withConnection(dataSource, "stream info " + streamId, c -> streamInfo(c, streamId));
+  }
+
+  private Optional<StreamInfo> streamInfo(Connection c, String streamId) throws SQLException {
+    try (PreparedStatement statement = c.prepareStatement(streamInfoSql)) {
+      statement.setString(1, streamId);
+      try (ResultSet row = statement.executeQuery()) {
+        if (!row.next()) {
+          return Optional.empty();
+        }
+        OffsetDateTime deletedAt = row.getObject(4, OffsetDateTime.class);
+        return Optional.of(
+            new StreamInfo(
+                streamId,
+                row.getLong(1),
+                row.getObject(2, OffsetDateTime.class).toInstant(),
+                row.getObject(3, OffsetDateTime.class).toInstant(),
+                Optional.ofNullable(deletedAt).map(OffsetDateTime::toInstant)));
+      }
+    }
+  }
+}

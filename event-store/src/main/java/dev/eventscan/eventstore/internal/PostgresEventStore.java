@@ -1,0 +1,85 @@
+package dev.eventscan.eventstore.internal;
+
+import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.global.GlobalLogPage;
+import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.stream.AppendResult;
+import dev.eventscan.eventstore.stream.EventData;
+import dev.eventscan.eventstore.stream.ExpectedVersion;
+import dev.eventscan.eventstore.stream.ReadDirection;
+import dev.eventscan.eventstore.stream.StreamAppend;
+import dev.eventscan.eventstore.stream.StreamInfo;
+import dev.eventscan.eventstore.stream.StreamSlice;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/** Composes the writer and the readers; holds no state of its own. */
+public final class PostgresEventStore implements EventStore {
+  private final DataSource dataSource;
+  private final String schema;
+  private final JdbcStreamWriter writer;
+  private final JdbcStreamReader reader;
+  private final JdbcGlobalLogReader globalLog;
+
+  public PostgresEventStore(DataSource dataSource, String schema, int maxEventDataBytes) {
+    this.dataSource = dataSource;
+    this.schema = schema;
+    this.writer = new JdbcStreamWriter(dataSource, schema, new AppendValidator(maxEventDataBytes));
+    this.reader = new JdbcStreamReader(dataSource, schema);
+    this.globalLog = new JdbcGlobalLogReader(dataSource, schema);
+  }
+
+  @Override
+  public String schema() {
+    return schema;
+  }
+
+  @Override
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
+  @Override
+  public AppendResult append(String streamId, ExpectedVersion expected, List<EventData> events) {
+    return writer.append(streamId, expected, events);
+  }
+
+  @Override
+  public List<AppendResult> appendAtomically(List<StreamAppend> appends) {
+    return writer.appendAtomically(appends);
+  }
+
+  @Override
+  public void deleteStream(String streamId, ExpectedVersion expectedVersion) {
+    writer.deleteStream(streamId, expectedVersion);
+  }
+
+  @Override
+  public StreamSlice readStream(
+      String streamId, long fromVersion, int maxCount, ReadDirection direction) {
+    return reader.readStream(streamId, fromVersion, maxCount, direction);
+  }
+
+  @Override
+  public Optional<StreamInfo> streamInfo(String streamId) {
+    return reader.streamInfo(streamId);
+  }
+
+  @Override
+  public GlobalLogPage readAll(Position after, EventFilter filter, int maxCount) {
+    return globalLog.readAll(after, filter, maxCount);
+  }
+
+  @Override
+  public Position headPosition() {
+    return globalLog.headPosition();
+  }
+
+  @Override
+  public Duration barrierAge() {
+    return globalLog.barrierAge();
+  }
+}

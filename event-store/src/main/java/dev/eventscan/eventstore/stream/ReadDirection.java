@@ -1,0 +1,6 @@
+package dev.eventscan.eventstore.stream;
+
+public enum ReadDirection {
+  FORWARDS,
+  BACKWARDS
+}
