@@ -9,8 +9,10 @@ import java.util.UUID;
 
 /** The one column list every event query selects, and its mapping. */
 final class EventRows {
+  // Aliased: an output column named transaction_id would capture ORDER BY transaction_id and
+  // sort as text.
   static final String COLUMNS =
-      "id, transaction_id::text, event_id, stream_id, stream_version, type, data::text,"
+      "id, transaction_id::text AS transaction_id_text, event_id, stream_id, stream_version, type, data::text,"
           + " metadata::text, recorded_at";
 
   private EventRows() {}

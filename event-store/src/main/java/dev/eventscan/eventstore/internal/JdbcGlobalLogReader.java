@@ -29,7 +29,7 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
     this.schema = schema;
     this.headSql =
         """
-        SELECT transaction_id::text, id FROM %s.events
+        SELECT transaction_id::text AS transaction_id_text, id FROM %s.events
          WHERE transaction_id < %s
          ORDER BY transaction_id DESC, id DESC
          LIMIT 1

@@ -1,0 +1,95 @@
+package dev.eventscan.eventstore;
+
+import static dev.eventscan.eventstore.Events.event;
+import static dev.eventscan.eventstore.Events.newStreamId;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.stream.ExpectedVersion;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.testsupport.PostgresExtension;
+import dev.eventscan.testsupport.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Transaction A takes its event id first but commits last. A reader must not see B's later event
+ * before A's, or it would checkpoint past A and never see it.
+ */
+@ExtendWith(PostgresExtension.class)
+class OutOfOrderCommitTest {
+  private static EventStore store;
+  private static TestDatabase database;
+
+  @BeforeAll
+  static void createStore(TestDatabase testDatabase) {
+    database = testDatabase;
+    store = EventStore.builder(testDatabase.dataSource()).build();
+  }
+
+  @Test
+  void read_all_holds_back_events_behind_an_open_transaction_and_skips_none() throws Exception {
+    Position before = store.headPosition();
+    String streamA = newStreamId("slow");
+    String streamB = newStreamId("fast");
+
+    try (Connection transactionA = database.openUnpooledConnection()) {
+      transactionA.setAutoCommit(false);
+      appendThroughTheStoreFunction(transactionA, streamA);
+
+      store.append(streamB, ExpectedVersion.noStream(), event("Fast", 1));
+
+      assertThat(store.readAll(before, 100).events())
+          .as("B committed, but A is older and still open")
+          .isEmpty();
+      assertThat(store.headPosition()).isEqualTo(before);
+
+      transactionA.commit();
+    }
+
+    List<RecordedEvent> events = store.readAll(before, 100).events();
+    assertThat(events).extracting(RecordedEvent::streamId).containsExactly(streamA, streamB);
+    assertThat(events.get(0).position()).isLessThan(events.get(1).position());
+    assertThat(events.get(0).position().eventId())
+        .as("A's id was handed out first")
+        .isLessThan(events.get(1).position().eventId());
+  }
+
+  @Test
+  void a_rolled_back_transaction_leaves_no_gap_that_stalls_readers() throws Exception {
+    Position before = store.headPosition();
+    String rolledBack = newStreamId("rolledback");
+    String committed = newStreamId("committed");
+
+    try (Connection transaction = database.openUnpooledConnection()) {
+      transaction.setAutoCommit(false);
+      appendThroughTheStoreFunction(transaction, rolledBack);
+      transaction.rollback();
+    }
+    store.append(committed, ExpectedVersion.noStream(), event("Committed", 1));
+
+    assertThat(store.readAll(before, 100).events())
+        .extracting(RecordedEvent::streamId)
+        .containsExactly(committed);
+  }
+
+  /** The same single call the library makes, inside a transaction this test controls. */
+  private static void appendThroughTheStoreFunction(Connection connection, String streamId)
+      throws Exception {
+    try (PreparedStatement statement =
+        connection.prepareStatement(
+            "SELECT * FROM event_store.append_to_stream(?, -2, ?, ?, ?, ?)")) {
+      statement.setString(1, streamId);
+      statement.setArray(2, connection.createArrayOf("uuid", new UUID[] {UUID.randomUUID()}));
+      statement.setArray(3, connection.createArrayOf("text", new String[] {"Slow"}));
+      statement.setArray(4, connection.createArrayOf("text", new String[] {"{}"}));
+      statement.setArray(5, connection.createArrayOf("text", new String[] {"{}"}));
+      statement.executeQuery().close();
+    }
+  }
+}
