@@ -1,0 +1,7 @@
+package dev.eventscan.scan.lifecycle;
+
+/** The steps a scan runs, each retried on its own. */
+public enum ScanStep {
+  DOMAIN_DISCOVERY,
+  SUBDOMAIN_DISCOVERY
+}
