@@ -103,6 +103,23 @@ class DnsScannerTest {
         .isInstanceOf(ScannerFailedException.class);
   }
 
+  @Test
+  @org.junit.jupiter.api.Timeout(10)
+  void a_resolver_that_never_answers_times_out_as_a_failed_step() throws Exception {
+    try (java.net.DatagramSocket silent =
+        new java.net.DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+      DnsScanner waiting =
+          new DnsScanner(
+              (InetSocketAddress) silent.getLocalSocketAddress(),
+              Duration.ofMillis(300),
+              2,
+              List.of("www"));
+
+      assertThatThrownBy(() -> waiting.discoverSubdomains("example.test"))
+          .isInstanceOf(ScannerFailedException.class);
+    }
+  }
+
   private static Name name(String text) throws Exception {
     return Name.fromString(text + ".");
   }
