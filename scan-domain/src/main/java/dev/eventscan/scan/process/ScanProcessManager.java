@@ -1,0 +1,207 @@
+package dev.eventscan.scan.process;
+
+import dev.eventscan.scan.lifecycle.ScanCommand;
+import dev.eventscan.scan.lifecycle.ScanCommand.RecordDomains;
+import dev.eventscan.scan.lifecycle.ScanCommand.RecordStepFailure;
+import dev.eventscan.scan.lifecycle.ScanCommand.RecordSubdomains;
+import dev.eventscan.scan.lifecycle.ScanCommand.StartDomainDiscovery;
+import dev.eventscan.scan.lifecycle.ScanCommand.StartSubdomainDiscovery;
+import dev.eventscan.scan.lifecycle.ScanEvent;
+import dev.eventscan.scan.lifecycle.ScanState;
+import dev.eventscan.scan.lifecycle.ScanStep;
+import dev.eventscan.scan.lifecycle.Scans;
+import dev.eventscan.scan.scanner.DomainDiscovery;
+import dev.eventscan.scan.scanner.DomainScanner;
+import dev.eventscan.scan.scanner.SubdomainDiscovery;
+import dev.eventscan.scan.target.Target;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives scans: for a scan that changed, works out from its state which scanner calls it waits for,
+ * runs them on a bounded pool with a timeout, and records their results or failures as commands. It
+ * keeps no state of its own beyond what is running now: after a restart, {@link #drive} on every
+ * unfinished scan picks up exactly where the events say the scan is, and the scan's rules ignore
+ * work recorded twice.
+ */
+public final class ScanProcessManager implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ScanProcessManager.class);
+
+  private final Scans scans;
+  private final Map<String, DomainScanner> scanners;
+  private final ProcessSettings settings;
+  private final ExecutorService workers;
+  private final ScheduledExecutorService timers;
+  private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger queued = new AtomicInteger();
+  private volatile boolean closed;
+
+  public ScanProcessManager(
+      Scans scans, Map<String, DomainScanner> scanners, ProcessSettings settings) {
+    this.scans = scans;
+    this.scanners = Map.copyOf(scanners);
+    this.settings = settings;
+    this.workers = Executors.newFixedThreadPool(settings.workers(), named("scan-worker"));
+    this.timers = Executors.newSingleThreadScheduledExecutor(named("scan-timer"));
+  }
+
+  /** Scanner calls waiting for a worker or running now. */
+  public int inFlight() {
+    return inFlight.size();
+  }
+
+  /** Looks at the scan's state and starts whatever it is waiting for. Safe to call repeatedly. */
+  public void drive(String scanId) {
+    if (closed) {
+      return;
+    }
+    ScanState state = scans.load(scanId).state();
+    for (ScanWork work : ScanWork.pending(state)) {
+      if (!inFlight.add(work.key())) {
+        continue; // already queued or running here
+      }
+      long delay =
+          work.due() == null
+              ? 0
+              : Math.max(0, Duration.between(scans.clock().instant(), work.due()).toMillis());
+      try {
+        timers.schedule(() -> submit(state, work), delay, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        inFlight.remove(work.key()); // shutting down
+      }
+    }
+  }
+
+  private void submit(ScanState state, ScanWork work) {
+    try {
+      queued.incrementAndGet();
+      AtomicBoolean settled = new AtomicBoolean();
+      Future<?> call = workers.submit(() -> run(state, work, settled));
+      timers.schedule(
+          () -> {
+            if (!call.isDone() && settled.compareAndSet(false, true)) {
+              call.cancel(true);
+              recordSafely(work, failure(work, "timed out after " + settings.stepTimeout()));
+            }
+          },
+          settings.stepTimeout().toMillis(),
+          TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      inFlight.remove(work.key());
+    }
+  }
+
+  private void run(ScanState state, ScanWork work, AtomicBoolean settled) {
+    queued.decrementAndGet();
+    try {
+      if (work.start() && !recordStart(work)) {
+        settled.set(true);
+        inFlight.remove(work.key());
+        return; // the scan moved on (cancelled, or someone else started this attempt)
+      }
+      DomainScanner scanner = scanners.get(state.scanner());
+      if (scanner == null) {
+        throw new IllegalStateException("no scanner named " + state.scanner() + " is configured");
+      }
+      ScanCommand result;
+      try {
+        result = callScanner(scanner, state, work);
+      } catch (RuntimeException e) {
+        result = failure(work, e.getMessage() == null ? e.toString() : e.getMessage());
+      }
+      if (settled.compareAndSet(false, true)) {
+        recordSafely(work, result);
+      }
+    } catch (RuntimeException e) {
+      settled.set(true);
+      inFlight.remove(work.key());
+      log.warn(
+          "Scan {}: {} attempt {} could not be recorded; it runs again on the next drive",
+          work.scanId(),
+          work.step(),
+          work.attempt(),
+          e);
+    }
+  }
+
+  private boolean recordStart(ScanWork work) {
+    Instant now = scans.clock().instant();
+    ScanCommand start =
+        work.step() == ScanStep.DOMAIN_DISCOVERY
+            ? new StartDomainDiscovery(work.attempt(), now)
+            : new StartSubdomainDiscovery(work.domain(), work.attempt(), now);
+    List<ScanEvent> events = scans.handle(work.scanId(), start);
+    return !events.isEmpty();
+  }
+
+  private ScanCommand callScanner(DomainScanner scanner, ScanState state, ScanWork work) {
+    Instant now;
+    if (work.step() == ScanStep.DOMAIN_DISCOVERY) {
+      DomainDiscovery found = scanner.discoverDomains(Target.parse(state.target()));
+      now = scans.clock().instant();
+      return new RecordDomains(found.domains(), now);
+    }
+    SubdomainDiscovery found = scanner.discoverSubdomains(work.domain());
+    now = scans.clock().instant();
+    return new RecordSubdomains(work.domain(), found.findings(), found.wildcard(), now);
+  }
+
+  private RecordStepFailure failure(ScanWork work, String error) {
+    return new RecordStepFailure(
+        work.step(),
+        work.domain(),
+        work.attempt(),
+        error,
+        settings.backoffAfter(work.attempt()),
+        scans.clock().instant());
+  }
+
+  /** Records the outcome; the resulting event drives the scan on through the subscription. */
+  private void recordSafely(ScanWork work, ScanCommand outcome) {
+    try {
+      scans.handle(work.scanId(), outcome);
+    } catch (RuntimeException e) {
+      log.warn(
+          "Scan {}: recording {} failed", work.scanId(), outcome.getClass().getSimpleName(), e);
+    } finally {
+      inFlight.remove(work.key());
+    }
+  }
+
+  /** Stops taking work and interrupts running scanner calls; their attempts rerun after restart. */
+  @Override
+  public void close() {
+    closed = true;
+    timers.shutdownNow();
+    workers.shutdownNow();
+    try {
+      workers.awaitTermination(10, TimeUnit.SECONDS);
+      timers.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static ThreadFactory named(String prefix) {
+    AtomicInteger counter = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+}
