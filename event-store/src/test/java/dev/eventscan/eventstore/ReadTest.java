@@ -153,7 +153,26 @@ class ReadTest {
         .isInstanceOf(StreamDeletedException.class);
     assertThatThrownBy(() -> store.deleteStream(newStreamId("never"), ExpectedVersion.any()))
         .isInstanceOf(StreamNotFoundException.class);
-    assertThat(readEverything(start, EventFilter.all(), 10)).hasSize(2);
+    assertThat(readEverything(start, EventFilter.all(), 10))
+        .as("global readers learn of the deletion from its tombstone")
+        .extracting(RecordedEvent::type)
+        .containsExactly("E", "E", "$stream-deleted");
+  }
+
+  @Test
+  void a_delete_racing_an_append_for_the_same_version_lets_only_one_win() {
+    String streamId = newStreamId("raced");
+    store.append(streamId, ExpectedVersion.noStream(), events("E", 2));
+    store.deleteStream(streamId, ExpectedVersion.exactly(2));
+
+    assertThatThrownBy(() -> store.append(streamId, ExpectedVersion.exactly(2), event("Late", 3)))
+        .isInstanceOf(StreamDeletedException.class);
+    assertThatThrownBy(
+            () ->
+                store.append(
+                    newStreamId("x"), ExpectedVersion.any(), EventData.of("$stream-deleted", "{}")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("reserved");
   }
 
   private static List<RecordedEvent> readEverything(Position from, EventFilter filter, int page) {

@@ -56,6 +56,9 @@ final class AppendValidator {
     if (type == null || type.isBlank()) {
       throw new InvalidInputException(which + "type must not be null or blank");
     }
+    if (type.startsWith("$")) {
+      throw new InvalidInputException(which + "types starting with $ are reserved for the store");
+    }
     if (type.length() > MAX_TYPE_LENGTH) {
       throw new InvalidInputException(
           which + "type must be at most " + MAX_TYPE_LENGTH + " characters");

@@ -28,7 +28,14 @@ final class JdbcStreamReader implements StreamReader {
     this.dataSource = dataSource;
     this.streamInfoSql =
         """
-        SELECT version, created_at, updated_at, deleted_at FROM %s.streams WHERE stream_id = ?
+        SELECT last.stream_version, s.created_at, last.recorded_at, s.deleted_at
+          FROM %1$s.streams s
+          CROSS JOIN LATERAL (
+                SELECT e.stream_version, e.recorded_at FROM %1$s.events e
+                 WHERE e.stream_id = s.stream_id
+                 ORDER BY e.stream_version DESC
+                 LIMIT 1) last
+         WHERE s.stream_id = ?
         """
             .formatted(schema);
     this.readForwardsSql =
@@ -119,10 +126,12 @@ final class JdbcStreamReader implements StreamReader {
           return Optional.empty();
         }
         OffsetDateTime deletedAt = row.getObject(4, OffsetDateTime.class);
+        // A deleted stream's last event is its tombstone, which is not one of its events.
+        long version = row.getLong(1) - (deletedAt == null ? 0 : 1);
         return Optional.of(
             new StreamInfo(
                 streamId,
-                row.getLong(1),
+                version,
                 row.getObject(2, OffsetDateTime.class).toInstant(),
                 row.getObject(3, OffsetDateTime.class).toInstant(),
                 Optional.ofNullable(deletedAt).map(OffsetDateTime::toInstant)));

@@ -17,27 +17,41 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.postgresql.util.PSQLException;
 
-/** Appends through the {@code append_to_stream} function: one round trip per stream. */
+/**
+ * Appends through the {@code append_to_stream} function: one round trip, no lock. Everything that
+ * is not the plain success path (conflicts, retries after a timeout, deleted streams) is sorted out
+ * here after the database refused the append, so it costs nothing when appends succeed.
+ */
 final class JdbcStreamWriter implements StreamWriter {
-  private static final Pattern KEY_UUID =
-      Pattern.compile("\\(event_id\\)=\\(([0-9a-fA-F-]{36})\\)");
+  /** Appends with {@code any} or {@code streamExists} that lost a race are simply run again. */
+  private static final int MAX_RACE_RETRIES = 20;
+
+  private static final String VERSION_CONSTRAINT = "events_stream_version_unique";
+  private static final String EVENT_ID_CONSTRAINT = "events_event_id_unique";
 
   private final DataSource dataSource;
   private final AppendValidator validator;
   private final String appendSql;
-  private final String lockStreamSql;
-  private final String deleteStreamSql;
+  private final String appendExactSql;
+  private final String appendExactOneSql;
+  private final String createAndAppendSql;
+  private final String createAndAppendOneSql;
+  private final String deleteSql;
+  private final String originalAppendSql;
+  private final String lastEventSql;
 
   JdbcStreamWriter(DataSource dataSource, String schema, AppendValidator validator) {
     this.dataSource = dataSource;
@@ -48,24 +62,72 @@ final class JdbcStreamWriter implements StreamWriter {
           FROM %s.append_to_stream(?, ?, ?, ?, ?, ?)
         """
             .formatted(schema);
-    this.lockStreamSql =
+    // The hot path, for an exact expectation: a plain INSERT at the next versions, guarded by
+    // the existence of the expected version; no function call, no read-modify-write. Zero rows
+    // or a unique violation sends the append down the slow path that explains why.
+    this.appendExactSql = exactInsert(schema, false, false);
+    this.appendExactOneSql = exactInsert(schema, false, true);
+    this.createAndAppendSql = exactInsert(schema, true, false);
+    this.createAndAppendOneSql = exactInsert(schema, true, true);
+    this.deleteSql = "SELECT %s.delete_stream(?, ?, ?)".formatted(schema);
+    this.originalAppendSql =
         """
-        SELECT version, deleted_at IS NOT NULL FROM %s.streams WHERE stream_id = ? FOR UPDATE
+        SELECT event_id, stream_id, stream_version, transaction_id::text AS transaction_id_text, id
+          FROM %s.events
+         WHERE event_id = ANY(?)
         """
             .formatted(schema);
-    this.deleteStreamSql =
+    this.lastEventSql =
         """
-        UPDATE %s.streams SET deleted_at = now(), updated_at = now() WHERE stream_id = ?
+        SELECT stream_version, type FROM %s.events
+         WHERE stream_id = ?
+         ORDER BY stream_version DESC
+         LIMIT 1
         """
             .formatted(schema);
+  }
+
+  /**
+   * The INSERT for an exact expectation. A new stream (version 0) also registers the stream row; an
+   * existing one must have its expected version, which must not be the tombstone. One event binds
+   * scalars instead of arrays: the common case, and measurably cheaper.
+   */
+  private static String exactInsert(String schema, boolean newStream, boolean oneEvent) {
+    String source =
+        oneEvent
+            ? "(VALUES (?::uuid, ?::text, ?::text, ?::text, 1)) AS u(event_id, type, data, metadata, ord)"
+            : "unnest(?::uuid[], ?::text[], ?::text[], ?::text[])"
+                + " WITH ORDINALITY AS u(event_id, type, data, metadata, ord)";
+    String guard =
+        newStream
+            ? ""
+            : """
+              WHERE EXISTS (SELECT 1 FROM %s.events e
+                             WHERE e.stream_id = ? AND e.stream_version = ?
+                               AND e.type <> '$stream-deleted')
+              """
+                .formatted(schema);
+    String create =
+        newStream
+            ? "WITH created AS (INSERT INTO %s.streams (stream_id) VALUES (?) ON CONFLICT DO NOTHING)\n"
+                .formatted(schema)
+            : "";
+    return create
+        + """
+        INSERT INTO %s.events (event_id, stream_id, stream_version, type, data, metadata)
+        SELECT u.event_id, ?, ? + u.ord, u.type, u.data::jsonb, u.metadata::jsonb
+          FROM %s
+        %s
+         ORDER BY u.ord
+        RETURNING stream_version, transaction_id::text AS transaction_id_text, id
+        """
+            .formatted(schema, source, guard);
   }
 
   @Override
   public AppendResult append(String streamId, ExpectedVersion expected, List<EventData> events) {
     validator.validate(streamId, expected, events);
-    // Auto-commit: the function call is the whole transaction, one round trip.
-    return Jdbc.withConnection(
-        dataSource, "append to " + streamId, c -> append(c, streamId, expected, events));
+    return appendAtomicallyValidated(List.of(new StreamAppend(streamId, expected, events))).get(0);
   }
 
   @Override
@@ -86,25 +148,63 @@ final class JdbcStreamWriter implements StreamWriter {
                 + "' appears twice in one atomic append; merge its events");
       }
     }
-    Integer[] lockOrder = new Integer[appends.size()];
-    Arrays.setAll(lockOrder, i -> i);
-    Arrays.sort(lockOrder, Comparator.comparing(i -> appends.get(i).streamId()));
-    return Jdbc.inTransaction(
-        dataSource,
-        "atomic append",
-        c -> {
-          AppendResult[] results = new AppendResult[appends.size()];
-          for (int i : lockOrder) {
-            StreamAppend part = appends.get(i);
-            results[i] = append(c, part.streamId(), part.expectedVersion(), part.events());
-          }
-          return List.of(results);
-        });
+    return appendAtomicallyValidated(appends);
   }
 
-  private AppendResult append(
-      Connection connection, String streamId, ExpectedVersion expected, List<EventData> events)
-      throws SQLException {
+  private List<AppendResult> appendAtomicallyValidated(List<StreamAppend> appends) {
+    // Always the same order, so two multi-stream appends never wait on each other in a cycle.
+    Integer[] order = new Integer[appends.size()];
+    Arrays.setAll(order, i -> i);
+    Arrays.sort(order, Comparator.comparing(i -> appends.get(i).streamId()));
+    boolean single = appends.size() == 1;
+    for (int attempt = 1; ; attempt++) {
+      try (Connection connection = dataSource.getConnection()) {
+        boolean autoCommit = connection.getAutoCommit();
+        // A single append is one statement: auto-commit makes it one round trip.
+        connection.setAutoCommit(single);
+        try {
+          AppendResult[] results = new AppendResult[appends.size()];
+          for (int i : order) {
+            StreamAppend part = appends.get(i);
+            try {
+              results[i] = call(connection, part);
+            } catch (SQLException refused) {
+              if (!single) {
+                connection.rollback();
+              }
+              Optional<List<AppendResult>> earlier = originalAppends(connection, appends);
+              if (earlier.isPresent()) {
+                return earlier.get();
+              }
+              if (!isLostRace(refused, part) || attempt >= MAX_RACE_RETRIES) {
+                throw translate(connection, refused, part);
+              }
+              results = null;
+              break;
+            }
+          }
+          if (results != null) {
+            if (!single) {
+              connection.commit();
+            }
+            return List.of(results);
+          }
+        } catch (SQLException | RuntimeException e) {
+          if (!connection.getAutoCommit()) {
+            connection.rollback();
+          }
+          throw e;
+        } finally {
+          connection.setAutoCommit(autoCommit);
+        }
+      } catch (SQLException e) {
+        throw Jdbc.storageFailure("append", e);
+      }
+    }
+  }
+
+  private AppendResult call(Connection connection, StreamAppend part) throws SQLException {
+    List<EventData> events = part.events();
     int size = events.size();
     UUID[] ids = new UUID[size];
     String[] types = new String[size];
@@ -117,9 +217,70 @@ final class JdbcStreamWriter implements StreamWriter {
       data[i] = event.data();
       metadata[i] = MetadataJson.write(event.metadata());
     }
+    ExpectedVersion expected = part.expectedVersion();
+    long exactVersion =
+        expected instanceof ExpectedVersion.Exactly exactly
+            ? exactly.version()
+            : expected instanceof ExpectedVersion.NoStream ? 0 : -1;
+    if (exactVersion < 0) {
+      return callFunction(connection, part, ids, types, data, metadata);
+    }
+    boolean one = size == 1;
+    String sql =
+        exactVersion == 0
+            ? (one ? createAndAppendOneSql : createAndAppendSql)
+            : (one ? appendExactOneSql : appendExactSql);
+    try (PreparedStatement statement = connection.prepareStatement(sql)) {
+      int p = 1;
+      if (exactVersion == 0) {
+        statement.setString(p++, part.streamId()); // the stream row
+      }
+      statement.setString(p++, part.streamId());
+      statement.setLong(p++, exactVersion);
+      if (one) {
+        statement.setObject(p++, ids[0]);
+        statement.setString(p++, types[0]);
+        statement.setString(p++, data[0]);
+        statement.setString(p++, metadata[0]);
+      } else {
+        statement.setArray(p++, connection.createArrayOf("uuid", ids));
+        statement.setArray(p++, connection.createArrayOf("text", types));
+        statement.setArray(p++, connection.createArrayOf("text", data));
+        statement.setArray(p++, connection.createArrayOf("text", metadata));
+      }
+      if (exactVersion > 0) {
+        statement.setString(p++, part.streamId()); // the guard: version n exists
+        statement.setLong(p, exactVersion);
+      }
+      try (ResultSet rows = statement.executeQuery()) {
+        AppendResult result = null;
+        while (rows.next()) {
+          result =
+              new AppendResult(
+                  part.streamId(),
+                  rows.getLong(1),
+                  new Position(Long.parseLong(rows.getString(2)), rows.getLong(3)));
+        }
+        if (result == null) {
+          throw explainMissingVersion(connection, part.streamId());
+        }
+        return result;
+      }
+    }
+  }
+
+  /** {@code any} and {@code streamExists} need the current version: the function reads it. */
+  private AppendResult callFunction(
+      Connection connection,
+      StreamAppend part,
+      UUID[] ids,
+      String[] types,
+      String[] data,
+      String[] metadata)
+      throws SQLException {
     try (PreparedStatement statement = connection.prepareStatement(appendSql)) {
-      statement.setString(1, streamId);
-      statement.setLong(2, encode(expected));
+      statement.setString(1, part.streamId());
+      statement.setLong(2, encode(part.expectedVersion()));
       statement.setArray(3, connection.createArrayOf("uuid", ids));
       statement.setArray(4, connection.createArrayOf("text", types));
       statement.setArray(5, connection.createArrayOf("text", data));
@@ -127,12 +288,142 @@ final class JdbcStreamWriter implements StreamWriter {
       try (ResultSet row = statement.executeQuery()) {
         row.next();
         return new AppendResult(
-            streamId,
+            part.streamId(),
             row.getLong(1),
             new Position(Long.parseLong(row.getString(2)), row.getLong(3)));
       }
-    } catch (SQLException e) {
-      throw translate(e, streamId, expected);
+    }
+  }
+
+  /** The exact path wrote nothing: version n is not there. Find out what is, for the error. */
+  private SQLException explainMissingVersion(Connection connection, String streamId)
+      throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(lastEventSql)) {
+      statement.setString(1, streamId);
+      try (ResultSet row = statement.executeQuery()) {
+        if (!row.next()) {
+          return new Refusal("ES409", "0");
+        }
+        if (row.getString(2).equals("$stream-deleted")) {
+          return new Refusal("ES410", null);
+        }
+        return new Refusal("ES409", Long.toString(row.getLong(1)));
+      }
+    }
+  }
+
+  /** A refusal the writer found out itself, in the same shape as the function's errors. */
+  private static final class Refusal extends SQLException {
+    private final String detail;
+
+    Refusal(String sqlState, String detail) {
+      super("append refused", sqlState);
+      this.detail = detail;
+    }
+  }
+
+  /**
+   * If every part's event ids were already appended, by an earlier call with the same streams, ids
+   * and expectations (a retry after a timeout), that call's results. If some ids were appended some
+   * other way, the append is refused.
+   */
+  private Optional<List<AppendResult>> originalAppends(
+      Connection connection, List<StreamAppend> appends) throws SQLException {
+    List<UUID> allIds = new ArrayList<>();
+    appends.forEach(part -> part.events().forEach(event -> allIds.add(event.eventId())));
+    Map<UUID, StoredEvent> stored = new HashMap<>();
+    try (PreparedStatement statement = connection.prepareStatement(originalAppendSql)) {
+      statement.setArray(1, connection.createArrayOf("uuid", allIds.toArray()));
+      try (ResultSet rows = statement.executeQuery()) {
+        while (rows.next()) {
+          stored.put(
+              rows.getObject(1, UUID.class),
+              new StoredEvent(
+                  rows.getString(2),
+                  rows.getLong(3),
+                  new Position(Long.parseLong(rows.getString(4)), rows.getLong(5))));
+        }
+      }
+    }
+    if (stored.isEmpty()) {
+      return Optional.empty();
+    }
+    List<AppendResult> results = new ArrayList<>();
+    for (StreamAppend part : appends) {
+      Optional<AppendResult> earlier = originalAppend(part, stored);
+      if (earlier.isEmpty()) {
+        UUID reused =
+            part.events().stream()
+                .map(EventData::eventId)
+                .filter(stored::containsKey)
+                .findFirst()
+                .orElse(stored.keySet().iterator().next());
+        throw new DuplicateEventIdException(part.streamId(), reused);
+      }
+      results.add(earlier.get());
+    }
+    return Optional.of(results);
+  }
+
+  private static Optional<AppendResult> originalAppend(
+      StreamAppend part, Map<UUID, StoredEvent> stored) {
+    StoredEvent first = stored.get(part.events().get(0).eventId());
+    if (first == null || !first.streamId().equals(part.streamId())) {
+      return Optional.empty();
+    }
+    for (int i = 0; i < part.events().size(); i++) {
+      StoredEvent event = stored.get(part.events().get(i).eventId());
+      if (event == null
+          || !event.streamId().equals(part.streamId())
+          || event.version() != first.version() + i) {
+        return Optional.empty();
+      }
+    }
+    if (!part.expectedVersion().matches(first.version() - 1)) {
+      return Optional.empty();
+    }
+    StoredEvent last = stored.get(part.events().get(part.events().size() - 1).eventId());
+    return Optional.of(new AppendResult(part.streamId(), last.version(), last.position()));
+  }
+
+  private record StoredEvent(String streamId, long version, Position position) {}
+
+  /** Another append took the version first; with these expectations, trying again is right. */
+  private static boolean isLostRace(SQLException e, StreamAppend part) {
+    return "23505".equals(e.getSQLState())
+        && VERSION_CONSTRAINT.equals(constraint(e))
+        && (part.expectedVersion() instanceof ExpectedVersion.Any
+            || part.expectedVersion() instanceof ExpectedVersion.StreamExists);
+  }
+
+  private RuntimeException translate(Connection connection, SQLException e, StreamAppend part)
+      throws SQLException {
+    String streamId = part.streamId();
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    switch (state) {
+      case "ES409":
+        return new WrongExpectedVersionException(
+            streamId, part.expectedVersion(), Long.parseLong(detail(e)));
+      case "ES410":
+        return new StreamDeletedException(streamId);
+      case "23505":
+        if (EVENT_ID_CONSTRAINT.equals(constraint(e))) {
+          return new DuplicateEventIdException(streamId, null);
+        }
+        SQLException explained = explainMissingVersion(connection, streamId);
+        return "ES410".equals(explained.getSQLState())
+            ? new StreamDeletedException(streamId)
+            : new WrongExpectedVersionException(
+                streamId, part.expectedVersion(), Long.parseLong(detail(explained)));
+      case "22P02", "22P05", "22032", "22025", "2200N", "22030", "22031", "22033", "22034":
+        return new InvalidInputException(
+            "stream '"
+                + streamId
+                + "': event data or metadata is not valid JSON: "
+                + e.getMessage(),
+            e);
+      default:
+        return Jdbc.storageFailure("append to " + streamId, e);
     }
   }
 
@@ -149,36 +440,19 @@ final class JdbcStreamWriter implements StreamWriter {
     }
   }
 
-  private static RuntimeException translate(
-      SQLException e, String streamId, ExpectedVersion expected) {
-    String state = e.getSQLState() == null ? "" : e.getSQLState();
-    String detail = detail(e);
-    switch (state) {
-      case "ES409":
-        return new WrongExpectedVersionException(streamId, expected, Long.parseLong(detail));
-      case "ES410":
-        return new StreamDeletedException(streamId);
-      case "ES411":
-        return new DuplicateEventIdException(streamId, UUID.fromString(detail));
-      case "23505":
-        Matcher key = KEY_UUID.matcher(detail == null ? "" : detail);
-        return new DuplicateEventIdException(
-            streamId, key.find() ? UUID.fromString(key.group(1)) : null);
-      case "22P02", "22P05", "22032", "22025", "2200N", "22030", "22031", "22033", "22034":
-        return new InvalidInputException(
-            "stream '"
-                + streamId
-                + "': event data or metadata is not valid JSON: "
-                + e.getMessage(),
-            e);
-      default:
-        return Jdbc.storageFailure("append to " + streamId, e);
-    }
-  }
-
   private static String detail(SQLException e) {
+    if (e instanceof Refusal refusal) {
+      return refusal.detail;
+    }
     if (e instanceof PSQLException psql && psql.getServerErrorMessage() != null) {
       return psql.getServerErrorMessage().getDetail();
+    }
+    return null;
+  }
+
+  private static String constraint(SQLException e) {
+    if (e instanceof PSQLException psql && psql.getServerErrorMessage() != null) {
+      return psql.getServerErrorMessage().getConstraint();
     }
     return null;
   }
@@ -189,30 +463,32 @@ final class JdbcStreamWriter implements StreamWriter {
     if (expected == null) {
       throw new InvalidInputException("expected version must not be null");
     }
-    Jdbc.inTransaction(
-        dataSource,
-        "delete " + streamId,
-        c -> {
-          try (PreparedStatement lock = c.prepareStatement(lockStreamSql)) {
-            lock.setString(1, streamId);
-            try (ResultSet row = lock.executeQuery()) {
-              if (!row.next()) {
-                throw new StreamNotFoundException(streamId);
-              }
-              if (row.getBoolean(2)) {
-                throw new StreamDeletedException(streamId);
-              }
-              long version = row.getLong(1);
-              if (!expected.matches(version)) {
-                throw new WrongExpectedVersionException(streamId, expected, version);
-              }
-            }
+    StreamAppend part = new StreamAppend(streamId, expected, List.of());
+    for (int attempt = 1; ; attempt++) {
+      try (Connection connection = dataSource.getConnection()) {
+        try (PreparedStatement statement = connection.prepareStatement(deleteSql)) {
+          statement.setString(1, streamId);
+          statement.setLong(2, encode(expected));
+          statement.setObject(3, UUID.randomUUID());
+          statement.executeQuery().close();
+          if (!connection.getAutoCommit()) {
+            connection.commit();
           }
-          try (PreparedStatement delete = c.prepareStatement(deleteStreamSql)) {
-            delete.setString(1, streamId);
-            delete.executeUpdate();
+          return;
+        } catch (SQLException refused) {
+          if (!connection.getAutoCommit()) {
+            connection.rollback();
           }
-          return null;
-        });
+          if ("ES404".equals(refused.getSQLState())) {
+            throw new StreamNotFoundException(streamId);
+          }
+          if (!isLostRace(refused, part) || attempt >= MAX_RACE_RETRIES) {
+            throw translate(connection, refused, part);
+          }
+        }
+      } catch (SQLException e) {
+        throw Jdbc.storageFailure("delete " + streamId, e);
+      }
+    }
   }
 }

@@ -1,0 +1,81 @@
+package dev.eventscan.bench;
+
+import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.stream.EventData;
+import dev.eventscan.eventstore.stream.ExpectedVersion;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** 100 events per transaction, one writer, one stream. */
+final class AppendBatchScenario implements Scenario {
+  static final int BATCH = 100;
+  private final Duration runTime;
+
+  AppendBatchScenario(Duration runTime) {
+    this.runTime = runTime;
+  }
+
+  @Override
+  public String name() {
+    return "append-batch-" + BATCH;
+  }
+
+  @Override
+  public double runOurs(BenchmarkDatabase database) throws Exception {
+    EventStore store = database.store();
+    return Throughput.measure(
+        1,
+        runTime,
+        thread -> {
+          String streamId = "batch-" + UUID.randomUUID();
+          return iteration -> {
+            List<EventData> batch = new ArrayList<>(BATCH);
+            for (int i = 0; i < BATCH; i++) {
+              batch.add(Payloads.event());
+            }
+            store.append(streamId, ExpectedVersion.exactly(iteration * BATCH), batch);
+            return BATCH;
+          };
+        });
+  }
+
+  @Override
+  public double runLimit(BenchmarkDatabase database) throws Exception {
+    return Throughput.measure(
+        1, runTime, thread -> new LimitBatchWriter(database.limit().getConnection()));
+  }
+
+  /** A JDBC batch of 100 plain INSERTs (rewritten by pgjdbc into multi-row INSERTs), committed. */
+  private static final class LimitBatchWriter implements Throughput.Worker {
+    private final String streamId = "limit-" + UUID.randomUUID();
+    private final Connection connection;
+    private final PreparedStatement insert;
+
+    LimitBatchWriter(Connection connection) throws java.sql.SQLException {
+      this.connection = connection;
+      connection.setAutoCommit(false);
+      this.insert = connection.prepareStatement(Payloads.LIMIT_INSERT);
+    }
+
+    @Override
+    public int runOnce(long iteration) throws Exception {
+      for (int i = 1; i <= BATCH; i++) {
+        Payloads.bindLimitRow(insert, streamId, iteration * BATCH + i);
+        insert.addBatch();
+      }
+      insert.executeBatch();
+      connection.commit();
+      return BATCH;
+    }
+
+    @Override
+    public void close() throws Exception {
+      connection.setAutoCommit(true);
+      connection.close();
+    }
+  }
+}

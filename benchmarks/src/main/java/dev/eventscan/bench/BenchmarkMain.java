@@ -1,0 +1,145 @@
+package dev.eventscan.bench;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+/**
+ * Runs the scenarios on one embedded PostgreSQL 17 with durable commits (fsync and
+ * synchronous_commit on), three interleaved runs each after one warm-up, and prints one line per
+ * scenario: {@code BENCH <scenario> ours=<x> limit=<y> ratio=<ours/limit>} (medians).
+ */
+public final class BenchmarkMain {
+  static final int RUNS = 3;
+  static final Duration RUN_TIME = Duration.ofSeconds(5);
+
+  private static final Map<String, Supplier<Scenario>> SCENARIOS = new LinkedHashMap<>();
+
+  static {
+    register(() -> new AppendSingleScenario(1, RUN_TIME));
+    register(() -> new AppendSingleScenario(8, RUN_TIME));
+    register(() -> new AppendBatchScenario(RUN_TIME));
+    register(ReadAllScenario::new);
+  }
+
+  private static void register(Supplier<Scenario> scenario) {
+    SCENARIOS.put(scenario.get().name(), scenario);
+  }
+
+  private BenchmarkMain() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> selected =
+        args.length == 0 ? new ArrayList<>(SCENARIOS.keySet()) : Arrays.asList(args);
+    for (String name : selected) {
+      if (!SCENARIOS.containsKey(name)) {
+        System.err.println("unknown scenario '" + name + "'; known: " + SCENARIOS.keySet());
+        System.exit(2);
+      }
+    }
+    Path dataDirectory = Path.of("benchmarks", "target", "pgdata");
+    deleteRecursively(dataDirectory);
+    try (EmbeddedPostgres postgres =
+        EmbeddedPostgres.builder()
+            .setDataDirectory(dataDirectory)
+            .setCleanDataDirectory(true)
+            .setServerConfig("fsync", "on")
+            .setServerConfig("synchronous_commit", "on")
+            .setServerConfig("full_page_writes", "on")
+            .setServerConfig("shared_buffers", "512MB")
+            .setServerConfig("max_connections", "100")
+            .start()) {
+      printMachine(postgres);
+      int number = 0;
+      for (String name : selected) {
+        Scenario scenario = SCENARIOS.get(name).get();
+        String database = "bench_" + (++number);
+        try (Connection c = postgres.getPostgresDatabase().getConnection();
+            Statement s = c.createStatement()) {
+          s.execute("CREATE DATABASE " + database);
+        }
+        try (BenchmarkDatabase db =
+            new BenchmarkDatabase(postgres.getJdbcUrl("postgres", database))) {
+          run(scenario, db);
+        }
+      }
+    }
+  }
+
+  private static void run(Scenario scenario, BenchmarkDatabase database) throws Exception {
+    scenario.prepare(database);
+    scenario.runOurs(database); // warm-up: JIT, caches, connection pools
+    scenario.runLimit(database);
+    double[] ours = new double[RUNS];
+    double[] limit = new double[RUNS];
+    for (int run = 0; run < RUNS; run++) {
+      ours[run] = scenario.runOurs(database);
+      limit[run] = scenario.runLimit(database);
+    }
+    double oursMedian = median(ours);
+    double limitMedian = median(limit);
+    System.out.printf(
+        Locale.ROOT,
+        "BENCH %s ours=%.0f limit=%.0f ratio=%.2f%n",
+        scenario.name(),
+        oursMedian,
+        limitMedian,
+        oursMedian / limitMedian);
+    System.out.printf(
+        Locale.ROOT, "# %s runs: ours=%s limit=%s%n", scenario.name(), format(ours), format(limit));
+  }
+
+  static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int middle = sorted.length / 2;
+    return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  }
+
+  private static String format(double[] values) {
+    return Arrays.stream(values)
+        .mapToObj(v -> String.format(Locale.ROOT, "%.0f", v))
+        .reduce((a, b) -> a + "," + b)
+        .orElse("");
+  }
+
+  private static void printMachine(EmbeddedPostgres postgres) throws Exception {
+    try (Connection c = postgres.getPostgresDatabase().getConnection();
+        Statement s = c.createStatement();
+        ResultSet r =
+            s.executeQuery(
+                "SELECT current_setting('server_version'), current_setting('fsync'),"
+                    + " current_setting('synchronous_commit')")) {
+      r.next();
+      System.out.printf(
+          "# cores=%d java=%s postgres=%s fsync=%s synchronous_commit=%s runs=%d (medians)%n",
+          Runtime.getRuntime().availableProcessors(),
+          System.getProperty("java.version"),
+          r.getString(1),
+          r.getString(2),
+          r.getString(3),
+          RUNS);
+    }
+  }
+
+  private static void deleteRecursively(Path path) throws Exception {
+    if (Files.exists(path)) {
+      try (Stream<Path> paths = Files.walk(path)) {
+        paths.sorted((a, b) -> b.compareTo(a)).map(Path::toFile).forEach(File::delete);
+      }
+    }
+  }
+}
