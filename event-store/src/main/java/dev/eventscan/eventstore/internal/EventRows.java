@@ -8,16 +8,16 @@ import java.time.OffsetDateTime;
 import java.util.UUID;
 
 /** The one column list every event query selects, and its mapping. */
-final class EventRows {
+public final class EventRows {
   // Aliased: an output column named transaction_id would capture ORDER BY transaction_id and
   // sort as text.
-  static final String COLUMNS =
+  public static final String COLUMNS =
       "id, transaction_id::text AS transaction_id_text, event_id, stream_id, stream_version, type, data::text,"
           + " metadata::text, recorded_at";
 
   private EventRows() {}
 
-  static RecordedEvent map(ResultSet row) throws SQLException {
+  public static RecordedEvent map(ResultSet row) throws SQLException {
     return new RecordedEvent(
         new Position(Long.parseLong(row.getString(2)), row.getLong(1)),
         row.getObject(3, UUID.class),

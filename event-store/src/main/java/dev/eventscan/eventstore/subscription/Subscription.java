@@ -1,0 +1,31 @@
+package dev.eventscan.eventstore.subscription;
+
+import dev.eventscan.eventstore.position.Position;
+import java.time.Duration;
+
+/** A running named subscription; see {@link Subscriptions}. */
+public interface Subscription extends AutoCloseable {
+  String name();
+
+  SubscriptionState state();
+
+  /** The last position handled and checkpointed by this process. */
+  Position position();
+
+  /**
+   * Waits until this subscription has checkpointed {@code position} or later; false on timeout.
+   * Useful after an append to wait for a read model, and in tests.
+   */
+  boolean awaitPosition(Position position, Duration timeout) throws InterruptedException;
+
+  /**
+   * Stops handling: the batch in flight finishes and is checkpointed, the threads end and the
+   * dedicated connection is closed. Idempotent.
+   */
+  void stop();
+
+  @Override
+  default void close() {
+    stop();
+  }
+}

@@ -1,0 +1,255 @@
+package dev.eventscan.eventstore.subscription;
+
+import dev.eventscan.eventstore.internal.Jdbc;
+import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import javax.sql.DataSource;
+
+/** The SQL of the subscriptions and processing_failures tables. */
+final class SubscriptionTables {
+  private final DataSource dataSource;
+  private final String schema;
+
+  SubscriptionTables(DataSource dataSource, String schema) {
+    this.dataSource = dataSource;
+    this.schema = schema;
+  }
+
+  DataSource dataSource() {
+    return dataSource;
+  }
+
+  String schema() {
+    return schema;
+  }
+
+  /** The checkpoint, created at {@code startFrom} if the subscription is new. */
+  Position loadOrCreate(Connection c, String name, Position startFrom) throws SQLException {
+    try (PreparedStatement insert =
+        c.prepareStatement(
+            """
+            INSERT INTO %s.subscriptions (name, transaction_id, event_id)
+            VALUES (?, ?::text::xid8, ?) ON CONFLICT (name) DO NOTHING
+            """
+                .formatted(schema))) {
+      insert.setString(1, name);
+      insert.setString(2, Long.toString(startFrom.transactionId()));
+      insert.setLong(3, startFrom.eventId());
+      insert.executeUpdate();
+    }
+    return checkpoint(c, name).orElseThrow();
+  }
+
+  Optional<Position> checkpoint(Connection c, String name) throws SQLException {
+    try (PreparedStatement select =
+        c.prepareStatement(
+            "SELECT transaction_id::text AS tx, event_id FROM %s.subscriptions WHERE name = ?"
+                .formatted(schema))) {
+      select.setString(1, name);
+      try (ResultSet row = select.executeQuery()) {
+        return row.next()
+            ? Optional.of(new Position(Long.parseLong(row.getString(1)), row.getLong(2)))
+            : Optional.empty();
+      }
+    }
+  }
+
+  /**
+   * Moves the checkpoint from {@code expected} to {@code next}; false if it is no longer at {@code
+   * expected}, i.e. another process moved it, in which case the caller must roll back.
+   */
+  boolean advance(
+      Connection c, String name, String owner, Position expected, Position next, int handled)
+      throws SQLException {
+    try (PreparedStatement update =
+        c.prepareStatement(
+            """
+            UPDATE %s.subscriptions
+               SET transaction_id = ?::text::xid8, event_id = ?, owner = ?, status = 'running',
+                   events_handled = events_handled + ?, last_handled_at = now(), updated_at = now()
+             WHERE name = ? AND transaction_id = ?::text::xid8 AND event_id = ?
+            """
+                .formatted(schema))) {
+      update.setString(1, Long.toString(next.transactionId()));
+      update.setLong(2, next.eventId());
+      update.setString(3, owner);
+      update.setInt(4, handled);
+      update.setString(5, name);
+      update.setString(6, Long.toString(expected.transactionId()));
+      update.setLong(7, expected.eventId());
+      return update.executeUpdate() == 1;
+    }
+  }
+
+  /** Sets the checkpoint unconditionally (rebuilds, replays); the subscription must be stopped. */
+  void reset(Connection c, String name, Position position) throws SQLException {
+    try (PreparedStatement upsert =
+        c.prepareStatement(
+            """
+            INSERT INTO %s.subscriptions (name, transaction_id, event_id) VALUES (?, ?::text::xid8, ?)
+            ON CONFLICT (name) DO UPDATE
+               SET transaction_id = excluded.transaction_id, event_id = excluded.event_id,
+                   updated_at = now()
+            """
+                .formatted(schema))) {
+      upsert.setString(1, name);
+      upsert.setString(2, Long.toString(position.transactionId()));
+      upsert.setLong(3, position.eventId());
+      upsert.executeUpdate();
+    }
+  }
+
+  void markState(String name, String owner, String state, String error) {
+    Jdbc.withConnection(
+        dataSource,
+        "mark subscription " + name,
+        c -> {
+          try (PreparedStatement update =
+              c.prepareStatement(
+                  """
+                  UPDATE %s.subscriptions
+                     SET status = ?, owner = ?, last_error = coalesce(?, last_error),
+                         updated_at = now()
+                   WHERE name = ?
+                  """
+                      .formatted(schema))) {
+            update.setString(1, state);
+            update.setString(2, owner);
+            update.setString(3, error);
+            update.setString(4, name);
+            return update.executeUpdate();
+          }
+        });
+  }
+
+  void park(Connection c, String name, RecordedEvent event, Throwable error, int attempts)
+      throws SQLException {
+    StringWriter stack = new StringWriter();
+    error.printStackTrace(new PrintWriter(stack));
+    try (PreparedStatement insert =
+        c.prepareStatement(
+            """
+            INSERT INTO %s.processing_failures
+                (subscription, transaction_id, event_id, event_uuid, stream_id, event_type,
+                 error_message, error_stack, attempts, first_failed_at, last_failed_at)
+            VALUES (?, ?::text::xid8, ?, ?, ?, ?, ?, ?, ?, now(), now())
+            ON CONFLICT (subscription, event_uuid) DO UPDATE
+               SET attempts = processing_failures.attempts + excluded.attempts,
+                   error_message = excluded.error_message, error_stack = excluded.error_stack,
+                   last_failed_at = now(), status = 'open', resolved_at = NULL
+            """
+                .formatted(schema))) {
+      insert.setString(1, name);
+      insert.setString(2, Long.toString(event.position().transactionId()));
+      insert.setLong(3, event.position().eventId());
+      insert.setObject(4, event.eventId());
+      insert.setString(5, event.streamId());
+      insert.setString(6, event.type());
+      insert.setString(7, String.valueOf(error.getMessage() == null ? error : error.getMessage()));
+      insert.setString(8, stack.toString());
+      insert.setInt(9, attempts);
+      insert.executeUpdate();
+    }
+  }
+
+  List<ParkedFailure> failures(String status, int limit) {
+    String where = status == null ? "" : "WHERE status = ?";
+    return Jdbc.withConnection(
+        dataSource,
+        "list failures",
+        c -> {
+          try (PreparedStatement select =
+              c.prepareStatement(
+                  "SELECT %s FROM %s.processing_failures %s ORDER BY id DESC LIMIT ?"
+                      .formatted(FAILURE_COLUMNS, schema, where))) {
+            int p = 1;
+            if (status != null) {
+              select.setString(p++, status);
+            }
+            select.setInt(p, limit);
+            List<ParkedFailure> failures = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+              while (rows.next()) {
+                failures.add(failure(rows));
+              }
+            }
+            return failures;
+          }
+        });
+  }
+
+  Optional<ParkedFailure> failure(Connection c, long id) throws SQLException {
+    try (PreparedStatement select =
+        c.prepareStatement(
+            "SELECT %s FROM %s.processing_failures WHERE id = ? FOR UPDATE"
+                .formatted(FAILURE_COLUMNS, schema))) {
+      select.setLong(1, id);
+      try (ResultSet row = select.executeQuery()) {
+        return row.next() ? Optional.of(failure(row)) : Optional.empty();
+      }
+    }
+  }
+
+  void settleFailure(Connection c, long id, String status) throws SQLException {
+    try (PreparedStatement update =
+        c.prepareStatement(
+            "UPDATE %s.processing_failures SET status = ?, resolved_at = now() WHERE id = ?"
+                .formatted(schema))) {
+      update.setString(1, status);
+      update.setLong(2, id);
+      update.executeUpdate();
+    }
+  }
+
+  void recordFailedRetry(Connection c, long id, Throwable error) throws SQLException {
+    try (PreparedStatement update =
+        c.prepareStatement(
+            """
+            UPDATE %s.processing_failures
+               SET attempts = attempts + 1, last_failed_at = now(), error_message = ?
+             WHERE id = ?
+            """
+                .formatted(schema))) {
+      update.setString(1, String.valueOf(error.getMessage() == null ? error : error.getMessage()));
+      update.setLong(2, id);
+      update.executeUpdate();
+    }
+  }
+
+  private static final String FAILURE_COLUMNS =
+      "id, subscription, transaction_id::text AS tx, event_id, event_uuid, stream_id, event_type,"
+          + " error_message, error_stack, attempts, first_failed_at, last_failed_at, status";
+
+  private static ParkedFailure failure(ResultSet row) throws SQLException {
+    return new ParkedFailure(
+        row.getLong(1),
+        row.getString(2),
+        new Position(Long.parseLong(row.getString(3)), row.getLong(4)),
+        row.getObject(5, UUID.class),
+        row.getString(6),
+        row.getString(7),
+        row.getString(8),
+        row.getString(9),
+        row.getInt(10),
+        instant(row, 11),
+        instant(row, 12),
+        row.getString(13));
+  }
+
+  static Instant instant(ResultSet row, int column) throws SQLException {
+    OffsetDateTime time = row.getObject(column, OffsetDateTime.class);
+    return time == null ? null : time.toInstant();
+  }
+}

@@ -1,0 +1,197 @@
+package dev.eventscan.eventstore.subscription;
+
+import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.internal.Jdbc;
+import dev.eventscan.eventstore.position.Position;
+import java.lang.management.ManagementFactory;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Starts named subscriptions on an {@link EventStore} and manages their checkpoints and parked
+ * failures. Each subscription catches up from its checkpoint, then goes live; one process at a time
+ * handles a given name, others stand by and take over when its connection dies.
+ */
+public final class Subscriptions {
+  private final EventStore store;
+  private final SubscriptionTables tables;
+  private final String owner;
+  private final Map<String, SubscriptionWorker> running = new ConcurrentHashMap<>();
+
+  public Subscriptions(EventStore store) {
+    this.store = store;
+    this.tables = new SubscriptionTables(store.dataSource(), store.schema());
+    this.owner =
+        ManagementFactory.getRuntimeMXBean().getName()
+            + "/"
+            + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** Delivers events at least once to {@code handler}. */
+  public Subscription start(SubscriptionOptions options, EventHandler handler) {
+    return start(options, new SubscriptionWorker.Delivery.Plain(handler));
+  }
+
+  /**
+   * Delivers events inside the transaction that saves the checkpoint: exactly once for writes the
+   * handler makes through the given connection.
+   */
+  public Subscription startTransactional(
+      SubscriptionOptions options, TransactionalEventHandler handler) {
+    return start(options, new SubscriptionWorker.Delivery.Transactional(handler));
+  }
+
+  private Subscription start(SubscriptionOptions options, SubscriptionWorker.Delivery delivery) {
+    SubscriptionWorker worker = new SubscriptionWorker(store, tables, options, delivery, owner);
+    if (running.putIfAbsent(options.name(), worker) != null) {
+      throw new IllegalStateException(
+          "subscription " + options.name() + " is already started in this process");
+    }
+    worker.start();
+    return new Subscription() {
+      @Override
+      public String name() {
+        return worker.name();
+      }
+
+      @Override
+      public SubscriptionState state() {
+        return worker.state();
+      }
+
+      @Override
+      public Position position() {
+        return worker.position();
+      }
+
+      @Override
+      public boolean awaitPosition(Position position, java.time.Duration timeout)
+          throws InterruptedException {
+        return worker.awaitPosition(position, timeout);
+      }
+
+      @Override
+      public void stop() {
+        worker.stop();
+        running.remove(options.name(), worker);
+      }
+    };
+  }
+
+  /** Every named subscription, with its checkpoint and estimated lag. */
+  public List<SubscriptionStatus> list() {
+    return Jdbc.withConnection(
+        store.dataSource(),
+        "list subscriptions",
+        c -> {
+          try (PreparedStatement select =
+                  c.prepareStatement(
+                      """
+                  SELECT s.name, s.transaction_id::text AS tx, s.event_id, s.status, s.owner,
+                         s.events_handled, s.last_handled_at, s.last_error,
+                         greatest(0, coalesce((SELECT max(id) FROM %1$s.events), 0) - s.event_id)
+                    FROM %1$s.subscriptions s
+                   ORDER BY s.name
+                  """
+                          .formatted(store.schema()));
+              ResultSet rows = select.executeQuery()) {
+            List<SubscriptionStatus> statuses = new ArrayList<>();
+            while (rows.next()) {
+              statuses.add(
+                  new SubscriptionStatus(
+                      rows.getString(1),
+                      new Position(Long.parseLong(rows.getString(2)), rows.getLong(3)),
+                      rows.getString(4),
+                      Optional.ofNullable(rows.getString(5)),
+                      rows.getLong(6),
+                      Optional.ofNullable(SubscriptionTables.instant(rows, 7)),
+                      Optional.ofNullable(rows.getString(8)),
+                      rows.getLong(9)));
+            }
+            return statuses;
+          }
+        });
+  }
+
+  public Optional<SubscriptionStatus> status(String name) {
+    return list().stream().filter(s -> s.name().equals(name)).findFirst();
+  }
+
+  /** Parked failures, newest first; {@code status} null for all. */
+  public List<ParkedFailure> failures(String status, int limit) {
+    return tables.failures(status, limit);
+  }
+
+  /**
+   * Delivers a parked event to its subscription's handler again, now. The subscription must be
+   * started in this process. Returns the failure as it is afterwards: {@code retried} if the
+   * handler succeeded, still {@code open} (one attempt more) if not.
+   */
+  public ParkedFailure retryFailure(long failureId) {
+    ParkedFailure failure = openFailure(failureId);
+    SubscriptionWorker worker = running.get(failure.subscription());
+    if (worker == null) {
+      throw new UnknownFailureException(
+          failureId,
+          "belongs to subscription " + failure.subscription() + ", which is not running here");
+    }
+    worker.redeliver(failure);
+    return tables.failures(null, Integer.MAX_VALUE).stream()
+        .filter(f -> f.id() == failureId)
+        .findFirst()
+        .orElseThrow();
+  }
+
+  /** Marks a parked failure as dealt with, without delivering it again. */
+  public void resolveFailure(long failureId) {
+    openFailure(failureId);
+    Jdbc.inTransaction(
+        store.dataSource(),
+        "resolve failure",
+        c -> {
+          tables.settleFailure(c, failureId, ParkedFailure.RESOLVED);
+          return null;
+        });
+  }
+
+  private ParkedFailure openFailure(long failureId) {
+    ParkedFailure failure =
+        Jdbc.withConnection(store.dataSource(), "read failure", c -> tables.failure(c, failureId))
+            .orElseThrow(() -> new UnknownFailureException(failureId, "does not exist"));
+    if (!ParkedFailure.OPEN.equals(failure.status())) {
+      throw new UnknownFailureException(failureId, "is already " + failure.status());
+    }
+    return failure;
+  }
+
+  /**
+   * Moves a subscription's checkpoint, e.g. to replay from a position. Stop the subscription
+   * everywhere first: a running one would refuse to commit past the moved checkpoint and reload it,
+   * which is safe but wastes its batch.
+   */
+  public void resetCheckpoint(String name, Position position) {
+    Jdbc.withConnection(
+        store.dataSource(),
+        "reset checkpoint",
+        c -> {
+          tables.reset(c, name, position);
+          return null;
+        });
+  }
+
+  /** Moves a checkpoint inside the caller's transaction, e.g. together with a read model reset. */
+  public void resetCheckpoint(java.sql.Connection transaction, String name, Position position)
+      throws java.sql.SQLException {
+    tables.reset(transaction, name, position);
+  }
+
+  public EventStore store() {
+    return store;
+  }
+}

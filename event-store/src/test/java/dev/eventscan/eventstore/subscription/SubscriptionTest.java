@@ -1,0 +1,360 @@
+package dev.eventscan.eventstore.subscription;
+
+import static dev.eventscan.eventstore.Events.event;
+import static dev.eventscan.eventstore.Events.newStreamId;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.stream.AppendResult;
+import dev.eventscan.eventstore.stream.ExpectedVersion;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.testsupport.PostgresExtension;
+import dev.eventscan.testsupport.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(PostgresExtension.class)
+class SubscriptionTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static EventStore store;
+  private static TestDatabase database;
+  private final List<Subscription> started = new ArrayList<>();
+
+  @BeforeAll
+  static void createStore(TestDatabase testDatabase) {
+    database = testDatabase;
+    store = EventStore.builder(testDatabase.dataSource()).build();
+  }
+
+  @AfterEach
+  void stopSubscriptions() {
+    started.forEach(Subscription::stop);
+  }
+
+  private SubscriptionOptions options(String category) {
+    return SubscriptionOptions.named("test-" + UUID.randomUUID())
+        .filter(EventFilter.categories(category))
+        .pollInterval(Duration.ofMillis(200))
+        .standbyInterval(Duration.ofMillis(200))
+        .retryPolicy(new RetryPolicy(3, Duration.ofMillis(10), 2, Duration.ofMillis(50)));
+  }
+
+  private Subscription track(Subscription subscription) {
+    started.add(subscription);
+    return subscription;
+  }
+
+  private static List<String> appendEvents(String category, int count) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      AppendResult result =
+          store.append(newStreamId(category), ExpectedVersion.noStream(), event("Happened", i));
+      ids.add(result.streamId());
+    }
+    return ids;
+  }
+
+  @Test
+  void catches_up_then_delivers_live_events_in_order() {
+    String category = "c" + UUID.randomUUID().toString().substring(0, 8);
+    List<String> expected = new ArrayList<>(appendEvents(category, 30));
+    List<RecordedEvent> received = Collections.synchronizedList(new ArrayList<>());
+    Subscriptions subscriptions = new Subscriptions(store);
+    track(subscriptions.start(options(category), received::add));
+
+    Await.until("catch-up", WAIT, () -> received.size() == 30);
+    expected.addAll(appendEvents(category, 20));
+    Await.until("live events", WAIT, () -> received.size() == 50);
+
+    assertThat(received).extracting(RecordedEvent::streamId).containsExactlyElementsOf(expected);
+    assertThat(received).extracting(RecordedEvent::position).isSorted();
+  }
+
+  @Test
+  void an_out_of_order_commit_is_not_skipped_by_a_live_subscription() throws Exception {
+    String category = "ooo" + UUID.randomUUID().toString().substring(0, 8);
+    List<RecordedEvent> received = Collections.synchronizedList(new ArrayList<>());
+    Subscription subscription =
+        track(new Subscriptions(store).start(options(category), received::add));
+    Await.until("running", WAIT, () -> subscription.state() == SubscriptionState.RUNNING);
+
+    String slow = newStreamId(category);
+    String fast = newStreamId(category);
+    try (Connection transaction = database.openUnpooledConnection()) {
+      transaction.setAutoCommit(false);
+      try (PreparedStatement append =
+          transaction.prepareStatement(
+              "SELECT * FROM event_store.append_to_stream(?, -2, ARRAY[gen_random_uuid()],"
+                  + " ARRAY['Slow'], ARRAY['{}'], ARRAY['{}'])")) {
+        append.setString(1, slow);
+        append.executeQuery().close();
+      }
+      store.append(fast, ExpectedVersion.noStream(), event("Fast", 1));
+      Thread.sleep(600); // three poll intervals: the subscription must hold back "fast"
+      assertThat(received).isEmpty();
+      transaction.commit();
+    }
+
+    Await.until("both events", WAIT, () -> received.size() == 2);
+    assertThat(received).extracting(RecordedEvent::streamId).containsExactly(slow, fast);
+  }
+
+  @Test
+  void killing_the_listening_connection_loses_nothing_and_keeps_order() throws Exception {
+    String category = "kill" + UUID.randomUUID().toString().substring(0, 8);
+    SubscriptionOptions options = options(category);
+    List<RecordedEvent> received = Collections.synchronizedList(new ArrayList<>());
+    Subscription subscription = track(new Subscriptions(store).start(options, received::add));
+    List<String> expected = new ArrayList<>(appendEvents(category, 20));
+    Await.until("first events", WAIT, () -> received.size() == 20);
+
+    assertThat(terminateLockHolder(options.name())).isEqualTo(1);
+    expected.addAll(appendEvents(category, 20));
+
+    Await.until("events after the kill", WAIT, () -> received.size() >= 40);
+    assertThat(received).extracting(RecordedEvent::streamId).containsExactlyElementsOf(expected);
+    assertThat(subscription.state()).isEqualTo(SubscriptionState.RUNNING);
+  }
+
+  @Test
+  void without_notifications_polling_still_delivers() throws Exception {
+    String category = "poll" + UUID.randomUUID().toString().substring(0, 8);
+    List<RecordedEvent> received = Collections.synchronizedList(new ArrayList<>());
+    try (Connection c = database.openUnpooledConnection();
+        Statement s = c.createStatement()) {
+      s.execute("ALTER TABLE event_store.events DISABLE TRIGGER events_notify_appended");
+      try {
+        track(new Subscriptions(store).start(options(category), received::add));
+        appendEvents(category, 5);
+        Await.until("polled events", WAIT, () -> received.size() == 5);
+      } finally {
+        s.execute("ALTER TABLE event_store.events ENABLE TRIGGER events_notify_appended");
+      }
+    }
+  }
+
+  @Test
+  void a_restarted_transactional_subscription_resumes_from_its_checkpoint_exactly_once()
+      throws Exception {
+    String category = "tx" + UUID.randomUUID().toString().substring(0, 8);
+    String table = "seen_" + category;
+    execute("CREATE TABLE " + table + " (event_id uuid PRIMARY KEY, seq bigserial)");
+    SubscriptionOptions options = options(category).batchSize(7);
+    TransactionalEventHandler intoTable =
+        (event, tx) -> {
+          try (PreparedStatement insert =
+              tx.prepareStatement("INSERT INTO " + table + " (event_id) VALUES (?)")) {
+            insert.setObject(1, event.eventId());
+            insert.executeUpdate(); // a second delivery would violate the primary key
+          }
+        };
+    appendEvents(category, 40);
+    Subscription first = new Subscriptions(store).startTransactional(options, intoTable);
+    Await.until("some events", WAIT, () -> count(table) >= 10);
+    first.stop();
+    long afterStop = count(table);
+    assertThat(new Subscriptions(store).status(options.name()).orElseThrow().state())
+        .isEqualTo("stopped");
+
+    appendEvents(category, 10);
+    Subscription second = track(new Subscriptions(store).startTransactional(options, intoTable));
+    Await.until("all events", WAIT, () -> count(table) == 50);
+
+    assertThat(afterStop).isLessThanOrEqualTo(50);
+    assertThat(second.position()).isEqualTo(lastPositionOf(category));
+    assertThat(new Subscriptions(store).failures(ParkedFailure.OPEN, 10)).isEmpty();
+  }
+
+  @Test
+  void of_two_instances_only_one_handles_and_the_other_takes_over_when_it_dies() throws Exception {
+    String category = "ha" + UUID.randomUUID().toString().substring(0, 8);
+    SubscriptionOptions options = options(category);
+    List<String> byA = Collections.synchronizedList(new ArrayList<>());
+    List<String> byB = Collections.synchronizedList(new ArrayList<>());
+    Subscription a = track(new Subscriptions(store).start(options, e -> byA.add(e.streamId())));
+    Await.until("a runs", WAIT, () -> a.state() == SubscriptionState.RUNNING);
+    Subscription b = track(new Subscriptions(store).start(options, e -> byB.add(e.streamId())));
+    Await.until("b stands by", WAIT, () -> b.state() == SubscriptionState.STANDBY);
+
+    List<String> expected = new ArrayList<>(appendEvents(category, 15));
+    Await.until("a handled them", WAIT, () -> byA.size() == 15);
+    assertThat(byB).isEmpty();
+
+    assertThat(terminateLockHolder(options.name())).isEqualTo(1);
+    Await.until("b takes over", WAIT, () -> b.state() == SubscriptionState.RUNNING);
+    expected.addAll(appendEvents(category, 15));
+    Await.until("b handled the rest", WAIT, () -> byB.size() >= 15);
+
+    List<String> all = new ArrayList<>(byA);
+    all.addAll(byB);
+    assertThat(all).containsAll(expected);
+    assertThat(new java.util.HashSet<>(all)).hasSize(30);
+    assertThat(a.state()).isEqualTo(SubscriptionState.STANDBY);
+  }
+
+  @Test
+  void a_handler_that_fails_then_succeeds_is_retried_and_one_that_always_fails_is_parked() {
+    String category = "fail" + UUID.randomUUID().toString().substring(0, 8);
+    List<String> streams = appendEvents(category, 3);
+    String flaky = streams.get(0);
+    String broken = streams.get(1);
+    AtomicInteger flakyCalls = new AtomicInteger();
+    List<String> handled = Collections.synchronizedList(new ArrayList<>());
+    ConcurrentHashMap<String, Boolean> healed = new ConcurrentHashMap<>();
+    Subscriptions subscriptions = new Subscriptions(store);
+    SubscriptionOptions options = options(category);
+    track(
+        subscriptions.start(
+            options,
+            event -> {
+              if (event.streamId().equals(flaky) && flakyCalls.incrementAndGet() < 3) {
+                throw new IllegalStateException("flaky " + flakyCalls.get());
+              }
+              if (event.streamId().equals(broken) && !healed.containsKey(broken)) {
+                throw new IllegalStateException("broken for good");
+              }
+              handled.add(event.streamId());
+            }));
+
+    Await.until("the third event", WAIT, () -> handled.contains(streams.get(2)));
+    assertThat(handled).containsExactly(flaky, streams.get(2));
+    assertThat(flakyCalls.get()).isEqualTo(3);
+
+    List<ParkedFailure> parked =
+        subscriptions.failures(ParkedFailure.OPEN, 10).stream()
+            .filter(f -> f.subscription().equals(options.name()))
+            .toList();
+    assertThat(parked)
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.streamId()).isEqualTo(broken);
+              assertThat(f.attempts()).isEqualTo(3);
+              assertThat(f.errorMessage()).contains("broken for good");
+              assertThat(f.errorStack()).contains("IllegalStateException");
+            });
+
+    ParkedFailure stillBroken = subscriptions.retryFailure(parked.get(0).id());
+    assertThat(stillBroken.status()).isEqualTo(ParkedFailure.OPEN);
+    assertThat(stillBroken.attempts()).isEqualTo(4);
+
+    healed.put(broken, true);
+    assertThat(subscriptions.retryFailure(parked.get(0).id()).status())
+        .isEqualTo(ParkedFailure.RETRIED);
+    assertThat(handled).contains(broken);
+
+    String third = appendEvents(category, 1).get(0);
+    Await.until("after retry", WAIT, () -> handled.contains(third));
+  }
+
+  @Test
+  void a_parked_failure_can_be_resolved_without_delivery() {
+    String category = "res" + UUID.randomUUID().toString().substring(0, 8);
+    appendEvents(category, 1);
+    Subscriptions subscriptions = new Subscriptions(store);
+    SubscriptionOptions options = options(category);
+    track(
+        subscriptions.start(
+            options,
+            event -> {
+              throw new IllegalStateException("no");
+            }));
+    Await.until(
+        "parked",
+        WAIT,
+        () ->
+            subscriptions.failures(ParkedFailure.OPEN, 100).stream()
+                .anyMatch(f -> f.subscription().equals(options.name())));
+    ParkedFailure failure =
+        subscriptions.failures(ParkedFailure.OPEN, 100).stream()
+            .filter(f -> f.subscription().equals(options.name()))
+            .findFirst()
+            .orElseThrow();
+
+    subscriptions.resolveFailure(failure.id());
+
+    assertThat(subscriptions.failures(ParkedFailure.RESOLVED, 100))
+        .extracting(ParkedFailure::id)
+        .contains(failure.id());
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> subscriptions.resolveFailure(failure.id()))
+        .isInstanceOf(UnknownFailureException.class)
+        .hasMessageContaining("already resolved");
+  }
+
+  @Test
+  void stop_ends_the_subscription_thread() throws Exception {
+    String category = "stop" + UUID.randomUUID().toString().substring(0, 8);
+    SubscriptionOptions options = options(category);
+    Subscription subscription = new Subscriptions(store).start(options, e -> {});
+    Await.until("running", WAIT, () -> subscription.state() == SubscriptionState.RUNNING);
+
+    subscription.stop();
+
+    assertThat(Thread.getAllStackTraces().keySet())
+        .noneMatch(t -> t.getName().equals("subscription-" + options.name()));
+    assertThat(subscription.state()).isEqualTo(SubscriptionState.STOPPED);
+  }
+
+  private static Position lastPositionOf(String category) {
+    Position last = Position.START;
+    var page = store.readAll(Position.START, EventFilter.categories(category), 10_000);
+    for (RecordedEvent event : page.events()) {
+      last = event.position();
+    }
+    return last;
+  }
+
+  /** Kills the backend holding a subscription's advisory lock, as if its node died. */
+  private static int terminateLockHolder(String subscription) throws Exception {
+    try (Connection c = database.openUnpooledConnection();
+        PreparedStatement s =
+            c.prepareStatement(
+                """
+                SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+                 WHERE locktype = 'advisory' AND granted AND objsubid = 1
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                   AND ((classid::bigint << 32) | objid::bigint)
+                       = ('x' || substr(md5(?), 1, 16))::bit(64)::bigint
+                """)) {
+      s.setString(1, "event_store/" + subscription);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getInt(1);
+      }
+    }
+  }
+
+  private static void execute(String sql) throws Exception {
+    try (Connection c = database.openUnpooledConnection();
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  private static long count(String table) {
+    try (Connection c = database.openUnpooledConnection();
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT count(*) FROM " + table)) {
+      r.next();
+      return r.getLong(1);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
