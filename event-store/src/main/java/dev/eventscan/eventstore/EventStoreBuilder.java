@@ -1,7 +1,10 @@
 package dev.eventscan.eventstore;
 
 import dev.eventscan.eventstore.internal.PostgresEventStore;
+import dev.eventscan.eventstore.projection.Projection;
 import dev.eventscan.eventstore.schema.EventStoreSchema;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import javax.sql.DataSource;
 
@@ -13,6 +16,7 @@ public final class EventStoreBuilder {
   private String schema = EventStoreSchema.DEFAULT_SCHEMA;
   private int maxEventDataBytes = DEFAULT_MAX_EVENT_DATA_BYTES;
   private boolean migrate = true;
+  private final List<Projection> inlineProjections = new ArrayList<>();
 
   EventStoreBuilder(DataSource dataSource) {
     this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -39,10 +43,20 @@ public final class EventStoreBuilder {
     return this;
   }
 
+  /**
+   * Runs a projection inside every append's transaction, for a read model that must never lag.
+   * Appends then take a transaction and one more round trip; a projection that throws makes the
+   * append fail and write nothing.
+   */
+  public EventStoreBuilder inlineProjection(Projection projection) {
+    inlineProjections.add(Objects.requireNonNull(projection, "projection"));
+    return this;
+  }
+
   public EventStore build() {
     if (migrate) {
       EventStoreSchema.migrate(dataSource, schema);
     }
-    return new PostgresEventStore(dataSource, schema, maxEventDataBytes);
+    return new PostgresEventStore(dataSource, schema, maxEventDataBytes, inlineProjections);
   }
 }

@@ -19,6 +19,13 @@ public interface GlobalLogReader {
   /** The position of the last event that is safe to read now, or {@link Position#START}. */
   Position headPosition();
 
+  /** The position of the last event matching {@code filter} that is safe to read now. */
+  Position headPosition(EventFilter filter);
+
+  /** The last {@code maxCount} events that are safe to read now, newest first. */
+  java.util.List<dev.eventscan.eventstore.stream.RecordedEvent> readLatest(
+      EventFilter filter, int maxCount);
+
   /**
    * How long the oldest transaction still running in the cluster has been open: the time global
    * readers may be held back. Zero when none is running.

@@ -68,17 +68,9 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
         "read all",
         c -> {
           try (PreparedStatement statement = c.prepareStatement(sql)) {
-            int parameter = 1;
-            statement.setString(parameter++, Long.toUnsignedString(after.transactionId()));
-            statement.setLong(parameter++, after.eventId());
-            if (!filter.types().isEmpty()) {
-              statement.setArray(
-                  parameter++, c.createArrayOf("text", filter.types().toArray(String[]::new)));
-            }
-            if (!filter.categories().isEmpty()) {
-              statement.setArray(
-                  parameter++, c.createArrayOf("text", filter.categories().toArray(String[]::new)));
-            }
+            statement.setString(1, Long.toUnsignedString(after.transactionId()));
+            statement.setLong(2, after.eventId());
+            int parameter = bindFilter(c, statement, 3, filter);
             statement.setInt(parameter, maxCount);
             try (ResultSet rows = statement.executeQuery()) {
               List<RecordedEvent> events = new ArrayList<>(Math.min(maxCount, 1000));
@@ -90,6 +82,64 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
             }
           }
         });
+  }
+
+  @Override
+  public Position headPosition(EventFilter filter) {
+    List<RecordedEvent> latest = readLatest(filter, 1);
+    return latest.isEmpty() ? Position.START : latest.get(0).position();
+  }
+
+  @Override
+  public List<RecordedEvent> readLatest(EventFilter filter, int maxCount) {
+    if (filter == null || maxCount <= 0) {
+      throw new InvalidInputException("readLatest needs a filter and a positive maxCount");
+    }
+    String sql =
+        """
+        SELECT %s FROM %s.events
+         WHERE transaction_id < %s
+           %s %s
+         ORDER BY transaction_id DESC, id DESC
+         LIMIT ?
+        """
+            .formatted(
+                EventRows.COLUMNS,
+                schema,
+                BARRIER,
+                filter.types().isEmpty() ? "" : "AND type = ANY(?)",
+                filter.categories().isEmpty() ? "" : "AND category = ANY(?)");
+    return Jdbc.withConnection(
+        dataSource,
+        "read latest",
+        c -> {
+          try (PreparedStatement statement = c.prepareStatement(sql)) {
+            int parameter = bindFilter(c, statement, 1, filter);
+            statement.setInt(parameter, maxCount);
+            try (ResultSet rows = statement.executeQuery()) {
+              List<RecordedEvent> events = new ArrayList<>();
+              while (rows.next()) {
+                events.add(EventRows.map(rows));
+              }
+              return events;
+            }
+          }
+        });
+  }
+
+  private static int bindFilter(
+      java.sql.Connection c, PreparedStatement statement, int first, EventFilter filter)
+      throws java.sql.SQLException {
+    int parameter = first;
+    if (!filter.types().isEmpty()) {
+      statement.setArray(
+          parameter++, c.createArrayOf("text", filter.types().toArray(String[]::new)));
+    }
+    if (!filter.categories().isEmpty()) {
+      statement.setArray(
+          parameter++, c.createArrayOf("text", filter.categories().toArray(String[]::new)));
+    }
+    return parameter;
   }
 
   @Override

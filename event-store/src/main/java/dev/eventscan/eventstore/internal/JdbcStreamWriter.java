@@ -2,11 +2,14 @@ package dev.eventscan.eventstore.internal;
 
 import dev.eventscan.eventstore.InvalidInputException;
 import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.projection.InlineProjectionFailedException;
+import dev.eventscan.eventstore.projection.Projection;
 import dev.eventscan.eventstore.stream.AppendResult;
 import dev.eventscan.eventstore.stream.DuplicateEventIdException;
 import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.eventstore.stream.MetadataJson;
+import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.stream.StreamAppend;
 import dev.eventscan.eventstore.stream.StreamDeletedException;
 import dev.eventscan.eventstore.stream.StreamIds;
@@ -43,6 +46,8 @@ final class JdbcStreamWriter implements StreamWriter {
   private static final String EVENT_ID_CONSTRAINT = "events_event_id_unique";
 
   private final DataSource dataSource;
+  private final List<Projection> inlineProjections;
+  private final String appendedEventsSql;
   private final AppendValidator validator;
   private final String appendSql;
   private final String appendExactSql;
@@ -53,9 +58,17 @@ final class JdbcStreamWriter implements StreamWriter {
   private final String originalAppendSql;
   private final String lastEventSql;
 
-  JdbcStreamWriter(DataSource dataSource, String schema, AppendValidator validator) {
+  JdbcStreamWriter(
+      DataSource dataSource,
+      String schema,
+      AppendValidator validator,
+      List<Projection> inlineProjections) {
     this.dataSource = dataSource;
     this.validator = validator;
+    this.inlineProjections = List.copyOf(inlineProjections);
+    this.appendedEventsSql =
+        "SELECT %s FROM %s.events WHERE event_id = ANY(?) ORDER BY id"
+            .formatted(EventRows.COLUMNS, schema);
     this.appendSql =
         """
         SELECT stream_version, transaction_id, last_id
@@ -156,11 +169,12 @@ final class JdbcStreamWriter implements StreamWriter {
     Integer[] order = new Integer[appends.size()];
     Arrays.setAll(order, i -> i);
     Arrays.sort(order, Comparator.comparing(i -> appends.get(i).streamId()));
-    boolean single = appends.size() == 1;
+    // A single append without inline projections is one statement: auto-commit makes it one
+    // round trip.
+    boolean single = appends.size() == 1 && inlineProjections.isEmpty();
     for (int attempt = 1; ; attempt++) {
       try (Connection connection = dataSource.getConnection()) {
         boolean autoCommit = connection.getAutoCommit();
-        // A single append is one statement: auto-commit makes it one round trip.
         connection.setAutoCommit(single);
         try {
           AppendResult[] results = new AppendResult[appends.size()];
@@ -168,6 +182,7 @@ final class JdbcStreamWriter implements StreamWriter {
             StreamAppend part = appends.get(i);
             try {
               results[i] = call(connection, part);
+              projectInline(connection, part);
             } catch (SQLException refused) {
               if (!single) {
                 connection.rollback();
@@ -265,6 +280,35 @@ final class JdbcStreamWriter implements StreamWriter {
           throw explainMissingVersion(connection, part.streamId());
         }
         return result;
+      }
+    }
+  }
+
+  private void projectInline(Connection connection, StreamAppend part) throws SQLException {
+    if (inlineProjections.isEmpty()) {
+      return;
+    }
+    List<RecordedEvent> appended = new ArrayList<>();
+    try (PreparedStatement select = connection.prepareStatement(appendedEventsSql)) {
+      select.setArray(
+          1,
+          connection.createArrayOf(
+              "uuid", part.events().stream().map(EventData::eventId).toArray()));
+      try (ResultSet rows = select.executeQuery()) {
+        while (rows.next()) {
+          appended.add(EventRows.map(rows));
+        }
+      }
+    }
+    for (Projection projection : inlineProjections) {
+      for (RecordedEvent event : appended) {
+        if (projection.filter().matches(event)) {
+          try {
+            projection.project(event, connection);
+          } catch (Exception e) {
+            throw new InlineProjectionFailedException(projection.name(), event, e);
+          }
+        }
       }
     }
   }

@@ -24,10 +24,16 @@ public final class PostgresEventStore implements EventStore {
   private final JdbcStreamReader reader;
   private final JdbcGlobalLogReader globalLog;
 
-  public PostgresEventStore(DataSource dataSource, String schema, int maxEventDataBytes) {
+  public PostgresEventStore(
+      DataSource dataSource,
+      String schema,
+      int maxEventDataBytes,
+      List<dev.eventscan.eventstore.projection.Projection> inlineProjections) {
     this.dataSource = dataSource;
     this.schema = schema;
-    this.writer = new JdbcStreamWriter(dataSource, schema, new AppendValidator(maxEventDataBytes));
+    this.writer =
+        new JdbcStreamWriter(
+            dataSource, schema, new AppendValidator(maxEventDataBytes), inlineProjections);
     this.reader = new JdbcStreamReader(dataSource, schema);
     this.globalLog = new JdbcGlobalLogReader(dataSource, schema);
   }
@@ -76,6 +82,17 @@ public final class PostgresEventStore implements EventStore {
   @Override
   public Position headPosition() {
     return globalLog.headPosition();
+  }
+
+  @Override
+  public Position headPosition(EventFilter filter) {
+    return globalLog.headPosition(filter);
+  }
+
+  @Override
+  public List<dev.eventscan.eventstore.stream.RecordedEvent> readLatest(
+      EventFilter filter, int maxCount) {
+    return globalLog.readLatest(filter, maxCount);
   }
 
   @Override

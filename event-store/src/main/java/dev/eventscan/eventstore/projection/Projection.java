@@ -1,0 +1,25 @@
+package dev.eventscan.eventstore.projection;
+
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * A read model kept in the same database as the events. {@link #project} runs in the transaction
+ * that also moves the projection's checkpoint (or, for an inline projection, in the append's own
+ * transaction), so the read model never sees an event twice or misses one.
+ */
+public interface Projection {
+  /** A stable name: it keys the checkpoint and the status row. */
+  String name();
+
+  /** The events this projection handles. */
+  EventFilter filter();
+
+  /** Applies one event to the read model through {@code transaction}; must not commit. */
+  void project(RecordedEvent event, Connection transaction) throws Exception;
+
+  /** Empties the read model, before a rebuild; runs in the rebuild's first transaction. */
+  void reset(Connection transaction) throws SQLException;
+}
