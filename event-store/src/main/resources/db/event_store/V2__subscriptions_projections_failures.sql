@@ -1,16 +1,3 @@
--- A wake-up hint for live subscriptions, sent when the appending transaction commits.
--- Identical notifications of one transaction are folded into one by PostgreSQL.
-CREATE FUNCTION ${schema}.notify_appended() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('${schema}_appended', '');
-    RETURN NULL;
-END;
-$$;
-
-CREATE TRIGGER events_notify_appended
-    AFTER INSERT ON ${schema}.events
-    FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.notify_appended();
-
 -- Named subscriptions: where each one is, who runs it, how it is doing.
 CREATE TABLE ${schema}.subscriptions (
     name              text PRIMARY KEY,

@@ -14,7 +14,7 @@ import javax.sql.DataSource;
  * store.append("order-42", ExpectedVersion.noStream(), EventData.of("OrderPlaced", "{}"));
  * }</pre>
  */
-public interface EventStore extends StreamWriter, StreamReader, GlobalLogReader {
+public interface EventStore extends StreamWriter, StreamReader, GlobalLogReader, AutoCloseable {
 
   static EventStoreBuilder builder(DataSource dataSource) {
     return new EventStoreBuilder(dataSource);
@@ -25,4 +25,13 @@ public interface EventStore extends StreamWriter, StreamReader, GlobalLogReader 
 
   /** The data source the store runs on. */
   DataSource dataSource();
+
+  /** The LISTEN channel appends notify on. */
+  default String notificationChannel() {
+    return schema() + "_appended";
+  }
+
+  /** Stops the store's background notifier; the data source stays open (it is the caller's). */
+  @Override
+  void close();
 }

@@ -16,6 +16,7 @@ public final class EventStoreBuilder {
   private String schema = EventStoreSchema.DEFAULT_SCHEMA;
   private int maxEventDataBytes = DEFAULT_MAX_EVENT_DATA_BYTES;
   private boolean migrate = true;
+  private NotifyMode notifyMode = NotifyMode.AFTER_COMMIT;
   private final List<Projection> inlineProjections = new ArrayList<>();
 
   EventStoreBuilder(DataSource dataSource) {
@@ -43,6 +44,12 @@ public final class EventStoreBuilder {
     return this;
   }
 
+  /** How appends wake up live subscriptions; default {@link NotifyMode#AFTER_COMMIT}. */
+  public EventStoreBuilder notifyMode(NotifyMode notifyMode) {
+    this.notifyMode = Objects.requireNonNull(notifyMode, "notifyMode");
+    return this;
+  }
+
   /**
    * Runs a projection inside every append's transaction, for a read model that must never lag.
    * Appends then take a transaction and one more round trip; a projection that throws makes the
@@ -57,6 +64,7 @@ public final class EventStoreBuilder {
     if (migrate) {
       EventStoreSchema.migrate(dataSource, schema);
     }
-    return new PostgresEventStore(dataSource, schema, maxEventDataBytes, inlineProjections);
+    return new PostgresEventStore(
+        dataSource, schema, maxEventDataBytes, inlineProjections, notifyMode);
   }
 }

@@ -47,6 +47,8 @@ final class JdbcStreamWriter implements StreamWriter {
 
   private final DataSource dataSource;
   private final List<Projection> inlineProjections;
+  private final String notifyInTransactionChannel;
+  private final Runnable afterCommit;
   private final String appendedEventsSql;
   private final AppendValidator validator;
   private final String appendSql;
@@ -62,8 +64,12 @@ final class JdbcStreamWriter implements StreamWriter {
       DataSource dataSource,
       String schema,
       AppendValidator validator,
-      List<Projection> inlineProjections) {
+      List<Projection> inlineProjections,
+      String notifyInTransactionChannel,
+      Runnable afterCommit) {
     this.dataSource = dataSource;
+    this.notifyInTransactionChannel = notifyInTransactionChannel;
+    this.afterCommit = afterCommit;
     this.validator = validator;
     this.inlineProjections = List.copyOf(inlineProjections);
     this.appendedEventsSql =
@@ -171,7 +177,8 @@ final class JdbcStreamWriter implements StreamWriter {
     Arrays.sort(order, Comparator.comparing(i -> appends.get(i).streamId()));
     // A single append without inline projections is one statement: auto-commit makes it one
     // round trip.
-    boolean single = appends.size() == 1 && inlineProjections.isEmpty();
+    boolean single =
+        appends.size() == 1 && inlineProjections.isEmpty() && notifyInTransactionChannel == null;
     for (int attempt = 1; ; attempt++) {
       try (Connection connection = dataSource.getConnection()) {
         boolean autoCommit = connection.getAutoCommit();
@@ -200,8 +207,10 @@ final class JdbcStreamWriter implements StreamWriter {
           }
           if (results != null) {
             if (!single) {
+              notifyInTransaction(connection);
               connection.commit();
             }
+            afterCommit.run();
             return List.of(results);
           }
         } catch (SQLException | RuntimeException e) {
@@ -280,6 +289,15 @@ final class JdbcStreamWriter implements StreamWriter {
           throw explainMissingVersion(connection, part.streamId());
         }
         return result;
+      }
+    }
+  }
+
+  private void notifyInTransaction(Connection connection) throws SQLException {
+    if (notifyInTransactionChannel != null) {
+      try (PreparedStatement notify = connection.prepareStatement("SELECT pg_notify(?, '')")) {
+        notify.setString(1, notifyInTransactionChannel);
+        notify.executeQuery().close();
       }
     }
   }
@@ -518,6 +536,7 @@ final class JdbcStreamWriter implements StreamWriter {
           if (!connection.getAutoCommit()) {
             connection.commit();
           }
+          afterCommit.run();
           return;
         } catch (SQLException refused) {
           if (!connection.getAutoCommit()) {

@@ -23,19 +23,39 @@ public final class PostgresEventStore implements EventStore {
   private final JdbcStreamWriter writer;
   private final JdbcStreamReader reader;
   private final JdbcGlobalLogReader globalLog;
+  private final AppendNotifier notifier;
 
   public PostgresEventStore(
       DataSource dataSource,
       String schema,
       int maxEventDataBytes,
-      List<dev.eventscan.eventstore.projection.Projection> inlineProjections) {
+      List<dev.eventscan.eventstore.projection.Projection> inlineProjections,
+      dev.eventscan.eventstore.NotifyMode notifyMode) {
     this.dataSource = dataSource;
     this.schema = schema;
+    this.notifier =
+        notifyMode == dev.eventscan.eventstore.NotifyMode.AFTER_COMMIT
+            ? new AppendNotifier(dataSource, notificationChannel())
+            : null;
     this.writer =
         new JdbcStreamWriter(
-            dataSource, schema, new AppendValidator(maxEventDataBytes), inlineProjections);
+            dataSource,
+            schema,
+            new AppendValidator(maxEventDataBytes),
+            inlineProjections,
+            notifyMode == dev.eventscan.eventstore.NotifyMode.IN_TRANSACTION
+                ? notificationChannel()
+                : null,
+            notifier == null ? () -> {} : notifier::appended);
     this.reader = new JdbcStreamReader(dataSource, schema);
     this.globalLog = new JdbcGlobalLogReader(dataSource, schema);
+  }
+
+  @Override
+  public void close() {
+    if (notifier != null) {
+      notifier.close();
+    }
   }
 
   @Override

@@ -109,10 +109,29 @@ final class SubscriptionWorker implements Subscription {
     synchronized (signal) {
       signal.notifyAll(); // ends a retry back-off early
     }
+    wakeListener();
     try {
       thread.join(options.pollInterval().toMillis() + 60_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A worker waiting for a notification only wakes for one (or at its poll interval). */
+  private void wakeListener() {
+    try {
+      Jdbc.withConnection(
+          tables.dataSource(),
+          "wake subscription",
+          c -> {
+            try (PreparedStatement notify = c.prepareStatement("SELECT pg_notify(?, 'stop')")) {
+              notify.setString(1, store.notificationChannel());
+              notify.executeQuery().close();
+            }
+            return null;
+          });
+    } catch (EventStoreException e) {
+      log.debug("Could not wake subscription {}; it stops at its next poll", name());
     }
   }
 
@@ -126,7 +145,7 @@ final class SubscriptionWorker implements Subscription {
           continue;
         }
         try (Statement listen = control.createStatement()) {
-          listen.execute("LISTEN " + tables.schema() + "_appended");
+          listen.execute("LISTEN " + store.notificationChannel());
         }
         state = SubscriptionState.RUNNING;
         Position checkpoint = tables.loadOrCreate(control, name(), resolve(options.startFrom()));

@@ -5,6 +5,7 @@ import static dev.eventscan.eventstore.Events.newStreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.NotifyMode;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.AppendResult;
@@ -132,19 +133,35 @@ class SubscriptionTest {
   }
 
   @Test
-  void without_notifications_polling_still_delivers() throws Exception {
+  void without_notifications_polling_still_delivers() {
     String category = "poll" + UUID.randomUUID().toString().substring(0, 8);
     List<RecordedEvent> received = Collections.synchronizedList(new ArrayList<>());
-    try (Connection c = database.openUnpooledConnection();
-        Statement s = c.createStatement()) {
-      s.execute("ALTER TABLE event_store.events DISABLE TRIGGER events_notify_appended");
-      try {
-        track(new Subscriptions(store).start(options(category), received::add));
-        appendEvents(category, 5);
-        Await.until("polled events", WAIT, () -> received.size() == 5);
-      } finally {
-        s.execute("ALTER TABLE event_store.events ENABLE TRIGGER events_notify_appended");
+    try (EventStore silent =
+        EventStore.builder(database.dataSource()).notifyMode(NotifyMode.NONE).build()) {
+      track(new Subscriptions(silent).start(options(category), received::add));
+      for (int i = 0; i < 5; i++) {
+        silent.append(newStreamId(category), ExpectedVersion.noStream(), event("Quiet", i));
       }
+      Await.until("polled events", WAIT, () -> received.size() == 5);
+    }
+  }
+
+  @Test
+  void notifying_inside_the_append_transaction_delivers_too() {
+    String category = "intx" + UUID.randomUUID().toString().substring(0, 8);
+    List<RecordedEvent> received = Collections.synchronizedList(new ArrayList<>());
+    try (EventStore notifying =
+        EventStore.builder(database.dataSource()).notifyMode(NotifyMode.IN_TRANSACTION).build()) {
+      track(
+          new Subscriptions(notifying)
+              .start(options(category).pollInterval(Duration.ofSeconds(30)), received::add));
+      Await.until(
+          "running",
+          WAIT,
+          () -> started.get(started.size() - 1).state() == SubscriptionState.RUNNING);
+      notifying.append(newStreamId(category), ExpectedVersion.noStream(), event("Loud", 1));
+      // Far below the 30 s poll interval: only the notification can explain the delivery.
+      Await.until("notified event", Duration.ofSeconds(10), () -> received.size() == 1);
     }
   }
 

@@ -1,0 +1,214 @@
+package dev.eventscan.eventstore.aggregate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.InvalidInputException;
+import dev.eventscan.eventstore.serialization.JacksonEventSerializer;
+import dev.eventscan.eventstore.snapshot.Snapshot;
+import dev.eventscan.eventstore.snapshot.SnapshotPolicy;
+import dev.eventscan.eventstore.snapshot.SnapshotStore;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.eventstore.stream.WrongExpectedVersionException;
+import dev.eventscan.testsupport.PostgresExtension;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(PostgresExtension.class)
+class AggregateRepositoryTest {
+  private static EventStore store;
+  private static SnapshotStore snapshots;
+  private static final JacksonEventSerializer serializer =
+      new JacksonEventSerializer(Account.registry());
+
+  @BeforeAll
+  static void createStore(DataSource dataSource) {
+    store = EventStore.builder(dataSource).build();
+    snapshots = new SnapshotStore(store, new ObjectMapper());
+  }
+
+  private static AggregateRepository<Account.State, Account.Event> repository(
+      SnapshotPolicy policy, int schemaVersion, int retries) {
+    return new AggregateRepository<>(
+        store, Account.type(policy, schemaVersion), serializer, snapshots, retries);
+  }
+
+  @Test
+  void loading_with_snapshots_gives_the_same_state_as_a_full_replay() {
+    var withSnapshots = repository(SnapshotPolicy.everyEvents(7), 1, 0);
+    var withoutSnapshots = repository(SnapshotPolicy.NEVER, 1, 0);
+    for (long seed = 1; seed <= 5; seed++) {
+      Random random = new Random(seed);
+      String id = UUID.randomUUID().toString();
+      withSnapshots.update(id, CommandMetadata.newCommand(), Account.open("owner-" + seed));
+      int commands = 10 + random.nextInt(60);
+      for (int i = 0; i < commands; i++) {
+        long amount = 1 + random.nextInt(100);
+        String commandId = "c" + i;
+        Decision<Account.State, Account.Event> decision =
+            random.nextInt(3) == 0
+                ? state ->
+                    state.balance() >= amount
+                        ? Account.withdraw(amount, commandId).decide(state)
+                        : List.of()
+                : Account.deposit(amount, commandId);
+        withSnapshots.update(id, CommandMetadata.newCommand(), decision);
+      }
+
+      Aggregate<Account.State> fromSnapshot = withSnapshots.load(id);
+      Aggregate<Account.State> replayed = withoutSnapshots.load(id);
+      assertThat(fromSnapshot).isEqualTo(replayed);
+      assertThat(snapshots.load("account-" + id, Account.State.class, 1))
+          .get()
+          .satisfies(
+              s ->
+                  assertThat(s.streamVersion())
+                      .isLessThanOrEqualTo(replayed.version())
+                      .isPositive());
+    }
+  }
+
+  @Test
+  void a_snapshot_in_an_old_schema_version_is_ignored_and_replaced() {
+    String id = UUID.randomUUID().toString();
+    String streamId = "account-" + id;
+    var version1 = repository(SnapshotPolicy.everyEvents(2), 1, 0);
+    version1.update(id, CommandMetadata.newCommand(), Account.open("ada"));
+    version1.update(id, CommandMetadata.newCommand(), Account.deposit(10, "d1"));
+    // A wrong state under the old schema version: it must not be used by version 2.
+    snapshots.save(
+        new Snapshot<>(streamId, 2, 1, new Account.State(id, "bogus", 999, List.of(), 2)));
+
+    var version2 = repository(SnapshotPolicy.everyEvents(2), 2, 0);
+    Aggregate<Account.State> loaded = version2.load(id);
+    assertThat(loaded.state().balance()).isEqualTo(10);
+    assertThat(loaded.state().owner()).isEqualTo("ada");
+
+    version2.update(id, CommandMetadata.newCommand(), Account.deposit(5, "d2"));
+    version2.update(id, CommandMetadata.newCommand(), Account.deposit(5, "d3"));
+    Snapshot<Account.State> rewritten =
+        snapshots.load(streamId, Account.State.class, 2).orElseThrow();
+    assertThat(rewritten.streamVersion()).isEqualTo(4);
+    assertThat(rewritten.state().balance()).isEqualTo(20);
+
+    snapshots.delete(streamId);
+    assertThat(version2.load(id).state().balance()).isEqualTo(20);
+  }
+
+  @Test
+  void eight_concurrent_writers_apply_every_command_exactly_once() throws Exception {
+    var accounts = repository(SnapshotPolicy.everyEvents(25), 1, 1_000);
+    String id = UUID.randomUUID().toString();
+    accounts.update(id, CommandMetadata.newCommand(), Account.open("shared"));
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<?>> writers = new ArrayList<>();
+      for (int w = 0; w < 8; w++) {
+        int writer = w;
+        writers.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 40; i++) {
+                    accounts.update(
+                        id, CommandMetadata.newCommand(), Account.deposit(1, writer + "-" + i));
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> writer : writers) {
+        writer.get(120, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    Aggregate<Account.State> account = accounts.load(id);
+    assertThat(account.state().balance()).isEqualTo(320);
+    assertThat(account.state().commands()).hasSize(320).doesNotHaveDuplicates();
+    assertThat(account.version()).isEqualTo(321);
+    assertThat(store.readStream("account-" + id).events())
+        .extracting(RecordedEvent::streamVersion)
+        .containsExactlyElementsOf(
+            java.util.stream.LongStream.rangeClosed(1, 321).boxed().toList());
+  }
+
+  @Test
+  void update_gives_up_after_its_retries_with_the_conflict() {
+    var accounts = repository(SnapshotPolicy.NEVER, 1, 2);
+    String id = UUID.randomUUID().toString();
+    accounts.update(id, CommandMetadata.newCommand(), Account.open("x"));
+    int[] decisions = {0};
+
+    assertThatThrownBy(
+            () ->
+                accounts.update(
+                    id,
+                    CommandMetadata.newCommand(),
+                    state -> {
+                      decisions[0]++;
+                      // Someone else always gets in between load and save.
+                      accounts.update(
+                          id,
+                          CommandMetadata.newCommand(),
+                          Account.deposit(1, UUID.randomUUID().toString()));
+                      return List.of(new Account.Deposited(1, "mine"));
+                    }))
+        .isInstanceOf(WrongExpectedVersionException.class);
+    assertThat(decisions[0]).isEqualTo(3);
+    assertThat(accounts.load(id).state().commands()).doesNotContain("mine");
+  }
+
+  @Test
+  void events_carry_the_commands_correlation_and_causation_ids() {
+    var accounts = repository(SnapshotPolicy.NEVER, 1, 0);
+    String id = UUID.randomUUID().toString();
+    CommandMetadata first = CommandMetadata.newCommand();
+    accounts.update(id, first, Account.open("y"));
+    CommandMetadata followUp = CommandMetadata.causedBy(first.commandId());
+    accounts.update(id, followUp, Account.deposit(3, "d"));
+
+    List<RecordedEvent> events = store.readStream("account-" + id).events();
+    assertThat(events.get(0).metadata().correlationId()).isEqualTo(first.commandId());
+    assertThat(events.get(0).metadata().causationId()).isEqualTo(first.commandId());
+    assertThat(events.get(1).metadata().correlationId()).isEqualTo(first.commandId());
+    assertThat(events.get(1).metadata().causationId()).isEqualTo(followUp.commandId());
+  }
+
+  @Test
+  void a_failing_snapshot_write_does_not_fail_the_save_and_bad_ids_are_refused() {
+    // Snapshots go to a schema that was never created: every snapshot write fails.
+    EventStore otherSchema =
+        EventStore.builder(store.dataSource()).schema("no_snapshots_here").migrate(false).build();
+    var accounts =
+        new AggregateRepository<>(
+            store,
+            Account.type(SnapshotPolicy.everyEvents(1), 1),
+            serializer,
+            new SnapshotStore(otherSchema, new ObjectMapper()),
+            0);
+    String id = UUID.randomUUID().toString();
+
+    Aggregate<Account.State> saved =
+        accounts.update(id, CommandMetadata.newCommand(), Account.open("z"));
+
+    assertThat(saved.version()).isEqualTo(1);
+    assertThat(accounts.load(id).state().owner()).isEqualTo("z");
+    assertThatThrownBy(() -> accounts.load(" "))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("aggregate id");
+    assertThatThrownBy(
+            () -> accounts.update(id, CommandMetadata.newCommand(), Account.withdraw(5, "w")))
+        .isInstanceOf(Account.InsufficientFunds.class);
+  }
+}
