@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.UUID;
 
 /** 100 events per transaction, one writer, one stream. */
-final class AppendBatchScenario implements Scenario {
+final class AppendBatchScenario extends RatioScenario {
   static final int BATCH = 100;
   private final Duration runTime;
 
@@ -25,7 +25,7 @@ final class AppendBatchScenario implements Scenario {
   }
 
   @Override
-  public double runOurs(BenchmarkDatabase database) throws Exception {
+  double runOurs(BenchmarkDatabase database) throws Exception {
     EventStore store = database.store();
     return Throughput.measure(
         1,
@@ -44,7 +44,7 @@ final class AppendBatchScenario implements Scenario {
   }
 
   @Override
-  public double runLimit(BenchmarkDatabase database) throws Exception {
+  double runLimit(BenchmarkDatabase database) throws Exception {
     return Throughput.measure(
         1, runTime, thread -> new LimitBatchWriter(database.limit().getConnection()));
   }

@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.UUID;
 
 /** One event per transaction; each writer appends to its own stream with an exact expectation. */
-final class AppendSingleScenario implements Scenario {
+final class AppendSingleScenario extends RatioScenario {
   private final int writers;
   private final Duration runTime;
 
@@ -23,7 +23,7 @@ final class AppendSingleScenario implements Scenario {
   }
 
   @Override
-  public double runOurs(BenchmarkDatabase database) throws Exception {
+  double runOurs(BenchmarkDatabase database) throws Exception {
     EventStore store = database.store();
     return Throughput.measure(
         writers,
@@ -38,7 +38,7 @@ final class AppendSingleScenario implements Scenario {
   }
 
   @Override
-  public double runLimit(BenchmarkDatabase database) throws Exception {
+  double runLimit(BenchmarkDatabase database) throws Exception {
     return Throughput.measure(
         writers, runTime, thread -> new LimitWriter(database.limit().getConnection()));
   }

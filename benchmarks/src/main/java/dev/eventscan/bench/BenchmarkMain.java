@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -23,7 +22,6 @@ import java.util.stream.Stream;
  * scenario: {@code BENCH <scenario> ours=<x> limit=<y> ratio=<ours/limit>} (medians).
  */
 public final class BenchmarkMain {
-  static final int RUNS = 3;
   static final Duration RUN_TIME = Duration.ofSeconds(5);
 
   private static final Map<String, Supplier<Scenario>> SCENARIOS = new LinkedHashMap<>();
@@ -33,6 +31,9 @@ public final class BenchmarkMain {
     register(() -> new AppendSingleScenario(8, RUN_TIME));
     register(() -> new AppendBatchScenario(RUN_TIME));
     register(ReadAllScenario::new);
+    register(SubscriptionCatchUpScenario::new);
+    register(SubscriptionLatencyScenario::new);
+    register(AggregateLoadScenario::new);
   }
 
   private static void register(Supplier<Scenario> scenario) {
@@ -81,39 +82,7 @@ public final class BenchmarkMain {
 
   private static void run(Scenario scenario, BenchmarkDatabase database) throws Exception {
     scenario.prepare(database);
-    scenario.runOurs(database); // warm-up: JIT, caches, connection pools
-    scenario.runLimit(database);
-    double[] ours = new double[RUNS];
-    double[] limit = new double[RUNS];
-    for (int run = 0; run < RUNS; run++) {
-      ours[run] = scenario.runOurs(database);
-      limit[run] = scenario.runLimit(database);
-    }
-    double oursMedian = median(ours);
-    double limitMedian = median(limit);
-    System.out.printf(
-        Locale.ROOT,
-        "BENCH %s ours=%.0f limit=%.0f ratio=%.2f%n",
-        scenario.name(),
-        oursMedian,
-        limitMedian,
-        oursMedian / limitMedian);
-    System.out.printf(
-        Locale.ROOT, "# %s runs: ours=%s limit=%s%n", scenario.name(), format(ours), format(limit));
-  }
-
-  static double median(double[] values) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    int middle = sorted.length / 2;
-    return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  }
-
-  private static String format(double[] values) {
-    return Arrays.stream(values)
-        .mapToObj(v -> String.format(Locale.ROOT, "%.0f", v))
-        .reduce((a, b) -> a + "," + b)
-        .orElse("");
+    System.out.println("BENCH " + scenario.name() + " " + scenario.run(database));
   }
 
   private static void printMachine(EmbeddedPostgres postgres) throws Exception {
@@ -131,7 +100,7 @@ public final class BenchmarkMain {
           r.getString(1),
           r.getString(2),
           r.getString(3),
-          RUNS);
+          RatioScenario.RUNS);
     }
   }
 

@@ -4,8 +4,6 @@ import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.global.GlobalLogPage;
 import dev.eventscan.eventstore.position.Position;
-import dev.eventscan.eventstore.stream.EventData;
-import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -15,16 +13,13 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Reads the whole log of 1,000,000 events in pages of 1,000: ours through {@code readAll} (with the
  * transaction barrier), the limit by plain keyset paging on the same table shape, mapping the same
  * columns into the same record type.
  */
-final class ReadAllScenario implements Scenario {
+final class ReadAllScenario extends RatioScenario {
   static final int EVENTS = 1_000_000;
   static final int PAGE = 1_000;
 
@@ -35,32 +30,7 @@ final class ReadAllScenario implements Scenario {
 
   @Override
   public void prepare(BenchmarkDatabase database) throws Exception {
-    EventStore store = database.store();
-    int perAppend = 1_000;
-    int writers = 4;
-    ExecutorService pool = Executors.newFixedThreadPool(writers);
-    try {
-      List<Future<?>> fills = new ArrayList<>();
-      for (int w = 0; w < writers; w++) {
-        fills.add(
-            pool.submit(
-                () -> {
-                  for (int a = 0; a < EVENTS / perAppend / writers; a++) {
-                    List<EventData> batch = new ArrayList<>(perAppend);
-                    for (int i = 0; i < perAppend; i++) {
-                      batch.add(Payloads.event());
-                    }
-                    store.append("fill-" + UUID.randomUUID(), ExpectedVersion.noStream(), batch);
-                  }
-                  return null;
-                }));
-      }
-      for (Future<?> fill : fills) {
-        fill.get();
-      }
-    } finally {
-      pool.shutdownNow();
-    }
+    LogFill.fill(database.store(), EVENTS);
     try (Connection c = database.limit().getConnection();
         Statement s = c.createStatement()) {
       s.execute(
@@ -77,9 +47,13 @@ final class ReadAllScenario implements Scenario {
   }
 
   @Override
-  public double runOurs(BenchmarkDatabase database) throws Exception {
-    EventStore store = database.store();
+  double runOurs(BenchmarkDatabase database) throws Exception {
     long start = System.nanoTime();
+    return check(readEverything(database.store())) / ((System.nanoTime() - start) / 1e9);
+  }
+
+  /** Pages through the whole log with {@code readAll}; returns how many events it read. */
+  static long readEverything(EventStore store) {
     long read = 0;
     Position after = Position.START;
     GlobalLogPage page;
@@ -88,11 +62,11 @@ final class ReadAllScenario implements Scenario {
       read += page.events().size();
       after = page.next();
     } while (!page.endOfLog());
-    return check(read) / ((System.nanoTime() - start) / 1e9);
+    return read;
   }
 
   @Override
-  public double runLimit(BenchmarkDatabase database) throws Exception {
+  double runLimit(BenchmarkDatabase database) throws Exception {
     String sql =
         """
         SELECT id, transaction_id::text AS tx, event_id, stream_id, stream_version, type,
@@ -139,7 +113,7 @@ final class ReadAllScenario implements Scenario {
     return check(read) / ((System.nanoTime() - start) / 1e9);
   }
 
-  private static long check(long read) {
+  static long check(long read) {
     if (read != EVENTS) {
       throw new IllegalStateException("read " + read + " events, expected " + EVENTS);
     }

@@ -1,18 +1,14 @@
 package dev.eventscan.bench;
 
-/**
- * One benchmark: the same work done through our library and through plain JDBC on the same table
- * shape (the limit). Runs are interleaved, ours then limit, so machine noise hits both.
- */
+/** One benchmark; prints as {@code BENCH <name> <result>}. */
 interface Scenario {
   String name();
 
   /** Creates what every run needs (tables, data); runs once per benchmark process. */
   default void prepare(BenchmarkDatabase database) throws Exception {}
 
-  /** Our library: events (or other units) per second. */
-  double runOurs(BenchmarkDatabase database) throws Exception;
-
-  /** Plain JDBC: events (or other units) per second. */
-  double runLimit(BenchmarkDatabase database) throws Exception;
+  /**
+   * Measures and returns the result part of the BENCH line, e.g. {@code ours=1 limit=2 ratio=0.5}.
+   */
+  String run(BenchmarkDatabase database) throws Exception;
 }

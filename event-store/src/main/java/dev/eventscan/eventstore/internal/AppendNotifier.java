@@ -42,12 +42,19 @@ final class AppendNotifier implements AutoCloseable {
         continue;
       }
       pending = false;
-      try (Connection c = dataSource.getConnection();
-          PreparedStatement notify = c.prepareStatement("SELECT pg_notify(?, '')")) {
-        notify.setString(1, channel);
-        notify.executeQuery().close();
-        if (!c.getAutoCommit()) {
+      try (Connection c = dataSource.getConnection()) {
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try (PreparedStatement relaxed = c.prepareStatement("SET LOCAL synchronous_commit TO off");
+            PreparedStatement notify = c.prepareStatement("SELECT pg_notify(?, '')")) {
+          // A NOTIFY takes a transaction id, and every open transaction holds back global
+          // readers: commit without waiting for the disk, a hint needs no durability.
+          relaxed.execute();
+          notify.setString(1, channel);
+          notify.executeQuery().close();
           c.commit();
+        } finally {
+          c.setAutoCommit(autoCommit);
         }
       } catch (SQLException e) {
         log.debug("Append notification not sent; subscriptions will poll: {}", e.toString());

@@ -147,9 +147,9 @@ final class SubscriptionWorker implements Subscription {
         try (Statement listen = control.createStatement()) {
           listen.execute("LISTEN " + store.notificationChannel());
         }
-        state = SubscriptionState.RUNNING;
         Position checkpoint = tables.loadOrCreate(control, name(), resolve(options.startFrom()));
         moveTo(checkpoint);
+        state = SubscriptionState.RUNNING;
         boolean failed = handleUntilStopped(control, checkpoint);
         state = failed ? SubscriptionState.FAILED : SubscriptionState.STOPPED;
         tables.markState(name(), owner, failed ? "failed" : "stopped", null);
@@ -236,11 +236,15 @@ final class SubscriptionWorker implements Subscription {
     if (!(delivery instanceof Delivery.Plain) || from.equals(to)) {
       return;
     }
-    try (Connection c = tables.dataSource().getConnection()) {
-      c.setAutoCommit(true);
-      if (!tables.advance(c, name(), owner, from, to, handled)) {
-        throw new CheckpointMoved();
-      }
+    try {
+      inWorkerTransaction(
+          c -> {
+            if (!tables.advance(c, name(), owner, from, to, handled)) {
+              throw new CheckpointMoved();
+            }
+          });
+    } catch (HandlerFailed impossible) {
+      throw new IllegalStateException(impossible);
     }
   }
 
@@ -397,6 +401,11 @@ final class SubscriptionWorker implements Subscription {
       boolean autoCommit = c.getAutoCommit();
       c.setAutoCommit(false);
       try {
+        // Losing this commit in a crash only means handling its events again (the checkpoint
+        // and a transactional read model are lost together), so it need not wait for the disk.
+        try (Statement relaxed = c.createStatement()) {
+          relaxed.execute("SET LOCAL synchronous_commit TO off");
+        }
         work.run(c);
         c.commit();
       } catch (Exception | Error e) {
