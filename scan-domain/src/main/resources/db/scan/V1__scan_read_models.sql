@@ -46,3 +46,9 @@ CREATE TABLE ${schema}.scan_domains (
     attempts int NOT NULL DEFAULT 0,
     PRIMARY KEY (scan_id, domain)
 );
+
+-- The process manager's durable memory: scans not yet finished, so a restart drives them on.
+CREATE TABLE ${schema}.scan_in_flight (
+    scan_id      text PRIMARY KEY,
+    requested_at timestamptz NOT NULL
+);

@@ -1,35 +1,64 @@
 package dev.eventscan.scan.lifecycle;
 
 import dev.eventscan.eventstore.EventStore;
-import dev.eventscan.eventstore.serialization.EventSerializer;
-import dev.eventscan.eventstore.stream.EventData;
-import dev.eventscan.eventstore.stream.EventMetadata;
-import dev.eventscan.eventstore.stream.ExpectedVersion;
+import dev.eventscan.eventstore.aggregate.Aggregate;
+import dev.eventscan.eventstore.aggregate.AggregateRepository;
+import dev.eventscan.eventstore.aggregate.AggregateType;
+import dev.eventscan.eventstore.aggregate.CommandMetadata;
+import dev.eventscan.eventstore.serialization.JacksonEventSerializer;
 import dev.eventscan.eventstore.stream.RecordedEvent;
-import dev.eventscan.eventstore.stream.WrongExpectedVersionException;
 import dev.eventscan.scan.lifecycle.ScanCommand.RequestScan;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
- * Runs commands against scans: load the scan from its stream, decide, append with the loaded
- * version, and on a concurrent change reload and decide again. Every event of a scan carries the
- * scan id as its correlation id.
+ * Runs commands against scans through the event store's aggregate repository: load, decide, append
+ * at the loaded version, and after a concurrent change load and decide again. Every event of a scan
+ * carries the scan id as its correlation id.
  */
 public final class Scans {
-  private static final int CONFLICT_RETRIES = 5;
+  private static final int CONFLICT_RETRIES = 10;
 
-  private final EventStore store;
-  private final EventSerializer serializer;
+  private final AggregateRepository<ScanState, ScanEvent> repository;
+  private final JacksonEventSerializer serializer;
   private final Clock clock;
 
   public Scans(EventStore store, Clock clock) {
-    this.store = store;
     this.serializer = ScanEventTypes.serializer();
+    this.repository = new AggregateRepository<>(store, TYPE, serializer, null, CONFLICT_RETRIES);
     this.clock = clock;
   }
+
+  private static final AggregateType<ScanState, ScanEvent> TYPE =
+      new AggregateType<>() {
+        @Override
+        public String category() {
+          return ScanEventTypes.CATEGORY;
+        }
+
+        @Override
+        public ScanState initialState(String id) {
+          return ScanState.NONE;
+        }
+
+        @Override
+        public ScanState apply(ScanState state, ScanEvent event) {
+          return state.apply(event);
+        }
+
+        @Override
+        public Class<ScanState> stateType() {
+          return ScanState.class;
+        }
+
+        @Override
+        public Class<ScanEvent> eventType() {
+          return ScanEvent.class;
+        }
+      };
 
   public Clock clock() {
     return clock;
@@ -41,52 +70,39 @@ public final class Scans {
   /** Starts a new scan and returns its id. */
   public String request(RequestScan command) {
     String scanId = UUID.randomUUID().toString();
-    append(
-        scanId, ExpectedVersion.noStream(), ScanDecisions.decide(scanId, ScanState.NONE, command));
+    repository.update(
+        scanId, metadata(scanId), state -> ScanDecisions.decide(scanId, state, command));
     return scanId;
   }
 
   /** Applies a command; returns the events it produced (none when it repeated earlier work). */
   public List<ScanEvent> handle(String scanId, ScanCommand command) {
-    for (int attempt = 0; ; attempt++) {
-      LoadedScan loaded = load(scanId);
-      if (!loaded.state().exists()) {
-        throw new ScanNotFoundException(scanId);
-      }
-      List<ScanEvent> events = ScanDecisions.decide(scanId, loaded.state(), command);
-      if (events.isEmpty()) {
-        return events;
-      }
-      try {
-        append(scanId, ExpectedVersion.exactly(loaded.version()), events);
-        return events;
-      } catch (WrongExpectedVersionException conflict) {
-        if (attempt >= CONFLICT_RETRIES) {
-          throw conflict;
-        }
-      }
-    }
+    List<ScanEvent> produced = new ArrayList<>();
+    repository.update(
+        scanId,
+        metadata(scanId),
+        state -> {
+          if (!state.exists()) {
+            throw new ScanNotFoundException(scanId);
+          }
+          List<ScanEvent> events = ScanDecisions.decide(scanId, state, command);
+          produced.clear();
+          produced.addAll(events);
+          return events;
+        });
+    return produced;
   }
 
   public LoadedScan load(String scanId) {
-    ScanState state = ScanState.NONE;
-    long version = 0;
-    for (RecordedEvent recorded : store.readStream(ScanEventTypes.streamId(scanId)).events()) {
-      state = state.apply((ScanEvent) serializer.deserialize(recorded));
-      version = recorded.streamVersion();
-    }
-    return new LoadedScan(state, version);
+    Aggregate<ScanState> scan = repository.load(scanId);
+    return new LoadedScan(scan.state(), scan.version());
   }
 
   public ScanEvent deserialize(RecordedEvent recorded) {
     return (ScanEvent) serializer.deserialize(recorded);
   }
 
-  private void append(String scanId, ExpectedVersion expected, List<ScanEvent> events) {
-    List<EventData> data = new ArrayList<>(events.size());
-    for (ScanEvent event : events) {
-      data.add(serializer.serialize(event, EventMetadata.correlated(scanId, null)));
-    }
-    store.append(ScanEventTypes.streamId(scanId), expected, data);
+  private static CommandMetadata metadata(String scanId) {
+    return new CommandMetadata(UUID.randomUUID().toString(), scanId, Map.of());
   }
 }

@@ -1,5 +1,7 @@
 package dev.eventscan.scan.process;
 
+import dev.eventscan.eventstore.internal.Jdbc;
+import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.scan.lifecycle.ScanCommand;
 import dev.eventscan.scan.lifecycle.ScanCommand.RecordDomains;
 import dev.eventscan.scan.lifecycle.ScanCommand.RecordStepFailure;
@@ -7,6 +9,7 @@ import dev.eventscan.scan.lifecycle.ScanCommand.RecordSubdomains;
 import dev.eventscan.scan.lifecycle.ScanCommand.StartDomainDiscovery;
 import dev.eventscan.scan.lifecycle.ScanCommand.StartSubdomainDiscovery;
 import dev.eventscan.scan.lifecycle.ScanEvent;
+import dev.eventscan.scan.lifecycle.ScanEventTypes;
 import dev.eventscan.scan.lifecycle.ScanState;
 import dev.eventscan.scan.lifecycle.ScanStep;
 import dev.eventscan.scan.lifecycle.Scans;
@@ -14,6 +17,10 @@ import dev.eventscan.scan.scanner.DomainDiscovery;
 import dev.eventscan.scan.scanner.DomainScanner;
 import dev.eventscan.scan.scanner.SubdomainDiscovery;
 import dev.eventscan.scan.target.Target;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -28,6 +35,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +50,7 @@ public final class ScanProcessManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ScanProcessManager.class);
 
   private final Scans scans;
+  private final String schema;
   private final Map<String, DomainScanner> scanners;
   private final ProcessSettings settings;
   private final ExecutorService workers;
@@ -51,12 +60,71 @@ public final class ScanProcessManager implements AutoCloseable {
   private volatile boolean closed;
 
   public ScanProcessManager(
-      Scans scans, Map<String, DomainScanner> scanners, ProcessSettings settings) {
+      Scans scans, Map<String, DomainScanner> scanners, ProcessSettings settings, String schema) {
     this.scans = scans;
+    this.schema = schema;
     this.scanners = Map.copyOf(scanners);
     this.settings = settings;
     this.workers = Executors.newFixedThreadPool(settings.workers(), named("scan-worker"));
     this.timers = Executors.newSingleThreadScheduledExecutor(named("scan-timer"));
+  }
+
+  /** Event types after which a scan may wait for new scanner calls. */
+  private static final Set<String> DRIVING_EVENTS =
+      Set.of("ScanRequested", "DomainsDiscovered", "StepAttemptFailed");
+
+  private static final Set<String> FINAL_EVENTS =
+      Set.of("ScanCompleted", "ScanFailed", "ScanCancelled");
+
+  /**
+   * The process manager's subscription handler, run in the transaction that moves its checkpoint:
+   * it keeps the table of unfinished scans (its durable memory) and drives scans on.
+   */
+  public void onEvent(RecordedEvent event, Connection transaction) throws SQLException {
+    String scanId = event.streamId().substring(ScanEventTypes.CATEGORY.length() + 1);
+    if (event.type().equals("ScanRequested")) {
+      try (PreparedStatement insert =
+          transaction.prepareStatement(
+              "INSERT INTO %s.scan_in_flight (scan_id, requested_at) VALUES (?, ?) ON CONFLICT DO NOTHING"
+                  .formatted(schema))) {
+        insert.setString(1, scanId);
+        insert.setTimestamp(2, java.sql.Timestamp.from(event.recordedAt()));
+        insert.executeUpdate();
+      }
+    } else if (FINAL_EVENTS.contains(event.type())) {
+      try (PreparedStatement delete =
+          transaction.prepareStatement(
+              "DELETE FROM %s.scan_in_flight WHERE scan_id = ?".formatted(schema))) {
+        delete.setString(1, scanId);
+        delete.executeUpdate();
+      }
+    }
+    if (DRIVING_EVENTS.contains(event.type())) {
+      drive(scanId);
+    }
+  }
+
+  /** After a restart: drives every scan that had not finished. */
+  public int recover(DataSource dataSource) {
+    List<String> unfinished =
+        Jdbc.withConnection(
+            dataSource,
+            "list unfinished scans",
+            c -> {
+              List<String> ids = new java.util.ArrayList<>();
+              try (PreparedStatement select =
+                      c.prepareStatement(
+                          "SELECT scan_id FROM %s.scan_in_flight ORDER BY requested_at"
+                              .formatted(schema));
+                  ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                  ids.add(rows.getString(1));
+                }
+              }
+              return ids;
+            });
+    unfinished.forEach(this::drive);
+    return unfinished.size();
   }
 
   /** Scanner calls waiting for a worker or running now. */
