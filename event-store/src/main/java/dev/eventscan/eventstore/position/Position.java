@@ -1,5 +1,7 @@
 package dev.eventscan.eventstore.position;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Comparator;
 
 /**
@@ -25,6 +27,7 @@ public record Position(long transactionId, long eventId) implements Comparable<P
   }
 
   /** Parses the form produced by {@link #toString()}. */
+  @JsonCreator
   public static Position parse(String text) {
     if (text == null) {
       throw new InvalidPositionException("position is missing");
@@ -56,6 +59,7 @@ public record Position(long transactionId, long eventId) implements Comparable<P
     return ORDER.compare(this, other);
   }
 
+  @JsonValue
   @Override
   public String toString() {
     return transactionId + "-" + eventId;

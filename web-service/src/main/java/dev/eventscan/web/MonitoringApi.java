@@ -1,0 +1,170 @@
+package dev.eventscan.web;
+
+import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.statistics.EventStatistics;
+import dev.eventscan.eventstore.stream.ReadDirection;
+import dev.eventscan.eventstore.stream.StreamSlice;
+import dev.eventscan.eventstore.subscription.ParkedFailure;
+import dev.eventscan.scan.ScanModule;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.sse.SseClient;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/** Event monitoring (the event-architecture seed's paths), streams, and operations endpoints. */
+final class MonitoringApi {
+  private static final Set<String> FAILURE_STATUSES =
+      Set.of(ParkedFailure.OPEN, ParkedFailure.RESOLVED, ParkedFailure.RETRIED);
+
+  private final EventStore store;
+  private final ScanModule scans;
+  private final EventStatistics statistics;
+  private final LiveFeed feed;
+  private final PrometheusMeterRegistry metrics;
+  private final Duration keepAlive;
+
+  MonitoringApi(
+      EventStore store,
+      ScanModule scans,
+      EventStatistics statistics,
+      LiveFeed feed,
+      PrometheusMeterRegistry metrics,
+      Duration keepAlive) {
+    this.store = store;
+    this.scans = scans;
+    this.statistics = statistics;
+    this.feed = feed;
+    this.metrics = metrics;
+    this.keepAlive = keepAlive;
+  }
+
+  void register(RoutesConfig routes) {
+    routes.get("/api/events/overview", ctx -> ctx.json(statistics.overview()));
+    routes.get("/api/events/statistics", ctx -> ctx.json(statistics.statistics()));
+    routes.get("/api/events/recent", this::recent);
+    routes.get(
+        "/api/events/projections",
+        ctx -> ctx.json(Map.of("projections", scans.projections().statuses())));
+    routes.get("/api/events/failures", this::failures);
+    routes.post("/api/events/projections/{name}/rebuild", this::rebuild);
+    routes.post("/api/events/failures/{id}/resolve", this::resolve);
+    routes.post("/api/events/failures/{id}/retry", this::retry);
+    routes.get("/api/streams/{streamId}", this::stream);
+    routes.before("/api/events/live", ScanApi::resumePosition);
+    routes.sse("/api/events/live", this::live);
+    routes.get("/health", ctx -> ctx.json(Map.of("status", "up")));
+    routes.get("/ready", this::ready);
+    routes.get(
+        "/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
+  }
+
+  private void recent(Context ctx) {
+    int limit = ScanApi.intParam(ctx, "limit", 50);
+    if (limit < 1 || limit > 500) {
+      throw ApiException.badRequest("limit must be between 1 and 500");
+    }
+    ctx.json(Map.of("events", statistics.recentEvents(limit).stream().map(Json::event).toList()));
+  }
+
+  private void failures(Context ctx) {
+    String status = ScanApi.blankToNull(ctx.queryParam("status"));
+    if (status != null && !FAILURE_STATUSES.contains(status)) {
+      throw ApiException.badRequest("status must be one of " + FAILURE_STATUSES);
+    }
+    int limit = ScanApi.intParam(ctx, "limit", 100);
+    if (limit < 1 || limit > 1000) {
+      throw ApiException.badRequest("limit must be between 1 and 1000");
+    }
+    ctx.json(Map.of("failures", statistics.failures(status, limit)));
+  }
+
+  /** Rebuilds from the start; {@code ?from=POSITION} replays from there; {@code ?dryRun=true}. */
+  private void rebuild(Context ctx) {
+    String name = ctx.pathParam("name");
+    Position from = ScanApi.resumePosition(ctx);
+    if ("true".equals(ctx.queryParam("dryRun"))) {
+      ctx.json(scans.projections().dryRun(name, from == null ? Position.START : from));
+      return;
+    }
+    if (from == null) {
+      scans.projections().rebuild(name);
+    } else {
+      scans.projections().replayFrom(name, from);
+    }
+    ctx.status(202)
+        .json(Map.of("projection", name, "state", from == null ? "rebuilding" : "replaying"));
+  }
+
+  private void resolve(Context ctx) {
+    long id = failureId(ctx);
+    scans.subscriptions().resolveFailure(id);
+    ctx.json(Map.of("id", id, "status", ParkedFailure.RESOLVED));
+  }
+
+  private void retry(Context ctx) {
+    ctx.json(scans.subscriptions().retryFailure(failureId(ctx)));
+  }
+
+  private static long failureId(Context ctx) {
+    try {
+      return Long.parseLong(ctx.pathParam("id"));
+    } catch (NumberFormatException e) {
+      throw ApiException.notFound("failure " + ctx.pathParam("id") + " does not exist");
+    }
+  }
+
+  private void stream(Context ctx) {
+    String streamId = ctx.pathParam("streamId");
+    int from = ScanApi.intParam(ctx, "from", 1);
+    int limit = ScanApi.intParam(ctx, "limit", 100);
+    if (from < 1 || limit < 1 || limit > 1000) {
+      throw ApiException.badRequest("from must be >= 1 and limit between 1 and 1000");
+    }
+    if (store.streamInfo(streamId).isEmpty()) {
+      throw ApiException.notFound("stream " + streamId + " does not exist");
+    }
+    StreamSlice slice = store.readStream(streamId, from, limit, ReadDirection.FORWARDS);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("streamId", streamId);
+    body.put("version", slice.streamVersion());
+    body.put("events", slice.events().stream().map(Json::event).toList());
+    body.put("nextVersion", slice.endOfStream() ? null : slice.nextVersion(ReadDirection.FORWARDS));
+    ctx.json(body);
+  }
+
+  private void live(SseClient client) {
+    Context ctx = client.ctx();
+    EventFilter filter = EventFilter.all();
+    String category = ScanApi.blankToNull(ctx.queryParam("category"));
+    String type = ScanApi.blankToNull(ctx.queryParam("type"));
+    if (category != null) {
+      filter = EventFilter.categories(category);
+    }
+    if (type != null) {
+      filter = filter.andTypes(type);
+    }
+    Position resume = ScanApi.resumePosition(ctx);
+    new SseStream(client, store, feed, filter, event -> true, resume, null, keepAlive).run();
+  }
+
+  private void ready(Context ctx) {
+    Map<String, Object> checks = new LinkedHashMap<>();
+    boolean ready = true;
+    try {
+      checks.put("database", store.headPosition().toString());
+    } catch (RuntimeException e) {
+      checks.put("database", "unreachable: " + e.getMessage());
+      ready = false;
+    }
+    boolean projections = scans.projections().isRegistered("scan-read-models");
+    checks.put("subscriptions", projections ? "running" : "not running");
+    ready &= projections;
+    ctx.status(ready ? 200 : 503).json(Map.of("ready", ready, "checks", checks));
+  }
+}

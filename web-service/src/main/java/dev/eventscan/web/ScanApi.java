@@ -1,0 +1,261 @@
+package dev.eventscan.web;
+
+import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.position.InvalidPositionException;
+import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.scan.ScanModule;
+import dev.eventscan.scan.export.FindingsExport;
+import dev.eventscan.scan.lifecycle.ScanEventTypes;
+import dev.eventscan.scan.lifecycle.ScanNotFoundException;
+import dev.eventscan.scan.readmodel.ScanSummary;
+import dev.eventscan.scan.target.Target;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.sse.SseClient;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** The scans API: requests, listing, details, history, export, cancel, live updates. */
+final class ScanApi {
+  private static final Pattern SCAN_ID = Pattern.compile("[0-9a-f-]{36}");
+
+  /** The body of POST /api/scans. */
+  record CreateScan(String target, String scanner, Integer maxRetries) {}
+
+  private final ScanModule scans;
+  private final EventStore store;
+  private final LiveFeed feed;
+  private final Config config;
+  private final RateLimiter rateLimiter;
+
+  ScanApi(ScanModule scans, EventStore store, LiveFeed feed, Config config) {
+    this.scans = scans;
+    this.store = store;
+    this.feed = feed;
+    this.config = config;
+    this.rateLimiter = new RateLimiter(config.scansPerMinutePerClient());
+  }
+
+  void register(RoutesConfig routes) {
+    routes.post("/api/scans", this::create);
+    routes.get("/api/scans", this::list);
+    routes.get("/api/scans/{id}", this::get);
+    routes.get("/api/scans/{id}/events", this::events);
+    routes.post("/api/scans/{id}/cancel", this::cancel);
+    routes.get("/api/scans/{id}/export", this::export);
+    routes.get("/api/targets/{target}/history", this::history);
+    // Validate before the stream opens, so bad requests get a JSON 4xx, not an event stream.
+    routes.before(
+        "/api/scans/{id}/live",
+        ctx -> {
+          requireExists(scanId(ctx));
+          resumePosition(ctx);
+        });
+    routes.sse("/api/scans/{id}/live", this::live);
+  }
+
+  private void create(Context ctx) {
+    long wait = rateLimiter.acquire(ctx.ip());
+    if (wait > 0) {
+      ctx.header("Retry-After", Long.toString(wait));
+      throw new ApiException(
+          429, "rate_limited", "too many scans requested; retry in " + wait + " s");
+    }
+    requireJson(ctx);
+    CreateScan request = Json.read(ctx.body(), CreateScan.class);
+    if (request.target() == null) {
+      throw ApiException.badRequest("field 'target' is required");
+    }
+    String scanId = scans.requestScan(request.target(), request.scanner(), request.maxRetries());
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("id", scanId);
+    body.put("target", Target.parse(request.target()).domain());
+    body.put("status", "STARTED");
+    body.put(
+        "links", Map.of("self", "/api/scans/" + scanId, "live", "/api/scans/" + scanId + "/live"));
+    ctx.status(202).header("Location", "/api/scans/" + scanId).json(body);
+  }
+
+  static void requireJson(Context ctx) {
+    String type = ctx.contentType();
+    if (type == null || !type.toLowerCase().startsWith("application/json")) {
+      throw new ApiException(415, "unsupported_media_type", "send the body as application/json");
+    }
+  }
+
+  private void list(Context ctx) {
+    int limit = intParam(ctx, "limit", 20);
+    String target = ctx.queryParam("target");
+    var page =
+        scans
+            .queries()
+            .list(
+                blankToNull(ctx.queryParam("status")),
+                target == null || target.isBlank() ? null : Target.parse(target).domain(),
+                limit,
+                blankToNull(ctx.queryParam("cursor")));
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("scans", page.scans().stream().map(ScanApi::view).toList());
+    body.put("nextCursor", page.nextCursor());
+    ctx.json(body);
+  }
+
+  private void get(Context ctx) {
+    String scanId = scanId(ctx);
+    var summary = scans.queries().get(scanId);
+    if (summary.isEmpty()) {
+      // Just requested: the read model has not caught up yet, the events are there.
+      var state = scans.scans().load(scanId).state();
+      if (!state.exists()) {
+        throw new ScanNotFoundException(scanId);
+      }
+      Map<String, Object> early = new LinkedHashMap<>();
+      early.put("id", scanId);
+      early.put("target", state.target());
+      early.put("scanner", state.scanner());
+      early.put("status", state.status().name());
+      early.put("progressPercent", state.progressPercent());
+      early.put("requestedAt", state.requestedAt());
+      ctx.json(early);
+      return;
+    }
+    Map<String, Object> body = view(summary.get());
+    body.put("domainsProgress", scans.queries().domains(scanId));
+    body.put("findings", scans.queries().findings(scanId));
+    ctx.json(body);
+  }
+
+  private void requireExists(String scanId) {
+    if (!scans.scans().load(scanId).state().exists()) {
+      throw new ScanNotFoundException(scanId);
+    }
+  }
+
+  private ScanSummary summary(String scanId) {
+    return scans.queries().get(scanId).orElseThrow(() -> new ScanNotFoundException(scanId));
+  }
+
+  private void events(Context ctx) {
+    String scanId = scanId(ctx);
+    ctx.json(Map.of("events", scans.events(scanId).stream().map(Json::event).toList()));
+  }
+
+  private void cancel(Context ctx) {
+    String scanId = scanId(ctx);
+    scans.cancel(scanId, "cancelled through the API");
+    ctx.json(Map.of("id", scanId, "status", "CANCELLED"));
+  }
+
+  private void export(Context ctx) {
+    String scanId = scanId(ctx);
+    ScanSummary summary = summary(scanId);
+    List<FindingsExport.Row> rows = scans.queries().findings(scanId);
+    String format = ctx.queryParamAsClass("format", String.class).getOrDefault("json");
+    String file = "scan-" + scanId + "-findings.";
+    switch (format) {
+      case "json" ->
+          ctx.contentType("application/json")
+              .header("Content-Disposition", "attachment; filename=\"" + file + "json\"")
+              .result(FindingsExport.toJson(scanId, summary.target(), rows));
+      case "csv" ->
+          ctx.contentType("text/csv; charset=utf-8")
+              .header("Content-Disposition", "attachment; filename=\"" + file + "csv\"")
+              .result(FindingsExport.toCsv(rows));
+      default -> throw ApiException.badRequest("format must be json or csv");
+    }
+  }
+
+  private void history(Context ctx) {
+    String target = Target.parse(ctx.pathParam("target")).domain();
+    int limit = intParam(ctx, "limit", 50);
+    ctx.json(
+        Map.of(
+            "target",
+            target,
+            "scans",
+            scans.queries().history(target, limit).stream().map(ScanApi::view).toList()));
+  }
+
+  private void live(SseClient client) {
+    Context ctx = client.ctx();
+    String scanId = scanId(ctx);
+    Position resume = resumePosition(ctx);
+    String streamId = ScanEventTypes.streamId(scanId);
+    new SseStream(
+            client,
+            store,
+            feed,
+            EventFilter.categories(ScanEventTypes.CATEGORY),
+            event -> event.streamId().equals(streamId),
+            resume,
+            event -> scans.queries().get(scanId).map(s -> Json.write(view(s))).orElse(null),
+            config.sseKeepAlive())
+        .run();
+  }
+
+  /** Last-Event-ID (set by EventSource on reconnect) or {@code ?from=} on first connect. */
+  static Position resumePosition(Context ctx) {
+    String header = ctx.header("Last-Event-ID");
+    String from = header != null && !header.isBlank() ? header : ctx.queryParam("from");
+    if (from == null || from.isBlank()) {
+      return null;
+    }
+    try {
+      return Position.parse(from.strip());
+    } catch (InvalidPositionException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
+  }
+
+  static Map<String, Object> view(ScanSummary s) {
+    Map<String, Object> view = new LinkedHashMap<>();
+    view.put("id", s.scanId());
+    view.put("target", s.target());
+    view.put("scanner", s.scanner());
+    view.put("maxRetries", s.maxRetries());
+    view.put("status", s.status());
+    view.put("currentStep", s.currentStep());
+    view.put("progressPercent", s.progressPercent());
+    view.put("domains", s.domains());
+    view.put("subdomains", s.subdomains());
+    view.put("failedAttempts", s.failedAttempts());
+    view.put("score", s.score());
+    view.put("confidence", s.confidence());
+    view.put(
+        "scoreBreakdown",
+        s.scoreBreakdownJson() == null ? null : Json.tree(s.scoreBreakdownJson()));
+    view.put("failureReason", s.failureReason());
+    view.put("requestedAt", s.requestedAt());
+    view.put("startedAt", s.startedAt());
+    view.put("completedAt", s.completedAt());
+    view.put("durationMs", s.durationMs());
+    return view;
+  }
+
+  static String scanId(Context ctx) {
+    String id = ctx.pathParam("id");
+    if (!SCAN_ID.matcher(id).matches()) {
+      throw ApiException.notFound("scan " + id + " does not exist");
+    }
+    return id;
+  }
+
+  static int intParam(Context ctx, String name, int fallback) {
+    String text = ctx.queryParam(name);
+    if (text == null || text.isBlank()) {
+      return fallback;
+    }
+    try {
+      return Integer.parseInt(text.strip());
+    } catch (NumberFormatException e) {
+      throw ApiException.badRequest(name + " must be a whole number");
+    }
+  }
+
+  static String blankToNull(String value) {
+    return value == null || value.isBlank() ? null : value;
+  }
+}

@@ -1,0 +1,207 @@
+package dev.eventscan.web;
+
+import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.InvalidInputException;
+import dev.eventscan.eventstore.projection.UnknownProjectionException;
+import dev.eventscan.eventstore.statistics.EventStatistics;
+import dev.eventscan.eventstore.stream.StreamDeletedException;
+import dev.eventscan.eventstore.subscription.UnknownFailureException;
+import dev.eventscan.scan.ScanModule;
+import dev.eventscan.scan.lifecycle.InvalidScanCommandException;
+import dev.eventscan.scan.lifecycle.InvalidScanTransitionException;
+import dev.eventscan.scan.lifecycle.ScanNotFoundException;
+import dev.eventscan.scan.readmodel.InvalidQueryException;
+import dev.eventscan.scan.target.InvalidTargetException;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Map;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP side: Javalin routes, error rendering, authentication and request metrics. Handlers live
+ * in {@link ScanApi} and {@link MonitoringApi}; they parse, call the domain, render.
+ */
+public final class WebApp implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WebApp.class);
+  static final long MAX_BODY_BYTES = 64 * 1024;
+
+  private final Javalin javalin;
+  private final LiveFeed feed;
+
+  WebApp(
+      Config config,
+      EventStore store,
+      ScanModule scans,
+      EventStatistics statistics,
+      PrometheusMeterRegistry metrics) {
+    this.feed = new LiveFeed(store);
+    ScanApi scanApi = new ScanApi(scans, store, feed, config);
+    MonitoringApi monitoringApi =
+        new MonitoringApi(store, scans, statistics, feed, metrics, config.sseKeepAlive());
+    String token = config.apiToken();
+    this.javalin =
+        Javalin.create(
+            javalinConfig -> {
+              javalinConfig.http.maxRequestSize = MAX_BODY_BYTES;
+              javalinConfig.jsonMapper(new io.javalin.json.JavalinJackson(Json.MAPPER, false));
+              javalinConfig.http.prefer405over404 = true;
+              javalinConfig.startup.showJavalinBanner = false;
+              // SSE clients each hold a thread for their own writer: room for many.
+              QueuedThreadPool threads = new QueuedThreadPool(2_000, 8);
+              threads.setName("http");
+              javalinConfig.jetty.threadPool = threads;
+              var routes = javalinConfig.routes;
+              routes.before(
+                  ctx -> {
+                    ctx.attribute("started", System.nanoTime());
+                    if (token != null && isMutating(ctx) && !authorized(ctx, token)) {
+                      throw new ApiException(
+                          401, "unauthorized", "send Authorization: Bearer <API_TOKEN>");
+                    }
+                  });
+              routes.after(ctx -> record(metrics, ctx));
+              scanApi.register(routes);
+              monitoringApi.register(routes);
+              Pages.register(routes);
+              routes.exception(
+                  ApiException.class, (e, ctx) -> error(ctx, e.status(), e.code(), e.getMessage()));
+              routes.exception(
+                  HttpResponseException.class,
+                  (e, ctx) ->
+                      error(
+                          ctx,
+                          e.getStatus(),
+                          switch (e.getStatus()) {
+                            case 404 -> "not_found";
+                            case 405 -> "method_not_allowed";
+                            case 413 -> "payload_too_large";
+                            default -> "http_" + e.getStatus();
+                          },
+                          e.getStatus() == 413
+                              ? "request body must be at most " + MAX_BODY_BYTES + " bytes"
+                              : e.getMessage()));
+              routes.exception(
+                  InvalidTargetException.class,
+                  (e, ctx) -> error(ctx, 400, "invalid_target", "target: " + e.getMessage()));
+              routes.exception(
+                  InvalidScanCommandException.class,
+                  (e, ctx) -> error(ctx, 400, "invalid_request", e.getMessage()));
+              routes.exception(
+                  InvalidQueryException.class,
+                  (e, ctx) -> error(ctx, 400, "invalid_query", e.getMessage()));
+              routes.exception(
+                  InvalidInputException.class,
+                  (e, ctx) -> error(ctx, 400, "invalid_input", e.getMessage()));
+              routes.exception(
+                  ScanNotFoundException.class,
+                  (e, ctx) -> error(ctx, 404, "not_found", e.getMessage()));
+              routes.exception(
+                  UnknownProjectionException.class,
+                  (e, ctx) -> error(ctx, 404, "not_found", e.getMessage()));
+              routes.exception(
+                  UnknownFailureException.class,
+                  (e, ctx) -> error(ctx, 404, "not_found", e.getMessage()));
+              routes.exception(
+                  StreamDeletedException.class,
+                  (e, ctx) -> error(ctx, 410, "gone", e.getMessage()));
+              routes.exception(
+                  InvalidScanTransitionException.class,
+                  (e, ctx) -> error(ctx, 409, "conflict", e.getMessage()));
+              routes.exception(
+                  Exception.class,
+                  (e, ctx) -> {
+                    log.error("Unexpected failure on {} {}", ctx.method(), ctx.path(), e);
+                    error(ctx, 500, "internal_error", "unexpected failure; see the service log");
+                  });
+              routes.error(
+                  404,
+                  ctx -> {
+                    if (ctx.resultInputStream() == null) {
+                      error(ctx, 404, "not_found", "no such resource: " + ctx.path());
+                    }
+                  });
+              routes.error(
+                  405,
+                  ctx ->
+                      error(
+                          ctx,
+                          405,
+                          "method_not_allowed",
+                          ctx.method() + " is not allowed on " + ctx.path()));
+            });
+  }
+
+  WebApp start(String host, int port) {
+    javalin.start(host, port);
+    return this;
+  }
+
+  int port() {
+    return javalin.port();
+  }
+
+  static boolean isMutating(Context ctx) {
+    String method = ctx.method().name();
+    return method.equals("POST")
+        || method.equals("PUT")
+        || method.equals("DELETE")
+        || method.equals("PATCH");
+  }
+
+  private static boolean authorized(Context ctx, String token) {
+    String header = ctx.header("Authorization");
+    String expected = "Bearer " + token;
+    return header != null
+        && MessageDigest.isEqual(
+            header.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static void error(Context ctx, int status, String code, String message) {
+    ctx.status(status)
+        .contentType("application/json")
+        .result(Json.write(Map.of("error", Map.of("code", code, "message", message))));
+  }
+
+  private static void record(PrometheusMeterRegistry metrics, Context ctx) {
+    Object started = ctx.attribute("started");
+    if (started instanceof Long start) {
+      String route = ctx.endpoint() == null ? "unmatched" : ctx.endpoint().path;
+      Timer.builder("http_server_requests")
+          .tag("method", ctx.method().name())
+          .tag("route", route)
+          .tag("status", Integer.toString(ctx.status().getCode()))
+          .register(metrics)
+          .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+  }
+
+  static String resource(String path) {
+    try (InputStream in = WebApp.class.getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + path);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  LiveFeed feed() {
+    return feed;
+  }
+
+  @Override
+  public void close() {
+    javalin.stop();
+    feed.close();
+  }
+}

@@ -1,0 +1,125 @@
+// The pages' only script: fetch JSON, listen to server-sent events, render with the DOM API
+// (textContent everywhere, so data from the outside world is never interpreted as HTML).
+const Eventscan = (() => {
+  const $ = (id) => document.getElementById(id);
+  const cell = (text) => { const td = document.createElement('td'); td.textContent = text ?? ''; return td; };
+  const row = (...cells) => { const tr = document.createElement('tr'); cells.forEach((c) => tr.appendChild(c instanceof Node ? c : cell(c))); return tr; };
+  const when = (iso) => (iso ? new Date(iso).toLocaleString() : '');
+  const getJson = async (url) => { const r = await fetch(url); if (!r.ok) throw new Error((await r.json()).error.message); return r.json(); };
+  const postJson = async (url, body) => {
+    const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    const json = await r.json();
+    if (!r.ok) throw new Error(json.error.message);
+    return json;
+  };
+
+  function analysesPage() {
+    const render = async () => {
+      const { scans } = await getJson('/api/scans?limit=50');
+      const body = $('scans');
+      body.replaceChildren(...scans.map((s) => {
+        const link = document.createElement('a'); link.href = '/analyses/' + s.id; link.textContent = s.target;
+        const status = cell(s.status); status.className = 'status ' + s.status;
+        const target = document.createElement('td'); target.appendChild(link);
+        return row(target, status, s.progressPercent + '%', s.score ?? '–', when(s.requestedAt));
+      }));
+    };
+    $('new-scan').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      $('form-error').textContent = '';
+      try {
+        const created = await postJson('/api/scans', { target: $('target').value, scanner: $('scanner').value, maxRetries: Number($('maxRetries').value) });
+        window.location.href = '/analyses/' + created.id;
+      } catch (e) { $('form-error').textContent = e.message; }
+    });
+    render();
+    const live = new EventSource('/api/events/live?category=scan');
+    let pending = false;
+    live.onmessage = () => { if (!pending) { pending = true; setTimeout(() => { pending = false; render(); }, 300); } };
+  }
+
+  function analysisPage() {
+    const id = window.location.pathname.split('/').pop();
+    $('export-json').href = '/api/scans/' + id + '/export?format=json';
+    $('export-csv').href = '/api/scans/' + id + '/export?format=csv';
+    $('cancel').addEventListener('click', () => postJson('/api/scans/' + id + '/cancel').catch((e) => alert(e.message)));
+    const showSummary = (s) => {
+      $('title').textContent = 'Analysis of ' + s.target;
+      $('status').textContent = s.status; $('status').className = 'status ' + s.status;
+      $('step').textContent = s.currentStep ?? (s.failureReason ?? '');
+      $('progress').style.width = (s.progressPercent ?? 0) + '%';
+      $('score').textContent = s.score ?? '–';
+      $('confidence').textContent = s.confidence != null ? '(confidence ' + s.confidence + ')' : '';
+      if (s.scoreBreakdown) {
+        $('breakdown').replaceChildren(...s.scoreBreakdown.breakdown.map((c) => { const li = document.createElement('li'); li.textContent = c.name + ': ' + c.points + ' (' + c.detail + ')'; return li; }));
+      }
+    };
+    const showFindings = (findings) => $('findings').replaceChildren(...findings.map((f) => row(f.domain, f.subdomain, f.recordType, f.value)));
+    const refresh = async () => { const s = await getJson('/api/scans/' + id); showSummary(s); if (s.findings) showFindings(s.findings); };
+    refresh();
+    const live = new EventSource('/api/scans/' + id + '/live?from=0-0');
+    live.addEventListener('summary', (e) => showSummary(JSON.parse(e.data)));
+    live.onmessage = (e) => {
+      const event = JSON.parse(e.data);
+      const type = event.type;
+      const line = document.createElement('div');
+      line.textContent = when(event.recordedAt) + '  ' + event.type + (event.data.attempt ? ' (attempt ' + event.data.attempt + ')' : '') + (event.data.error ? ': ' + event.data.error : '') + (event.data.domain ? ' ' + event.data.domain : '');
+      $('events').appendChild(line);
+      if (type === 'SubdomainsDiscovered' || type === 'ScanCompleted') refresh();
+    };
+  }
+
+  function monitorPage() {
+    const counts = [];
+    let thisSecond = 0;
+    const overview = async () => {
+      try {
+        const o = await getJson('/api/events/overview');
+        $('total-events').textContent = o.totalEvents; $('events-today').textContent = o.eventsToday;
+        $('streams').textContent = o.streams; $('open-failures').textContent = o.openFailures;
+        $('projections').replaceChildren(...o.projections.map((p) => {
+          const button = document.createElement('button'); button.textContent = 'Rebuild'; button.setAttribute('aria-label', 'Rebuild ' + p.name);
+          button.addEventListener('click', () => postJson('/api/events/projections/' + p.name + '/rebuild').then(overview));
+          const td = document.createElement('td'); td.appendChild(button);
+          return row(p.name, p.state, p.lag, p.position, td);
+        }));
+        const { failures } = await getJson('/api/events/failures?status=open&limit=20');
+        $('failures').replaceChildren(...failures.map((f) => {
+          const td = document.createElement('td');
+          [['Retry', 'retry'], ['Resolve', 'resolve']].forEach(([label, action]) => {
+            const b = document.createElement('button'); b.textContent = label; b.setAttribute('aria-label', label + ' failure ' + f.id);
+            b.addEventListener('click', () => postJson('/api/events/failures/' + f.id + '/' + action).then(overview).catch((e) => alert(e.message)));
+            td.appendChild(b);
+          });
+          return row(f.subscription, f.eventType + ' ' + f.streamId, f.errorMessage, f.attempts, td);
+        }));
+      } catch (e) { $('connection').textContent = 'overview failed: ' + e.message; }
+    };
+    const draw = () => {
+      const canvas = $('chart'); const g = canvas.getContext('2d');
+      g.clearRect(0, 0, canvas.width, canvas.height);
+      const max = Math.max(1, ...counts);
+      g.fillStyle = '#2457d6';
+      counts.forEach((c, i) => { const h = (c / max) * (canvas.height - 10); g.fillRect(i * (canvas.width / 60), canvas.height - h, canvas.width / 60 - 2, h); });
+    };
+    setInterval(() => { counts.push(thisSecond); if (counts.length > 60) counts.shift(); $('rate').textContent = thisSecond; thisSecond = 0; draw(); }, 1000);
+    setInterval(overview, 3000);
+    overview();
+    const live = new EventSource('/api/events/live');
+    live.onopen = () => { $('connection').textContent = 'live'; };
+    live.onerror = () => { $('connection').textContent = 'reconnecting…'; };
+    const feed = $('feed');
+    const onEvent = (e) => {
+      thisSecond++;
+      const event = JSON.parse(e.data);
+      const line = document.createElement('div');
+      line.className = 'event';
+      line.textContent = event.position + '  ' + event.type + '  ' + event.streamId;
+      feed.prepend(line);
+      while (feed.childElementCount > 200) feed.lastChild.remove();
+    };
+    live.onmessage = onEvent;
+  }
+
+  return { analysesPage, analysisPage, monitorPage };
+})();

@@ -1,0 +1,111 @@
+package dev.eventscan.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.eventscan.testsupport.TestDatabase;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/** The real service on a random loopback port, on the test class's database, and an HTTP client. */
+final class RunningService implements AutoCloseable {
+  static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  final Service service;
+  final String url;
+
+  RunningService(TestDatabase database, Map<String, String> extraEnv) throws Exception {
+    Map<String, String> env = new HashMap<>();
+    env.put("DATABASE_URL", database.jdbcUrl());
+    env.put("PORT", "0");
+    env.put("SSE_KEEPALIVE_SECONDS", "1");
+    env.putAll(extraEnv);
+    this.service = Service.start(Config.fromEnvironment(env));
+    this.url = "http://127.0.0.1:" + service.port();
+  }
+
+  record Response(int status, String body, HttpResponse<String> raw) {
+    JsonNode json() {
+      try {
+        return Json.MAPPER.readTree(body);
+      } catch (Exception e) {
+        throw new AssertionError("not JSON: " + body, e);
+      }
+    }
+
+    String errorCode() {
+      return json().path("error").path("code").asText();
+    }
+
+    String errorMessage() {
+      return json().path("error").path("message").asText();
+    }
+  }
+
+  Response get(String path) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create(url + path)).GET());
+  }
+
+  Response postJson(String path, String body) throws Exception {
+    return send(
+        HttpRequest.newBuilder(URI.create(url + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body)));
+  }
+
+  Response post(String path) throws Exception {
+    return send(
+        HttpRequest.newBuilder(URI.create(url + path)).POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  Response send(HttpRequest.Builder request) throws Exception {
+    HttpResponse<String> response =
+        HTTP.send(
+            request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    return new Response(response.statusCode(), response.body(), response);
+  }
+
+  String createScan(String target) throws Exception {
+    Response created = postJson("/api/scans", "{\"target\":\"" + target + "\"}");
+    if (created.status() != 202) {
+      throw new AssertionError("scan not created: " + created.body());
+    }
+    return created.json().get("id").asText();
+  }
+
+  void awaitStatus(String scanId, String status) throws Exception {
+    await(
+        "scan " + scanId + " " + status,
+        () -> {
+          try {
+            return status.equals(get("/api/scans/" + scanId).json().path("status").asText());
+          } catch (Exception e) {
+            return false;
+          }
+        });
+  }
+
+  static void await(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    service.close();
+  }
+}
