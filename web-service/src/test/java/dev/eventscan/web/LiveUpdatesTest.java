@@ -1,0 +1,144 @@
+package dev.eventscan.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.stream.EventData;
+import dev.eventscan.eventstore.stream.ExpectedVersion;
+import dev.eventscan.testsupport.PostgresExtension;
+import dev.eventscan.testsupport.TestDatabase;
+import dev.eventscan.web.SseClientForTests.Frame;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Server-sent events: live delivery, resume with Last-Event-ID, isolation of slow clients. */
+@ExtendWith(PostgresExtension.class)
+class LiveUpdatesTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static RunningService app;
+  private static EventStore store;
+
+  @BeforeAll
+  static void start(TestDatabase database) throws Exception {
+    app = new RunningService(database, Map.of());
+    store = app.service.store();
+  }
+
+  @AfterAll
+  static void stop() {
+    app.close();
+  }
+
+  private static String append(String category, int n) {
+    String streamId = category + "-" + UUID.randomUUID();
+    store.append(streamId, ExpectedVersion.noStream(), EventData.of("Ticked", "{\"n\":" + n + "}"));
+    return streamId;
+  }
+
+  @Test
+  void a_client_gets_events_live_and_a_reconnect_gets_exactly_the_missed_ones() throws Exception {
+    String category = "tick" + UUID.randomUUID().toString().substring(0, 6);
+    String url = app.url + "/api/events/live?category=" + category;
+    List<Frame> first;
+    try (SseClientForTests client = new SseClientForTests(url, null)) {
+      RunningService.await("connected", () -> client.status == 200);
+      Thread.sleep(300); // the stream registers with the feed as it opens
+      for (int i = 0; i < 5; i++) {
+        append(category, i);
+      }
+      append("other", 0);
+      client.awaitMessages(5, WAIT);
+      first = client.messages();
+    }
+    assertThat(first)
+        .extracting(f -> Json.tree(f.data()).get("type").asText())
+        .containsOnly("Ticked");
+    JsonNode event = Json.tree(first.get(0).data());
+    assertThat(event.get("position").asText()).isEqualTo(first.get(0).id());
+    assertThat(event.has("metadata")).isFalse();
+
+    String lastSeen = first.get(4).id();
+    for (int i = 5; i < 8; i++) {
+      append(category, i); // missed while disconnected
+    }
+    try (SseClientForTests resumed = new SseClientForTests(url, lastSeen)) {
+      resumed.awaitMessages(3, WAIT);
+      append(category, 8);
+      resumed.awaitMessages(4, WAIT);
+      Thread.sleep(300);
+      List<Frame> messages = resumed.messages();
+      assertThat(messages).hasSize(4);
+      assertThat(messages)
+          .extracting(f -> Json.tree(f.data()).get("data").get("n").asInt())
+          .containsExactly(5, 6, 7, 8);
+    }
+  }
+
+  @Test
+  void a_scan_stream_sends_its_events_with_a_summary_after_each() throws Exception {
+    String id = app.createScan("live.example");
+    try (SseClientForTests client =
+        new SseClientForTests(app.url + "/api/scans/" + id + "/live?from=0-0", null)) {
+      RunningService.await(
+          "completion seen",
+          () -> client.messages().stream().anyMatch(f -> f.data().contains("\"ScanCompleted\"")));
+      assertThat(client.messages()).allSatisfy(f -> assertThat(f.data()).contains(id));
+      assertThat(client.frames)
+          .anySatisfy(
+              f -> {
+                assertThat(f.event()).isEqualTo("summary");
+                assertThat(f.data()).contains("\"status\"");
+              });
+      assertThat(Json.tree(client.messages().get(0).data()).get("type").asText())
+          .isEqualTo("ScanRequested");
+    }
+  }
+
+  @Test
+  void a_stalled_client_does_not_delay_another() throws Exception {
+    String category = "stall" + UUID.randomUUID().toString().substring(0, 6);
+    String url = app.url + "/api/events/live?category=" + category;
+    // The stalled client connects and never reads a byte of its stream.
+    HttpResponse<InputStream> stalled =
+        RunningService.HTTP.send(
+            HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream").build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+    try (SseClientForTests healthy = new SseClientForTests(url, null)) {
+      RunningService.await("connected", () -> healthy.status == 200);
+      Thread.sleep(300);
+      String big = "x".repeat(20_000);
+      for (int i = 0; i < 60; i++) {
+        store.append(
+            category + "-" + UUID.randomUUID(),
+            ExpectedVersion.noStream(),
+            EventData.of("Big", "{\"n\":" + i + ",\"pad\":\"" + big + "\"}"));
+      }
+      healthy.awaitMessages(60, WAIT);
+      assertThat(healthy.messages()).hasSize(60);
+    } finally {
+      stalled.body().close();
+    }
+  }
+
+  @Test
+  void a_bad_last_event_id_is_a_400() throws Exception {
+    RunningService.Response response =
+        app.send(
+            HttpRequest.newBuilder(URI.create(app.url + "/api/events/live"))
+                .header("Accept", "text/event-stream")
+                .header("Last-Event-ID", "yesterday"));
+    assertThat(response.status()).isEqualTo(400);
+    assertThat(response.errorMessage()).contains("position");
+  }
+}
