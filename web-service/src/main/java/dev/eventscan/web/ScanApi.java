@@ -4,15 +4,18 @@ import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.position.InvalidPositionException;
 import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.scan.ScanModule;
 import dev.eventscan.scan.export.FindingsExport;
 import dev.eventscan.scan.lifecycle.ScanEventTypes;
 import dev.eventscan.scan.lifecycle.ScanNotFoundException;
+import dev.eventscan.scan.readmodel.ScanReadModelProjection;
 import dev.eventscan.scan.readmodel.ScanSummary;
 import dev.eventscan.scan.target.Target;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.sse.SseClient;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -191,9 +194,21 @@ final class ScanApi {
             EventFilter.categories(ScanEventTypes.CATEGORY),
             event -> event.streamId().equals(streamId),
             resume,
-            event -> scans.queries().get(scanId).map(s -> Json.write(view(s))).orElse(null),
+            event -> summaryAfter(scanId, event),
             config.sseKeepAlive())
         .run();
+  }
+
+  /** The scan's summary once the read model has caught up with {@code event}. */
+  private String summaryAfter(String scanId, RecordedEvent event) {
+    try {
+      scans
+          .projections()
+          .awaitPosition(ScanReadModelProjection.NAME, event.position(), Duration.ofSeconds(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return scans.queries().get(scanId).map(s -> Json.write(view(s))).orElse(null);
   }
 
   /** Last-Event-ID (set by EventSource on reconnect) or {@code ?from=} on first connect. */

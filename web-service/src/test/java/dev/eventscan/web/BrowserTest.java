@@ -1,0 +1,119 @@
+package dev.eventscan.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.eventscan.testsupport.PostgresExtension;
+import dev.eventscan.testsupport.TestDatabase;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * End to end in headless Chromium (Debian's chromium and chromium-driver, installed by .ci/run):
+ * start an analysis by clicking, watch it complete live, see its events on the monitor.
+ */
+@ExtendWith(PostgresExtension.class)
+class BrowserTest {
+  private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+  private static RunningService app;
+  private static WebDriver browser;
+
+  @BeforeAll
+  static void start(TestDatabase database) throws Exception {
+    Assumptions.assumeFalse(
+        "true".equals(System.getenv("SKIP_BROWSER_TESTS")), "SKIP_BROWSER_TESTS=true");
+    app = new RunningService(database, Map.of());
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary("/usr/bin/chromium");
+    options.addArguments(
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,900",
+        "--user-data-dir=" + Files.createTempDirectory("chromium-profile"));
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(new File("/usr/bin/chromedriver"))
+            .usingAnyFreePort()
+            .build();
+    browser = new ChromeDriver(service, options);
+    Files.createDirectories(SCREENSHOTS);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (app != null) {
+      app.close();
+    }
+  }
+
+  @Test
+  void an_analysis_started_by_clicking_completes_live_and_shows_on_the_monitor() throws Exception {
+    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+    browser.get(app.url + "/analyses");
+    browser.findElement(By.id("target")).sendKeys("browser.example");
+    browser.findElement(By.id("maxRetries")).clear();
+    browser.findElement(By.id("maxRetries")).sendKeys("8");
+    browser.findElement(By.id("start")).click();
+
+    wait.until(ExpectedConditions.urlMatches("/analyses/[0-9a-f-]{36}$"));
+    String scanId = browser.getCurrentUrl().substring(browser.getCurrentUrl().lastIndexOf('/') + 1);
+    wait.until(ExpectedConditions.textToBe(By.id("status"), "COMPLETED"));
+    assertThat(browser.findElement(By.id("score")).getText()).matches("\\d+");
+    assertThat(browser.findElement(By.id("events")).getText()).contains("ScanCompleted");
+    screenshot("analysis-completed");
+
+    browser.get(app.url + "/monitor");
+    wait.until(ExpectedConditions.textToBe(By.id("connection"), "live"));
+    String other = app.createScan("after-monitor.example");
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("feed"), "scan-" + other));
+    wait.until(d -> !d.findElement(By.id("total-events")).getText().equals("–"));
+    assertThat(browser.findElement(By.id("projections")).getText()).contains("scan-read-models");
+    screenshot("monitor");
+
+    browser.get(app.url + "/analyses");
+    wait.until(
+        ExpectedConditions.textToBePresentInElementLocated(By.id("scans"), "browser.example"));
+    assertThat(scanId).isNotBlank();
+  }
+
+  @Test
+  void a_bad_target_shows_the_services_message() throws Exception {
+    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+    browser.get(app.url + "/analyses");
+    browser.findElement(By.id("target")).sendKeys("not a domain");
+    browser.findElement(By.id("start")).click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("form-error"), "target"));
+    screenshot("bad-target");
+  }
+
+  private static void screenshot(String name) throws Exception {
+    byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
+    Files.write(SCREENSHOTS.resolve(name + ".png"), png);
+  }
+}
