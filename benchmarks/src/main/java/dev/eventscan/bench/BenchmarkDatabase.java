@@ -20,7 +20,10 @@ final class BenchmarkDatabase implements AutoCloseable {
   private final HikariDataSource limit;
   private final EventStore store;
 
+  private final String jdbcUrl;
+
   BenchmarkDatabase(String jdbcUrl) throws SQLException {
+    this.jdbcUrl = jdbcUrl;
     ours = pool(jdbcUrl, "ours");
     // The limit gets pgjdbc's fastest batch mode: multi-row INSERTs.
     limit =
@@ -41,6 +44,10 @@ final class BenchmarkDatabase implements AutoCloseable {
     config.setMinimumIdle(POOL_SIZE);
     config.setPoolName(name);
     return new HikariDataSource(config);
+  }
+
+  String jdbcUrl() {
+    return jdbcUrl;
   }
 
   EventStore store() {

@@ -34,6 +34,10 @@ public final class BenchmarkMain {
     register(SubscriptionCatchUpScenario::new);
     register(SubscriptionLatencyScenario::new);
     register(AggregateLoadScenario::new);
+    register(ScanPipelineScenario::new);
+    register(HttpCreateScanScenario::new);
+    register(SseFanoutScenario::new);
+    register(StartupScenario::new);
   }
 
   private static void register(Supplier<Scenario> scenario) {

@@ -17,7 +17,7 @@ abstract class RatioScenario implements Scenario {
   abstract double runLimit(BenchmarkDatabase database) throws Exception;
 
   @Override
-  public final String run(BenchmarkDatabase database) throws Exception {
+  public String run(BenchmarkDatabase database) throws Exception {
     runOurs(database); // warm-up: JIT, caches, connection pools
     runLimit(database);
     double[] ours = new double[RUNS];

@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * call returning (its commit acknowledged) to the handler being invoked, p50 and p99.
  */
 final class SubscriptionLatencyScenario implements Scenario {
-  private static final int RATE = 1_000;
+  private static final int RATE = Integer.getInteger("latency.rate", 1_000);
   private static final int SECONDS = 10;
 
   @Override

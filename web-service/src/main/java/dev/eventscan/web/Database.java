@@ -33,6 +33,7 @@ final class Database implements AutoCloseable {
     Path dataDir = config.dataDir().toAbsolutePath();
     Files.createDirectories(dataDir);
     log.info("Starting embedded PostgreSQL with data in {}", dataDir);
+    stopOrphanedServer(dataDir.resolve("postgres"));
     EmbeddedPostgres postgres =
         EmbeddedPostgres.builder()
             .setDataDirectory(dataDir.resolve("postgres"))
@@ -43,6 +44,37 @@ final class Database implements AutoCloseable {
             .setServerConfig("max_connections", "100")
             .start();
     return new Database(postgres, pool(postgres.getJdbcUrl("postgres", "postgres"), config));
+  }
+
+  /**
+   * A service killed with SIGKILL leaves its embedded PostgreSQL running on the data directory, and
+   * a new one cannot start there. The orphan has no clients left: ask it to shut down (SIGINT, a
+   * fast shutdown that still writes a clean checkpoint) and wait for it.
+   */
+  static void stopOrphanedServer(Path postgresDir) throws IOException {
+    Path pidFile = postgresDir.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    long pid;
+    try {
+      pid = Long.parseLong(Files.readAllLines(pidFile).get(0).strip());
+    } catch (RuntimeException e) {
+      return; // unreadable: PostgreSQL itself will judge the stale file
+    }
+    var process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+    if (process.isEmpty()
+        || !process.get().info().command().map(c -> c.contains("postgres")).orElse(false)) {
+      return;
+    }
+    log.warn(
+        "Stopping PostgreSQL (pid {}) left running on {} by an earlier crash", pid, postgresDir);
+    try {
+      new ProcessBuilder("kill", "-INT", Long.toString(pid)).inheritIO().start().waitFor();
+      process.get().onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IOException("could not stop the PostgreSQL left running on " + postgresDir, e);
+    }
   }
 
   private static HikariDataSource pool(JdbcUrl url, Config config) {

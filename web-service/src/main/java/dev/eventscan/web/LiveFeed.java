@@ -6,6 +6,7 @@ import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.postgresql.PGConnection;
@@ -28,6 +29,7 @@ final class LiveFeed implements AutoCloseable {
 
   private final EventStore store;
   private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
+  private final Map<Position, String> rendered = new ConcurrentHashMap<>();
   private final Thread thread;
   private volatile boolean closed;
   private volatile Position cursor;
@@ -50,8 +52,20 @@ final class LiveFeed implements AutoCloseable {
     listeners.remove(listener);
   }
 
+  boolean closed() {
+    return closed;
+  }
+
   int listeners() {
     return listeners.size();
+  }
+
+  /** The event's public JSON, serialized once however many clients receive it. */
+  String json(RecordedEvent event) {
+    if (rendered.size() > 4_096) {
+      rendered.clear();
+    }
+    return rendered.computeIfAbsent(event.position(), p -> Json.write(Json.event(event)));
   }
 
   private void run() {
@@ -91,6 +105,10 @@ final class LiveFeed implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    thread.interrupt();
+    try {
+      thread.join(2 * WAIT_MILLIS + 1_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -101,6 +101,11 @@ public final class Service implements AutoCloseable {
     return web.port();
   }
 
+  /** Connected server-sent-event clients. */
+  public int liveClients() {
+    return web.feed().listeners();
+  }
+
   EventStore store() {
     return store;
   }

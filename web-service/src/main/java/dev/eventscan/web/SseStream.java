@@ -72,7 +72,7 @@ final class SseStream implements LiveFeed.Listener {
         lastSent = live;
       }
       long nextKeepAlive = System.nanoTime() + keepAlive.toNanos();
-      while (!closed && !client.terminated()) {
+      while (!closed && !client.terminated() && !feed.closed()) {
         RecordedEvent event = queue.poll(200, TimeUnit.MILLISECONDS);
         if (overflowed) {
           client.sendComment("overflow: reconnect with Last-Event-ID to resume");
@@ -114,7 +114,7 @@ final class SseStream implements LiveFeed.Listener {
     }
     // Unnamed ("message") events, the type is in the data: a browser sees every type with one
     // onmessage handler.
-    client.sendEvent("message", Json.write(Json.event(event)), event.position().toString());
+    client.sendEvent("message", feed.json(event), event.position().toString());
     if (afterEvent != null) {
       String extra = afterEvent.apply(event);
       if (extra != null) {

@@ -199,9 +199,10 @@ public final class WebApp implements AutoCloseable {
     return feed;
   }
 
+  /** Ends the live streams first (their writers return), then stops accepting requests. */
   @Override
   public void close() {
-    javalin.stop();
     feed.close();
+    javalin.stop();
   }
 }
