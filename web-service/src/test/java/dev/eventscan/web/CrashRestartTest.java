@@ -1,7 +1,5 @@
 package dev.eventscan.web;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.io.File;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -32,17 +30,7 @@ class CrashRestartTest {
     String scanId;
     try {
       awaitHealthy(url);
-      HttpResponse<String> created =
-          RunningService.HTTP.send(
-              HttpRequest.newBuilder(URI.create(url + "/api/scans"))
-                  .header("Content-Type", "application/json")
-                  .POST(
-                      HttpRequest.BodyPublishers.ofString(
-                          "{\"target\":\"crash.example\",\"maxRetries\":10}"))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      assertThat(created.statusCode()).isEqualTo(202);
-      scanId = Json.tree(created.body()).get("id").asText();
+      scanId = RunningService.createScanAt(url, "{\"target\":\"crash.example\",\"maxRetries\":10}");
       Thread.sleep(300); // the simulated scanner takes 150 ms a step: kill it mid-scan
     } finally {
       first.destroyForcibly(); // SIGKILL: no shutdown hook runs

@@ -19,15 +19,7 @@ class EmbeddedDatabaseTest {
     String scanId;
     try (Service first = Service.start(config)) {
       String url = "http://127.0.0.1:" + first.port();
-      HttpResponse<String> created =
-          RunningService.HTTP.send(
-              HttpRequest.newBuilder(URI.create(url + "/api/scans"))
-                  .header("Content-Type", "application/json")
-                  .POST(HttpRequest.BodyPublishers.ofString("{\"target\":\"persist.example\"}"))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      assertThat(created.statusCode()).isEqualTo(202);
-      scanId = Json.tree(created.body()).get("id").asText();
+      scanId = RunningService.createScanAt(url, "{\"target\":\"persist.example\"}");
     }
 
     try (Service second = Service.start(config)) {

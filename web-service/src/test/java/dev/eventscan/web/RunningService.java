@@ -70,6 +70,21 @@ final class RunningService implements AutoCloseable {
     return new Response(response.statusCode(), response.body(), response);
   }
 
+  /** POSTs a scan to any running service; returns its id. */
+  static String createScanAt(String url, String body) throws Exception {
+    HttpResponse<String> created =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(url + "/api/scans"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (created.statusCode() != 202) {
+      throw new AssertionError("scan not created: " + created.body());
+    }
+    return Json.tree(created.body()).get("id").asText();
+  }
+
   String createScan(String target) throws Exception {
     Response created = postJson("/api/scans", "{\"target\":\"" + target + "\"}");
     if (created.status() != 202) {

@@ -53,35 +53,24 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
         SELECT %s FROM %s.events
          WHERE (transaction_id, id) > (?::text::xid8, ?)
            AND transaction_id < %s
-           %s %s
+           %s
          ORDER BY transaction_id, id
          LIMIT ?
         """
-            .formatted(
-                EventRows.COLUMNS,
-                schema,
-                BARRIER,
-                filter.types().isEmpty() ? "" : "AND type = ANY(?)",
-                filter.categories().isEmpty() ? "" : "AND category = ANY(?)");
-    return Jdbc.withConnection(
-        dataSource,
-        "read all",
-        c -> {
-          try (PreparedStatement statement = c.prepareStatement(sql)) {
-            statement.setString(1, Long.toUnsignedString(after.transactionId()));
-            statement.setLong(2, after.eventId());
-            int parameter = bindFilter(c, statement, 3, filter);
-            statement.setInt(parameter, maxCount);
-            try (ResultSet rows = statement.executeQuery()) {
-              List<RecordedEvent> events = new ArrayList<>(Math.min(maxCount, 1000));
-              while (rows.next()) {
-                events.add(EventRows.map(rows));
-              }
-              Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
-              return new GlobalLogPage(events, next, events.size() < maxCount);
-            }
-          }
-        });
+            .formatted(EventRows.COLUMNS, schema, BARRIER, filterSql(filter));
+    List<RecordedEvent> events =
+        query(
+            "read all",
+            sql,
+            filter,
+            maxCount,
+            statement -> {
+              statement.setString(1, Long.toUnsignedString(after.transactionId()));
+              statement.setLong(2, after.eventId());
+              return 3;
+            });
+    Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
+    return new GlobalLogPage(events, next, events.size() < maxCount);
   }
 
   @Override
@@ -99,25 +88,32 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
         """
         SELECT %s FROM %s.events
          WHERE transaction_id < %s
-           %s %s
+           %s
          ORDER BY transaction_id DESC, id DESC
          LIMIT ?
         """
-            .formatted(
-                EventRows.COLUMNS,
-                schema,
-                BARRIER,
-                filter.types().isEmpty() ? "" : "AND type = ANY(?)",
-                filter.categories().isEmpty() ? "" : "AND category = ANY(?)");
+            .formatted(EventRows.COLUMNS, schema, BARRIER, filterSql(filter));
+    return query("read latest", sql, filter, maxCount, statement -> 1);
+  }
+
+  @FunctionalInterface
+  private interface LeadingParameters {
+    /** Binds the query's own first parameters; returns the index of the next one. */
+    int bind(PreparedStatement statement) throws java.sql.SQLException;
+  }
+
+  /** Runs an event query: leading parameters, then the filter's, then the row limit. */
+  private List<RecordedEvent> query(
+      String what, String sql, EventFilter filter, int maxCount, LeadingParameters leading) {
     return Jdbc.withConnection(
         dataSource,
-        "read latest",
+        what,
         c -> {
           try (PreparedStatement statement = c.prepareStatement(sql)) {
-            int parameter = bindFilter(c, statement, 1, filter);
+            int parameter = bindFilter(c, statement, leading.bind(statement), filter);
             statement.setInt(parameter, maxCount);
             try (ResultSet rows = statement.executeQuery()) {
-              List<RecordedEvent> events = new ArrayList<>();
+              List<RecordedEvent> events = new ArrayList<>(Math.min(maxCount, 1000));
               while (rows.next()) {
                 events.add(EventRows.map(rows));
               }
@@ -125,6 +121,11 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
             }
           }
         });
+  }
+
+  private static String filterSql(EventFilter filter) {
+    return (filter.types().isEmpty() ? "" : "AND type = ANY(?) ")
+        + (filter.categories().isEmpty() ? "" : "AND category = ANY(?)");
   }
 
   private static int bindFilter(
