@@ -73,7 +73,7 @@ final class AppendBatchScenario extends RatioScenario {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws java.sql.SQLException {
       connection.setAutoCommit(true);
       connection.close();
     }

@@ -62,7 +62,7 @@ final class AppendSingleScenario extends RatioScenario {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws java.sql.SQLException {
       connection.close();
     }
   }

@@ -17,7 +17,7 @@ final class Throughput {
     int runOnce(long iteration) throws Exception;
 
     @Override
-    default void close() throws Exception {}
+    default void close() throws java.sql.SQLException {}
   }
 
   @FunctionalInterface
