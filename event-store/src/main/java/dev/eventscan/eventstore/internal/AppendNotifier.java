@@ -3,6 +3,7 @@ package dev.eventscan.eventstore.internal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -10,7 +11,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends the "events appended" hint after appends commit, folding the appends of a few milliseconds
- * into one NOTIFY, on its own daemon thread, so appends never pay for it.
+ * into one NOTIFY, on its own daemon thread and connection, so appends never pay for it.
  */
 final class AppendNotifier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AppendNotifier.class);
@@ -21,6 +22,8 @@ final class AppendNotifier implements AutoCloseable {
   private final Thread thread;
   private volatile boolean pending;
   private volatile boolean closed;
+  private Connection connection;
+  private PreparedStatement notify;
 
   AppendNotifier(DataSource dataSource, String channel) {
     this.dataSource = dataSource;
@@ -42,24 +45,44 @@ final class AppendNotifier implements AutoCloseable {
         continue;
       }
       pending = false;
-      try (Connection c = dataSource.getConnection()) {
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try (PreparedStatement relaxed = c.prepareStatement("SET LOCAL synchronous_commit TO off");
-            PreparedStatement notify = c.prepareStatement("SELECT pg_notify(?, '')")) {
-          // A NOTIFY takes a transaction id, and every open transaction holds back global
-          // readers: commit without waiting for the disk, a hint needs no durability.
-          relaxed.execute();
-          notify.setString(1, channel);
-          notify.executeQuery().close();
-          c.commit();
-        } finally {
-          c.setAutoCommit(autoCommit);
-        }
+      try {
+        notifyOnce();
       } catch (SQLException e) {
         log.debug("Append notification not sent; subscriptions will poll: {}", e.toString());
+        disconnect();
       }
       LockSupport.parkNanos(COALESCE_NANOS);
+    }
+    disconnect();
+  }
+
+  /**
+   * One auto-committed statement on a connection of our own. A NOTIFY takes a transaction id, and
+   * open transactions hold back global readers, so it commits without waiting for the disk: a hint
+   * needs no durability. (The setting stays on this connection, which nobody else uses.)
+   */
+  private void notifyOnce() throws SQLException {
+    if (connection == null) {
+      connection = dataSource.getConnection();
+      connection.setAutoCommit(true);
+      try (Statement relaxed = connection.createStatement()) {
+        relaxed.execute("SET synchronous_commit TO off");
+      }
+      notify = connection.prepareStatement("SELECT pg_notify(?, '')");
+      notify.setString(1, channel);
+    }
+    notify.executeQuery().close();
+  }
+
+  private void disconnect() {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        log.debug("Notifier connection did not close cleanly", e);
+      }
+      connection = null;
+      notify = null;
     }
   }
 

@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 final class SubscriptionWorker implements Subscription {
   private static final Logger log = LoggerFactory.getLogger(SubscriptionWorker.class);
+  private static final Duration ALIVE_CHECK_INTERVAL = Duration.ofMillis(100);
 
   private final EventStore store;
   private final SubscriptionTables tables;
@@ -39,6 +40,7 @@ final class SubscriptionWorker implements Subscription {
   private volatile boolean stopping;
   private volatile SubscriptionState state = SubscriptionState.STOPPED;
   private volatile Position position = Position.START;
+  private long lastAliveCheck;
 
   /** How events reach the application: with or without the checkpoint's transaction. */
   sealed interface Delivery {
@@ -447,7 +449,17 @@ final class SubscriptionWorker implements Subscription {
     requireAlive(control);
   }
 
+  /**
+   * Checks the lock-holding connection, at most every {@link #ALIVE_CHECK_INTERVAL}: a lost lock is
+   * noticed within that time, and the compare-and-set checkpoint keeps a late worker harmless
+   * meanwhile.
+   */
   private void requireAlive(Connection control) throws SQLException {
+    long now = System.nanoTime();
+    if (now - lastAliveCheck < ALIVE_CHECK_INTERVAL.toNanos()) {
+      return;
+    }
+    lastAliveCheck = now;
     try (Statement ping = control.createStatement()) {
       ping.execute("SELECT 1");
     }
