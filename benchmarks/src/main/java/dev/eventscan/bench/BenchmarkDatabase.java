@@ -3,6 +3,7 @@ package dev.eventscan.bench;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.NotifyMode;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -28,7 +29,11 @@ final class BenchmarkDatabase implements AutoCloseable {
     // The limit gets pgjdbc's fastest batch mode: multi-row INSERTs.
     limit =
         pool(jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true", "limit");
-    store = EventStore.builder(ours).build();
+    // -Dbench.notify=NONE|IN_TRANSACTION measures what the wake-up hints cost appends.
+    store =
+        EventStore.builder(ours)
+            .notifyMode(NotifyMode.valueOf(System.getProperty("bench.notify", "AFTER_COMMIT")))
+            .build();
     try (Connection c = limit.getConnection();
         Statement s = c.createStatement()) {
       s.execute("CREATE SCHEMA limit_jdbc");

@@ -29,6 +29,7 @@ final class LiveFeed implements AutoCloseable {
 
   private final EventStore store;
   private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
+  private final Set<Listener> observers = ConcurrentHashMap.newKeySet();
   private final Map<Position, String> rendered = new ConcurrentHashMap<>();
   private final Thread thread;
   private volatile boolean closed;
@@ -46,6 +47,11 @@ final class LiveFeed implements AutoCloseable {
   Position register(Listener listener) {
     listeners.add(listener);
     return cursor;
+  }
+
+  /** Sees every event too, but is not a client (metrics). */
+  void observe(Listener observer) {
+    observers.add(observer);
   }
 
   void unregister(Listener listener) {
@@ -78,6 +84,7 @@ final class LiveFeed implements AutoCloseable {
         while (!closed) {
           GlobalLogPage page = store.readAll(cursor, PAGE);
           for (RecordedEvent event : page.events()) {
+            observers.forEach(observer -> observer.offer(event));
             listeners.forEach(listener -> listener.offer(event));
             cursor = event.position();
           }

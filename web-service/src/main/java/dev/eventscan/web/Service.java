@@ -63,6 +63,12 @@ public final class Service implements AutoCloseable {
       PrometheusMeterRegistry metrics = metrics(store, scans);
       WebApp web = new WebApp(config, store, scans, statistics, metrics);
       Gauge.builder("sse_clients", web.feed(), LiveFeed::listeners).register(metrics);
+      web.feed()
+          .observe(
+              event ->
+                  metrics
+                      .counter("eventstore_events_appended_total", "category", event.category())
+                      .increment());
       web.start(config.bindAddress(), config.port());
       return new Service(database, store, scans, web);
     } catch (RuntimeException | Error e) {

@@ -143,6 +143,16 @@ class MonitoringApiTest {
 
   @Test
   void health_ready_and_metrics_answer() throws Exception {
+    app.awaitStatus(app.createScan("metered.example"), "COMPLETED");
+    RunningService.await(
+        "appends counted",
+        () -> {
+          try {
+            return app.get("/metrics").body().contains("eventstore_events_appended_total");
+          } catch (Exception e) {
+            return false;
+          }
+        });
     assertThat(app.get("/health").json().get("status").asText()).isEqualTo("up");
     JsonNode ready = app.get("/ready").json();
     assertThat(ready.get("ready").asBoolean()).isTrue();
@@ -152,7 +162,8 @@ class MonitoringApiTest {
         .contains("jvm_memory_used_bytes")
         .contains("eventstore_barrier_age_seconds")
         .contains("eventstore_subscription_lag_max")
-        .contains("sse_clients");
+        .contains("sse_clients")
+        .contains("eventstore_events_appended_total");
   }
 
   @Test
