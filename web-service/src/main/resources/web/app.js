@@ -121,5 +121,50 @@ const Eventscan = (() => {
     live.onmessage = onEvent;
   }
 
-  return { analysesPage, analysisPage, monitorPage };
+  function simulationPage() {
+    const rates = [];
+    const lags = [];
+    const show = (s) => {
+      $('sim-running').textContent = s.running ? 'yes' : 'no';
+      $('sim-produced').textContent = s.produced; $('sim-completed').textContent = s.completed;
+      $('sim-failed').textContent = s.failed; $('sim-inflight').textContent = s.inFlight;
+      $('sim-backlog').textContent = s.backlog; $('fault-projection').checked = s.projectionFaults;
+      $('sim-latency').textContent = s.appendLatencyP50Ms.toFixed(1) + ' / ' + s.appendLatencyP99Ms.toFixed(1);
+      $('sim-lag').textContent = s.projectionLag; lags.push(s.projectionLag); if (lags.length > 120) lags.shift();
+      // The grid shows at most the latest 15, refreshed once a second: a pace a person can follow.
+      $('sim-latest').replaceChildren(...s.latest.slice(0, 15).map((id) => {
+        const link = document.createElement('a'); link.href = '/analyses/' + id; link.textContent = id;
+        const td = document.createElement('td'); td.appendChild(link);
+        return row(td, '');
+      }));
+    };
+    const act = (promise) => promise.then(show).catch((e) => { $('sim-error').textContent = e.message; });
+    $('sim-form').addEventListener('submit', (event) => {
+      event.preventDefault(); $('sim-error').textContent = '';
+      act(postJson('/api/simulation/start', { ratePerSecond: Number($('rate').value), durationSeconds: Number($('duration').value), failureRate: Number($('failure-rate').value) }));
+    });
+    $('sim-stop').addEventListener('click', () => act(postJson('/api/simulation/stop')));
+    $('sim-reset').addEventListener('click', () => act(postJson('/api/simulation/reset')));
+    $('fault-projection').addEventListener('change', (e) => postJson('/api/simulation/faults', { failingProjection: e.target.checked }).catch((err) => { $('sim-error').textContent = err.message; }));
+    $('fault-crash').addEventListener('click', () => postJson('/api/simulation/faults/crash-worker').catch((err) => { $('sim-error').textContent = err.message; }));
+    setInterval(() => getJson('/api/simulation/status').then(show).catch(() => {}), 1000);
+    getJson('/api/simulation/status').then(show);
+    let thisSecond = 0;
+    const live = new EventSource('/api/events/live');
+    live.onmessage = () => { thisSecond++; };
+    const draw = () => {
+      const canvas = $('sim-chart'); const g = canvas.getContext('2d');
+      g.clearRect(0, 0, canvas.width, canvas.height);
+      const w = canvas.width / 120;
+      const maxRate = Math.max(1, ...rates); const maxLag = Math.max(1, ...lags);
+      g.fillStyle = '#2457d6';
+      rates.forEach((r, i) => { const h = (r / maxRate) * (canvas.height - 10); g.fillRect(i * w, canvas.height - h, w - 1, h); });
+      g.strokeStyle = '#b42318'; g.beginPath();
+      lags.forEach((l, i) => { const y = canvas.height - (l / maxLag) * (canvas.height - 10); if (i === 0) g.moveTo(0, y); else g.lineTo(i * w, y); });
+      g.stroke();
+    };
+    setInterval(() => { $('rate-now').textContent = thisSecond; rates.push(thisSecond); if (rates.length > 120) rates.shift(); thisSecond = 0; draw(); }, 1000);
+  }
+
+  return { analysesPage, analysisPage, monitorPage, simulationPage };
 })();

@@ -38,6 +38,7 @@ public final class BenchmarkMain {
     register(HttpCreateScanScenario::new);
     register(SseFanoutScenario::new);
     register(StartupScenario::new);
+    register(SimulatorMaxRateScenario::new);
   }
 
   private static void register(Supplier<Scenario> scenario) {

@@ -40,6 +40,7 @@ public final class Service implements AutoCloseable {
 
   public static Service start(Config config) throws IOException {
     Database database = Database.open(config);
+    AdjustableScanner simulation = new AdjustableScanner(Duration.ofMillis(150), 0.2);
     try {
       EventStore store = EventStore.builder(database.dataSource()).build();
       ScanModule scans =
@@ -47,7 +48,7 @@ public final class Service implements AutoCloseable {
               store,
               new ScanModule.Settings(
                   "scan",
-                  scanners(config),
+                  scanners(config, simulation),
                   config.scanner(),
                   config.maxRetries(),
                   new ProcessSettings(
@@ -61,7 +62,14 @@ public final class Service implements AutoCloseable {
       EventStatistics statistics =
           new EventStatistics(store, scans.subscriptions(), scans.projections());
       PrometheusMeterRegistry metrics = metrics(store, scans);
-      WebApp web = new WebApp(config, store, scans, statistics, metrics);
+      WebApp web =
+          new WebApp(
+              config,
+              store,
+              scans,
+              statistics,
+              metrics,
+              feed -> new Simulator(scans, simulation, database.dataSource(), feed, metrics));
       Gauge.builder("sse_clients", web.feed(), LiveFeed::listeners).register(metrics);
       web.feed()
           .observe(
@@ -77,8 +85,9 @@ public final class Service implements AutoCloseable {
     }
   }
 
-  private static Map<String, DomainScanner> scanners(Config config) {
+  private static Map<String, DomainScanner> scanners(Config config, AdjustableScanner simulation) {
     return Map.of(
+        "simulation", simulation,
         "simulated", new SimulatedScanner(20261123, Duration.ofMillis(150), 0.2),
         "dns", new DnsScanner(config.dnsResolver(), Duration.ofSeconds(2), 16));
   }

@@ -36,14 +36,18 @@ public final class WebApp implements AutoCloseable {
 
   private final Javalin javalin;
   private final LiveFeed feed;
+  private final Simulator simulator;
 
   WebApp(
       Config config,
       EventStore store,
       ScanModule scans,
       EventStatistics statistics,
-      PrometheusMeterRegistry metrics) {
+      PrometheusMeterRegistry metrics,
+      java.util.function.Function<LiveFeed, Simulator> simulatorFactory) {
     this.feed = new LiveFeed(store);
+    this.simulator = simulatorFactory.apply(feed);
+    SimulationApi simulationApi = new SimulationApi(simulator);
     ScanApi scanApi = new ScanApi(scans, store, feed, config);
     MonitoringApi monitoringApi =
         new MonitoringApi(store, scans, statistics, feed, metrics, config.sseKeepAlive());
@@ -71,6 +75,7 @@ public final class WebApp implements AutoCloseable {
               routes.after(ctx -> record(metrics, ctx));
               scanApi.register(routes);
               monitoringApi.register(routes);
+              simulationApi.register(routes);
               Pages.register(routes);
               routes.exception(
                   ApiException.class, (e, ctx) -> error(ctx, e.status(), e.code(), e.getMessage()));
@@ -202,6 +207,7 @@ public final class WebApp implements AutoCloseable {
   /** Ends the live streams first (their writers return), then stops accepting requests. */
   @Override
   public void close() {
+    simulator.close();
     feed.close();
     javalin.stop();
   }

@@ -103,6 +103,26 @@ class BrowserTest {
   }
 
   @Test
+  void the_simulator_is_started_from_its_page_its_counters_move_and_it_stops() throws Exception {
+    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+    browser.get(app.url + "/simulation");
+    browser.findElement(By.id("rate")).clear();
+    browser.findElement(By.id("rate")).sendKeys("10");
+    browser.findElement(By.id("failure-rate")).clear();
+    browser.findElement(By.id("failure-rate")).sendKeys("0");
+    browser.findElement(By.id("sim-start")).click();
+    wait.until(ExpectedConditions.textToBe(By.id("sim-running"), "yes"));
+    wait.until(d -> Integer.parseInt(d.findElement(By.id("sim-completed")).getText()) >= 3);
+    wait.until(d -> d.findElements(By.cssSelector("#sim-latest tr")).size() >= 3);
+    screenshot("simulation-running");
+    browser.findElement(By.id("sim-stop")).click();
+    wait.until(ExpectedConditions.textToBe(By.id("sim-running"), "no"));
+    String produced = browser.findElement(By.id("sim-produced")).getText();
+    Thread.sleep(1_500);
+    assertThat(browser.findElement(By.id("sim-produced")).getText()).isEqualTo(produced);
+  }
+
+  @Test
   void a_bad_target_shows_the_services_message() throws Exception {
     WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
     browser.get(app.url + "/analyses");

@@ -53,7 +53,7 @@ public final class ScanProcessManager implements AutoCloseable {
   private final String schema;
   private final Map<String, DomainScanner> scanners;
   private final ProcessSettings settings;
-  private final ExecutorService workers;
+  private volatile ExecutorService workers;
   private final ScheduledExecutorService timers;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   private final AtomicInteger queued = new AtomicInteger();
@@ -125,6 +125,24 @@ public final class ScanProcessManager implements AutoCloseable {
             });
     unfinished.forEach(this::drive);
     return unfinished.size();
+  }
+
+  /** Scanner calls waiting for a worker (not yet running). */
+  public int queued() {
+    return Math.max(0, queued.get());
+  }
+
+  /**
+   * Simulates the worker pool dying: running and queued scanner calls are abandoned, a new pool
+   * takes over and every unfinished scan is driven again from its events. For fault injection.
+   */
+  public int crashWorkers(DataSource dataSource) {
+    ExecutorService crashed = workers;
+    workers = Executors.newFixedThreadPool(settings.workers(), named("scan-worker"));
+    crashed.shutdownNow();
+    inFlight.clear();
+    queued.set(0);
+    return recover(dataSource);
   }
 
   /** Scanner calls waiting for a worker or running now. */

@@ -1,0 +1,85 @@
+package dev.eventscan.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.eventscan.web.Service;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The highest simulator rate (scans/s, simulated scanner at 150 ms a step, 20% failures, 64
+ * workers) at which the backlog stays bounded for 30 s: at the end no more than 5 s worth of scans
+ * are unfinished. Rates are tried upwards until one is not sustained.
+ */
+final class SimulatorMaxRateScenario implements Scenario {
+  private static final int[] RATES = {10, 20, 30, 40, 60, 80, 120};
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Override
+  public String name() {
+    return "simulator-max-rate";
+  }
+
+  @Override
+  public String run(BenchmarkDatabase database) throws Exception {
+    try (Service service = ServiceScenarios.start(database, Map.of("WORKER_POOL_SIZE", "64"))) {
+      String url = "http://127.0.0.1:" + service.port();
+      int sustained = 0;
+      double p99 = Double.NaN;
+      for (int rate : RATES) {
+        post(url + "/api/simulation/reset", "");
+        post(
+            url + "/api/simulation/start",
+            "{\"ratePerSecond\":" + rate + ",\"durationSeconds\":30,\"failureRate\":0.2}");
+        JsonNode status;
+        do {
+          Thread.sleep(1_000);
+          status = get(url + "/api/simulation/status");
+        } while (status.get("running").asBoolean());
+        long unfinished = status.get("inFlight").asLong();
+        System.out.printf(
+            Locale.ROOT,
+            "# %s: %d/s -> %d unfinished after 30 s, append p99 %.1f ms%n",
+            name(),
+            rate,
+            unfinished,
+            status.get("appendLatencyP99Ms").asDouble());
+        if (unfinished > 5L * rate) {
+          break;
+        }
+        sustained = rate;
+        p99 = status.get("appendLatencyP99Ms").asDouble();
+        long drainDeadline = System.nanoTime() + 120_000_000_000L;
+        while (get(url + "/api/simulation/status").get("inFlight").asLong() > 0
+            && System.nanoTime() < drainDeadline) {
+          Thread.sleep(500);
+        }
+      }
+      post(url + "/api/simulation/reset", "");
+      return String.format(Locale.ROOT, "rate=%d append_p99_ms=%.1f", sustained, p99);
+    }
+  }
+
+  private static JsonNode get(String url) throws Exception {
+    HttpResponse<String> response =
+        ServiceScenarios.HTTP.send(
+            HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    return JSON.readTree(response.body());
+  }
+
+  private static void post(String url, String body) throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofString(body));
+    if (!body.isEmpty()) {
+      request.header("Content-Type", "application/json");
+    }
+    HttpResponse<String> response =
+        ServiceScenarios.HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() >= 400) {
+      throw new IllegalStateException(url + " answered " + response.body());
+    }
+  }
+}

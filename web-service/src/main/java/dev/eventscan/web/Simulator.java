@@ -1,0 +1,253 @@
+package dev.eventscan.web;
+
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.projection.Projection;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.scan.ScanModule;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import javax.sql.DataSource;
+
+/**
+ * Generates scans at a set rate for a set time, counts how they end (from the live feed), and
+ * injects faults: a projection that throws for a share of events, and a crash of the process
+ * manager's workers. Reset clears the statistics window; the events stay.
+ */
+final class Simulator implements AutoCloseable {
+  static final String FAULTY_PROJECTION = "simulation-faults";
+  static final int MAX_RATE = 200;
+  static final int MAX_DURATION_SECONDS = 3_600;
+
+  /** What POST /api/simulation/start takes. */
+  record Settings(Double ratePerSecond, Integer durationSeconds, Double failureRate) {}
+
+  private final ScanModule scans;
+  private final AdjustableScanner scanner;
+  private final DataSource dataSource;
+  private final Set<String> window = ConcurrentHashMap.newKeySet();
+  private final AtomicLong produced = new AtomicLong();
+  private final AtomicLong completed = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final Deque<String> latest = new ArrayDeque<>();
+  private final Timer appendLatency;
+  private volatile Thread generator;
+  private volatile double rate;
+  private volatile boolean projectionFaults;
+  private volatile double faultShare = 0.2;
+
+  Simulator(
+      ScanModule scans,
+      AdjustableScanner scanner,
+      DataSource dataSource,
+      LiveFeed feed,
+      MeterRegistry metrics) {
+    this.appendLatency =
+        Timer.builder("simulator_request_append_seconds")
+            .description("appending a simulated scan request")
+            .publishPercentiles(0.5, 0.99)
+            .register(metrics);
+    Gauge.builder("simulator_produced", produced, AtomicLong::get).register(metrics);
+    Gauge.builder("simulator_completed", completed, AtomicLong::get).register(metrics);
+    Gauge.builder("simulator_failed", failed, AtomicLong::get).register(metrics);
+    Gauge.builder("simulator_backlog", scans, s -> s.processManager().queued()).register(metrics);
+    this.scans = scans;
+    this.scanner = scanner;
+    this.dataSource = dataSource;
+    feed.observe(this::observe);
+    scans.projections().start(new FaultyProjection());
+  }
+
+  synchronized Map<String, Object> start(Settings settings) {
+    double ratePerSecond = settings.ratePerSecond() == null ? 5 : settings.ratePerSecond();
+    int duration = settings.durationSeconds() == null ? 300 : settings.durationSeconds();
+    double failureRate = settings.failureRate() == null ? 0.2 : settings.failureRate();
+    if (!(ratePerSecond > 0 && ratePerSecond <= MAX_RATE)) {
+      throw ApiException.badRequest("ratePerSecond must be > 0 and <= " + MAX_RATE);
+    }
+    if (duration < 1 || duration > MAX_DURATION_SECONDS) {
+      throw ApiException.badRequest(
+          "durationSeconds must be between 1 and " + MAX_DURATION_SECONDS);
+    }
+    if (!(failureRate >= 0 && failureRate <= 1)) {
+      throw ApiException.badRequest("failureRate must be between 0 and 1");
+    }
+    if (generator != null && generator.isAlive()) {
+      throw new ApiException(409, "conflict", "the simulation is already running; stop it first");
+    }
+    scanner.failureRate(failureRate);
+    rate = ratePerSecond;
+    Thread thread =
+        new Thread(() -> generate(ratePerSecond, Duration.ofSeconds(duration)), "simulator");
+    thread.setDaemon(true);
+    generator = thread;
+    thread.start();
+    return status();
+  }
+
+  private void generate(double ratePerSecond, Duration duration) {
+    long start = System.nanoTime();
+    long end = start + duration.toNanos();
+    long period = (long) (1e9 / ratePerSecond);
+    for (long n = 0; !Thread.currentThread().isInterrupted(); n++) {
+      long slot = start + n * period;
+      if (slot >= end) {
+        break;
+      }
+      long wait = slot - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      if (Thread.currentThread().isInterrupted()) {
+        break;
+      }
+      long requested = System.nanoTime();
+      String id = scans.requestScan("sim" + (n % 100_000) + ".example", "simulation", 3);
+      appendLatency.record(
+          System.nanoTime() - requested, java.util.concurrent.TimeUnit.NANOSECONDS);
+      window.add(id);
+      produced.incrementAndGet();
+      synchronized (latest) {
+        latest.addFirst(id);
+        while (latest.size() > 50) {
+          latest.removeLast();
+        }
+      }
+    }
+  }
+
+  private void observe(RecordedEvent event) {
+    if (!event.category().equals("scan")) {
+      return;
+    }
+    String scanId = event.streamId().substring("scan-".length());
+    if (!window.contains(scanId)) {
+      return;
+    }
+    switch (event.type()) {
+      case "ScanCompleted" -> completed.incrementAndGet();
+      case "ScanFailed", "ScanCancelled" -> failed.incrementAndGet();
+      default -> {}
+    }
+  }
+
+  synchronized Map<String, Object> stop() {
+    Thread thread = generator;
+    if (thread != null) {
+      thread.interrupt();
+      try {
+        thread.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return status();
+  }
+
+  synchronized Map<String, Object> reset() {
+    stop();
+    window.clear();
+    produced.set(0);
+    completed.set(0);
+    failed.set(0);
+    synchronized (latest) {
+      latest.clear();
+    }
+    return status();
+  }
+
+  Map<String, Object> status() {
+    Map<String, Object> status = new LinkedHashMap<>();
+    boolean running = generator != null && generator.isAlive();
+    long done = completed.get() + failed.get();
+    status.put("running", running);
+    status.put("ratePerSecond", rate);
+    status.put("produced", produced.get());
+    status.put("completed", completed.get());
+    status.put("failed", failed.get());
+    status.put("inFlight", Math.max(0, produced.get() - done));
+    status.put("backlog", scans.processManager().queued());
+    status.put("projectionFaults", projectionFaults);
+    var snapshot = appendLatency.takeSnapshot();
+    double p50 = 0;
+    double p99 = 0;
+    for (var percentile : snapshot.percentileValues()) {
+      if (percentile.percentile() == 0.5) {
+        p50 = percentile.value(java.util.concurrent.TimeUnit.MILLISECONDS);
+      } else if (percentile.percentile() == 0.99) {
+        p99 = percentile.value(java.util.concurrent.TimeUnit.MILLISECONDS);
+      }
+    }
+    status.put("appendLatencyP50Ms", p50);
+    status.put("appendLatencyP99Ms", p99);
+    status.put(
+        "projectionLag",
+        scans.projections().statuses().stream().mapToLong(p -> p.lag()).max().orElse(0));
+    synchronized (latest) {
+      status.put("latest", List.copyOf(latest));
+    }
+    status.put("at", Instant.now());
+    return status;
+  }
+
+  Map<String, Object> faults(Boolean failingProjection, Double share) {
+    if (share != null && !(share >= 0 && share <= 1)) {
+      throw ApiException.badRequest("failureShare must be between 0 and 1");
+    }
+    if (share != null) {
+      faultShare = share;
+    }
+    if (failingProjection != null) {
+      projectionFaults = failingProjection;
+    }
+    return Map.of("failingProjection", projectionFaults, "failureShare", faultShare);
+  }
+
+  Map<String, Object> crashWorkers() {
+    int resumed = scans.processManager().crashWorkers(dataSource);
+    return Map.of("crashed", true, "scansResumed", resumed);
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  /**
+   * A projection that throws for a share of scan events while faults are on: retries, then parks.
+   */
+  private final class FaultyProjection implements Projection {
+    @Override
+    public String name() {
+      return FAULTY_PROJECTION;
+    }
+
+    @Override
+    public EventFilter filter() {
+      return EventFilter.categories("scan");
+    }
+
+    @Override
+    public void project(RecordedEvent event, Connection transaction) {
+      if (projectionFaults && ThreadLocalRandom.current().nextDouble() < faultShare) {
+        throw new IllegalStateException("injected projection fault on " + event.type());
+      }
+    }
+
+    @Override
+    public void reset(Connection transaction) {}
+  }
+}
