@@ -17,7 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
@@ -31,6 +34,7 @@ final class Simulator implements AutoCloseable {
   static final String FAULTY_PROJECTION = "simulation-faults";
   static final int MAX_RATE = 200;
   static final int MAX_DURATION_SECONDS = 3_600;
+  private static final int REQUESTERS = 8;
 
   /** What POST /api/simulation/start takes. */
   record Settings(Double ratePerSecond, Integer durationSeconds, Double failureRate) {}
@@ -98,33 +102,57 @@ final class Simulator implements AutoCloseable {
     return status();
   }
 
+  /**
+   * Paces requests on this thread and appends them on a small pool, so the rate holds even when
+   * single appends slow down (each one waits for its commit).
+   */
   private void generate(double ratePerSecond, Duration duration) {
+    ExecutorService requesters = Executors.newFixedThreadPool(REQUESTERS);
     long start = System.nanoTime();
     long end = start + duration.toNanos();
     long period = (long) (1e9 / ratePerSecond);
-    for (long n = 0; !Thread.currentThread().isInterrupted(); n++) {
-      long slot = start + n * period;
-      if (slot >= end) {
-        break;
-      }
-      long wait = slot - System.nanoTime();
-      if (wait > 0) {
-        LockSupport.parkNanos(wait);
-      }
-      if (Thread.currentThread().isInterrupted()) {
-        break;
-      }
-      long requested = System.nanoTime();
-      String id = scans.requestScan("sim" + (n % 100_000) + ".example", "simulation", 3);
-      appendLatency.record(
-          System.nanoTime() - requested, java.util.concurrent.TimeUnit.NANOSECONDS);
-      window.add(id);
-      produced.incrementAndGet();
-      synchronized (latest) {
-        latest.addFirst(id);
-        while (latest.size() > 50) {
-          latest.removeLast();
+    try {
+      for (long n = 0; !Thread.currentThread().isInterrupted(); n++) {
+        long slot = start + n * period;
+        if (slot >= end) {
+          break;
         }
+        long wait = slot - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(wait);
+        }
+        if (Thread.currentThread().isInterrupted()) {
+          break;
+        }
+        long number = n;
+        requesters.execute(() -> request(number));
+      }
+    } finally {
+      // Stopped or done: requests already handed out still finish (and count) before the
+      // generator ends, so "stopped" means nothing more will be produced.
+      boolean interrupted = Thread.interrupted();
+      requesters.shutdown();
+      try {
+        requesters.awaitTermination(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void request(long number) {
+    long requested = System.nanoTime();
+    String id = scans.requestScan("sim" + (number % 100_000) + ".example", "simulation", 3);
+    appendLatency.record(System.nanoTime() - requested, TimeUnit.NANOSECONDS);
+    window.add(id);
+    produced.incrementAndGet();
+    synchronized (latest) {
+      latest.addFirst(id);
+      while (latest.size() > 50) {
+        latest.removeLast();
       }
     }
   }
@@ -149,7 +177,7 @@ final class Simulator implements AutoCloseable {
     if (thread != null) {
       thread.interrupt();
       try {
-        thread.join(5_000);
+        thread.join(35_000);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

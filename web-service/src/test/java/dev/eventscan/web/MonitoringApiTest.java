@@ -98,19 +98,20 @@ class MonitoringApiTest {
   void parked_failures_are_listed_retried_and_resolved_through_the_api() throws Exception {
     EventStore store = app.service.store();
     AtomicBoolean healed = new AtomicBoolean();
-    app.service
-        .scans()
-        .subscriptions()
-        .start(
-            SubscriptionOptions.named("flaky-consumer")
-                .filter(EventFilter.categories("flaky"))
-                .pollInterval(Duration.ofMillis(100))
-                .retryPolicy(new RetryPolicy(2, Duration.ofMillis(5), 1, Duration.ofMillis(5))),
-            event -> {
-              if (!healed.get()) {
-                throw new IllegalStateException("not today");
-              }
-            });
+    var consumer =
+        app.service
+            .scans()
+            .subscriptions()
+            .start(
+                SubscriptionOptions.named("flaky-consumer")
+                    .filter(EventFilter.categories("flaky"))
+                    .pollInterval(Duration.ofMillis(100))
+                    .retryPolicy(new RetryPolicy(2, Duration.ofMillis(5), 1, Duration.ofMillis(5))),
+                event -> {
+                  if (!healed.get()) {
+                    throw new IllegalStateException("not today");
+                  }
+                });
     store.append("flaky-1", ExpectedVersion.noStream(), EventData.of("Flaked", "{}"));
     store.append("flaky-2", ExpectedVersion.noStream(), EventData.of("Flaked", "{}"));
     RunningService.await(
@@ -139,6 +140,7 @@ class MonitoringApiTest {
     assertThat(app.post("/api/events/failures/abc/retry").status()).isEqualTo(404);
     assertThat(app.get("/api/events/failures?status=weird").status()).isEqualTo(400);
     assertThat(app.get("/api/events/failures?status=open").json().get("failures")).isEmpty();
+    consumer.stop();
   }
 
   @Test
