@@ -44,7 +44,8 @@ public record Config(
         intValue(env, "MAX_RETRIES", 3, 0, 10),
         oneOf(env, "LOG_LEVEL", "info", "trace", "debug", "info", "warn", "error"),
         intValue(env, "SCAN_RATE_LIMIT_PER_MINUTE", 120, 1, 1_000_000),
-        Duration.ofSeconds(intValue(env, "SSE_KEEPALIVE_SECONDS", 15, 1, 3600)));
+        // Capped below Jetty's 30 s idle timeout, which would otherwise close quiet streams.
+        Duration.ofSeconds(intValue(env, "SSE_KEEPALIVE_SECONDS", 15, 1, 25)));
   }
 
   private static int intValue(

@@ -29,6 +29,7 @@ class ConfigTest {
         "WORKER_POOL_SIZE|0|WORKER_POOL_SIZE must be between",
         "MAX_RETRIES|-1|MAX_RETRIES must be between",
         "LOG_LEVEL|loud|LOG_LEVEL must be one of",
+        "SSE_KEEPALIVE_SECONDS|60|SSE_KEEPALIVE_SECONDS must be between 1 and 25",
         "DNS_RESOLVER|10.0.0.1:dns|DNS_RESOLVER must look like host:port"
       })
   void a_bad_value_is_refused_naming_the_variable(String name, String value, String message) {
