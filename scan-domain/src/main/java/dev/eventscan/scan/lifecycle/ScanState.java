@@ -107,21 +107,16 @@ public record ScanState(
     return switch (status) {
       case STARTED -> 0;
       case DISCOVERING_DOMAINS -> 10;
-      case DISCOVERING_SUBDOMAINS -> {
-        long done = subdomainSteps.values().stream().filter(StepProgress::done).count();
-        yield 20 + (int) (75 * done / Math.max(1, subdomainSteps.size()));
-      }
+      case DISCOVERING_SUBDOMAINS -> subdomainProgress();
       case COMPLETED -> 100;
-      case FAILED, CANCELLED -> progressBeforeEnd();
+      case FAILED, CANCELLED ->
+          subdomainSteps.isEmpty() ? (domainStep.attempt() > 0 ? 10 : 0) : subdomainProgress();
     };
   }
 
-  private int progressBeforeEnd() {
-    if (subdomainSteps.isEmpty()) {
-      return domainStep.attempt() > 0 ? 10 : 0;
-    }
+  private int subdomainProgress() {
     long done = subdomainSteps.values().stream().filter(StepProgress::done).count();
-    return 20 + (int) (75 * done / subdomainSteps.size());
+    return 20 + (int) (75 * done / Math.max(1, subdomainSteps.size()));
   }
 
   public ScanState apply(ScanEvent event) {
