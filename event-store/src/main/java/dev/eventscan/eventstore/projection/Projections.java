@@ -142,8 +142,13 @@ public final class Projections implements AutoCloseable {
   }
 
   public List<ProjectionStatus> statuses() {
+    return statuses(subscriptions.list());
+  }
+
+  /** The statuses, given the subscriptions' statuses the caller already read. */
+  public List<ProjectionStatus> statuses(List<SubscriptionStatus> subscriptionStatuses) {
     Map<String, SubscriptionStatus> bySubscription = new LinkedHashMap<>();
-    subscriptions.list().forEach(s -> bySubscription.put(s.name(), s));
+    subscriptionStatuses.forEach(s -> bySubscription.put(s.name(), s));
     return Jdbc.withConnection(
         store.dataSource(),
         "projection statuses",

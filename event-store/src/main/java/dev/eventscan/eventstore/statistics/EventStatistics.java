@@ -66,7 +66,7 @@ public final class EventStatistics {
               store.barrierAge(),
               counts(
                   c, "SELECT type, count FROM %s.event_counts_by_type ORDER BY count DESC, type"),
-              projections.statuses(),
+              projections.statuses(subscriptionStatuses),
               subscriptionStatuses,
               single(c, "SELECT count(*) FROM %s.processing_failures WHERE status = 'open'"));
         });
