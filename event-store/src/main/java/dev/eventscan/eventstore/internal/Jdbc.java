@@ -48,7 +48,31 @@ public final class Jdbc {
     }
   }
 
-  private static void rollbackQuietly(Connection connection, Throwable failure) {
+  /**
+   * Whether the session is gone or going (class 08, or the server shutting the backend down): the
+   * connection must not be used again, and a commit in flight may or may not have happened.
+   */
+  public static boolean isConnectionFailure(SQLException e) {
+    String state = e.getSQLState();
+    return state != null
+        && (state.startsWith("08")
+            || state.equals("57P01")
+            || state.equals("57P02")
+            || state.equals("57P03"));
+  }
+
+  /** Puts auto-commit back as it was; a connection that broke meanwhile is left alone. */
+  public static void restoreAutoCommit(Connection connection, boolean autoCommit) {
+    try {
+      if (!connection.isClosed() && connection.getAutoCommit() != autoCommit) {
+        connection.setAutoCommit(autoCommit);
+      }
+    } catch (SQLException e) {
+      // The connection is broken; the pool sees that when it is closed.
+    }
+  }
+
+  public static void rollbackQuietly(Connection connection, Throwable failure) {
     try {
       connection.rollback();
     } catch (SQLException rollbackFailure) {

@@ -1,9 +1,11 @@
 package dev.eventscan.eventstore.internal;
 
+import dev.eventscan.eventstore.EventStoreStorageException;
 import dev.eventscan.eventstore.InvalidInputException;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.projection.InlineProjectionFailedException;
 import dev.eventscan.eventstore.projection.Projection;
+import dev.eventscan.eventstore.stream.AppendOutcomeUnknownException;
 import dev.eventscan.eventstore.stream.AppendResult;
 import dev.eventscan.eventstore.stream.DuplicateEventIdException;
 import dev.eventscan.eventstore.stream.EventData;
@@ -20,6 +22,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -44,6 +47,7 @@ final class JdbcStreamWriter implements StreamWriter {
 
   private static final String VERSION_CONSTRAINT = "events_stream_version_unique";
   private static final String EVENT_ID_CONSTRAINT = "events_event_id_unique";
+  private static final String TOMBSTONE_TYPE = "$stream-deleted";
 
   private final DataSource dataSource;
   private final List<Projection> inlineProjections;
@@ -170,6 +174,14 @@ final class JdbcStreamWriter implements StreamWriter {
     return appendAtomicallyValidated(appends);
   }
 
+  /** What one attempt came to: the results, or the part the database refused and why. */
+  private sealed interface Attempt {
+    record Appended(List<AppendResult> results) implements Attempt {}
+
+    /** {@code cause} is null when an exact expectation's guard matched no row. */
+    record Refused(StreamAppend part, SQLException cause) implements Attempt {}
+  }
+
   private List<AppendResult> appendAtomicallyValidated(List<StreamAppend> appends) {
     // Always the same order, so two multi-stream appends never wait on each other in a cycle.
     Integer[] order = new Integer[appends.size()];
@@ -181,53 +193,117 @@ final class JdbcStreamWriter implements StreamWriter {
         appends.size() == 1 && inlineProjections.isEmpty() && notifyInTransactionChannel == null;
     for (int attempt = 1; ; attempt++) {
       try (Connection connection = dataSource.getConnection()) {
-        boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(single);
-        try {
-          AppendResult[] results = new AppendResult[appends.size()];
-          for (int i : order) {
-            StreamAppend part = appends.get(i);
-            try {
-              results[i] = call(connection, part);
-              projectInline(connection, part);
-            } catch (SQLException refused) {
-              if (!single) {
-                connection.rollback();
-              }
-              Optional<List<AppendResult>> earlier = originalAppends(connection, appends);
-              if (earlier.isPresent()) {
-                return earlier.get();
-              }
-              if (!isLostRace(refused, part) || attempt >= MAX_RACE_RETRIES) {
-                throw translate(connection, refused, part);
-              }
-              results = null;
-              break;
-            }
-          }
-          if (results != null) {
-            if (!single) {
-              notifyInTransaction(connection);
-              connection.commit();
-            }
-            afterCommit.run();
-            return List.of(results);
-          }
-        } catch (SQLException | RuntimeException e) {
-          if (!connection.getAutoCommit()) {
-            connection.rollback();
-          }
-          throw e;
-        } finally {
-          connection.setAutoCommit(autoCommit);
+        Attempt outcome =
+            single
+                ? appendInOneStatement(connection, appends.get(0))
+                : appendInTransaction(connection, appends, order);
+        if (outcome instanceof Attempt.Appended appended) {
+          afterCommit.run();
+          return appended.results();
+        }
+        Attempt.Refused refused = (Attempt.Refused) outcome;
+        Optional<List<AppendResult>> earlier = originalAppends(connection, appends);
+        if (earlier.isPresent()) {
+          return earlier.get();
+        }
+        RuntimeException error = refusal(connection, refused);
+        if (error != null) {
+          throw error;
+        }
+        if (attempt >= MAX_RACE_RETRIES) {
+          throw new EventStoreStorageException(
+              "append to '"
+                  + refused.part().streamId()
+                  + "' lost the race to concurrent appends "
+                  + attempt
+                  + " times; nothing was written, try again",
+              refused.cause());
         }
       } catch (SQLException e) {
+        // Taking a connection failed, or the refusal could not be explained: nothing was written.
         throw Jdbc.storageFailure("append", e);
       }
     }
   }
 
-  private AppendResult call(Connection connection, StreamAppend part) throws SQLException {
+  /** Auto-commit: the statement is the transaction, and a lost connection leaves it unknown. */
+  private Attempt appendInOneStatement(Connection connection, StreamAppend part)
+      throws SQLException {
+    boolean autoCommit = connection.getAutoCommit();
+    if (!autoCommit) {
+      connection.setAutoCommit(true);
+    }
+    try {
+      Optional<AppendResult> result = insert(connection, part);
+      return result.isPresent()
+          ? new Attempt.Appended(List.of(result.get()))
+          : new Attempt.Refused(part, null);
+    } catch (SQLException e) {
+      if (Jdbc.isConnectionFailure(e)) {
+        throw new AppendOutcomeUnknownException(part.streamId(), e);
+      }
+      return new Attempt.Refused(part, e);
+    } finally {
+      Jdbc.restoreAutoCommit(connection, autoCommit);
+    }
+  }
+
+  /**
+   * Several statements in one REPEATABLE READ transaction. Its snapshot is taken before its
+   * transaction id, so no statement sees an append from a younger transaction: building on one
+   * would put version n+1 (our id) before version n (theirs) in the global order.
+   */
+  private Attempt appendInTransaction(
+      Connection connection, List<StreamAppend> appends, Integer[] order) throws SQLException {
+    boolean autoCommit = connection.getAutoCommit();
+    connection.setAutoCommit(false);
+    try {
+      try (Statement isolation = connection.createStatement()) {
+        isolation.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+      }
+      AppendResult[] results = new AppendResult[appends.size()];
+      for (int i : order) {
+        StreamAppend part = appends.get(i);
+        Optional<AppendResult> result;
+        try {
+          result = insert(connection, part);
+        } catch (SQLException e) {
+          if (Jdbc.isConnectionFailure(e)) {
+            throw e; // never committed: PostgreSQL rolls back a transaction whose session died
+          }
+          connection.rollback();
+          return new Attempt.Refused(part, e);
+        }
+        if (result.isEmpty()) {
+          connection.rollback();
+          return new Attempt.Refused(part, null);
+        }
+        results[i] = result.get();
+        projectInline(connection, part);
+      }
+      notifyInTransaction(connection);
+      try {
+        connection.commit();
+      } catch (SQLException e) {
+        if (Jdbc.isConnectionFailure(e)) {
+          throw new AppendOutcomeUnknownException(appends.get(order[0]).streamId(), e);
+        }
+        throw e;
+      }
+      return new Attempt.Appended(List.of(results));
+    } catch (SQLException | RuntimeException e) {
+      if (!(e instanceof AppendOutcomeUnknownException)) {
+        Jdbc.rollbackQuietly(connection, e);
+      }
+      throw e;
+    } finally {
+      Jdbc.restoreAutoCommit(connection, autoCommit);
+    }
+  }
+
+  /** One part's INSERT; empty when an exact expectation's guard matched no row. */
+  private Optional<AppendResult> insert(Connection connection, StreamAppend part)
+      throws SQLException {
     List<EventData> events = part.events();
     int size = events.size();
     UUID[] ids = new UUID[size];
@@ -247,7 +323,7 @@ final class JdbcStreamWriter implements StreamWriter {
             ? exactly.version()
             : expected instanceof ExpectedVersion.NoStream ? 0 : -1;
     if (exactVersion < 0) {
-      return callFunction(connection, part, ids, types, data, metadata);
+      return Optional.of(callFunction(connection, part, ids, types, data, metadata));
     }
     boolean one = size == 1;
     String sql =
@@ -283,12 +359,9 @@ final class JdbcStreamWriter implements StreamWriter {
               new AppendResult(
                   part.streamId(),
                   rows.getLong(1),
-                  new Position(Long.parseLong(rows.getString(2)), rows.getLong(3)));
+                  Position.of(rows.getString(2), rows.getLong(3)));
         }
-        if (result == null) {
-          throw explainMissingVersion(connection, part.streamId());
-        }
-        return result;
+        return Optional.ofNullable(result);
       }
     }
   }
@@ -350,37 +423,68 @@ final class JdbcStreamWriter implements StreamWriter {
       try (ResultSet row = statement.executeQuery()) {
         row.next();
         return new AppendResult(
-            part.streamId(),
-            row.getLong(1),
-            new Position(Long.parseLong(row.getString(2)), row.getLong(3)));
+            part.streamId(), row.getLong(1), Position.of(row.getString(2), row.getLong(3)));
       }
     }
   }
 
-  /** The exact path wrote nothing: version n is not there. Find out what is, for the error. */
-  private SQLException explainMissingVersion(Connection connection, String streamId)
+  /**
+   * The error for a refused part, or null when trying again is right (a lost race, a snapshot older
+   * than the stream). Runs after the rollback, so what it reads is current.
+   */
+  private RuntimeException refusal(Connection connection, Attempt.Refused refused)
+      throws SQLException {
+    StreamAppend part = refused.part();
+    SQLException cause = refused.cause();
+    String streamId = part.streamId();
+    String state = cause == null || cause.getSQLState() == null ? "" : cause.getSQLState();
+    switch (state) {
+      case "ES409":
+        return new WrongExpectedVersionException(
+            streamId, part.expectedVersion(), Long.parseLong(detail(cause)));
+      case "ES410":
+        return new StreamDeletedException(streamId);
+      case "40001", "40P01":
+        return null; // serialization failure or deadlock: nothing was written
+      case "23505":
+        if (EVENT_ID_CONSTRAINT.equals(constraint(cause))) {
+          return new DuplicateEventIdException(streamId, null);
+        }
+        if (isLostRace(cause, part)) {
+          return null;
+        }
+        return explainRefusedExpectation(connection, part);
+      case "":
+        return explainRefusedExpectation(connection, part);
+      case "22P02", "22P05", "22021", "22032", "22025", "2200N", "22030", "22031", "22033", "22034":
+        return new InvalidInputException(
+            "stream '"
+                + streamId
+                + "': event data or metadata is not valid JSON or text: "
+                + cause.getMessage(),
+            cause);
+      default:
+        return Jdbc.storageFailure("append to " + streamId, cause);
+    }
+  }
+
+  /**
+   * Why an expectation was refused, from the stream's last event now; null if the stream now
+   * matches it (the refusing transaction's snapshot predated the expected version).
+   */
+  private RuntimeException explainRefusedExpectation(Connection connection, StreamAppend part)
       throws SQLException {
     try (PreparedStatement statement = connection.prepareStatement(lastEventSql)) {
-      statement.setString(1, streamId);
+      statement.setString(1, part.streamId());
       try (ResultSet row = statement.executeQuery()) {
-        if (!row.next()) {
-          return new Refusal("ES409", "0");
+        long actual = row.next() ? row.getLong(1) : 0;
+        if (actual > 0 && row.getString(2).equals(TOMBSTONE_TYPE)) {
+          return new StreamDeletedException(part.streamId());
         }
-        if (row.getString(2).equals("$stream-deleted")) {
-          return new Refusal("ES410", null);
-        }
-        return new Refusal("ES409", Long.toString(row.getLong(1)));
+        return part.expectedVersion().matches(actual)
+            ? null
+            : new WrongExpectedVersionException(part.streamId(), part.expectedVersion(), actual);
       }
-    }
-  }
-
-  /** A refusal the writer found out itself, in the same shape as the function's errors. */
-  private static final class Refusal extends SQLException {
-    private final String detail;
-
-    Refusal(String sqlState, String detail) {
-      super("append refused", sqlState);
-      this.detail = detail;
     }
   }
 
@@ -403,7 +507,7 @@ final class JdbcStreamWriter implements StreamWriter {
               new StoredEvent(
                   rows.getString(2),
                   rows.getLong(3),
-                  new Position(Long.parseLong(rows.getString(4)), rows.getLong(5))));
+                  Position.of(rows.getString(4), rows.getLong(5))));
         }
       }
     }
@@ -458,37 +562,6 @@ final class JdbcStreamWriter implements StreamWriter {
             || part.expectedVersion() instanceof ExpectedVersion.StreamExists);
   }
 
-  private RuntimeException translate(Connection connection, SQLException e, StreamAppend part)
-      throws SQLException {
-    String streamId = part.streamId();
-    String state = e.getSQLState() == null ? "" : e.getSQLState();
-    switch (state) {
-      case "ES409":
-        return new WrongExpectedVersionException(
-            streamId, part.expectedVersion(), Long.parseLong(detail(e)));
-      case "ES410":
-        return new StreamDeletedException(streamId);
-      case "23505":
-        if (EVENT_ID_CONSTRAINT.equals(constraint(e))) {
-          return new DuplicateEventIdException(streamId, null);
-        }
-        SQLException explained = explainMissingVersion(connection, streamId);
-        return "ES410".equals(explained.getSQLState())
-            ? new StreamDeletedException(streamId)
-            : new WrongExpectedVersionException(
-                streamId, part.expectedVersion(), Long.parseLong(detail(explained)));
-      case "22P02", "22P05", "22032", "22025", "2200N", "22030", "22031", "22033", "22034":
-        return new InvalidInputException(
-            "stream '"
-                + streamId
-                + "': event data or metadata is not valid JSON: "
-                + e.getMessage(),
-            e);
-      default:
-        return Jdbc.storageFailure("append to " + streamId, e);
-    }
-  }
-
   /** The function's encoding of an expectation: a version, or a negative mode. */
   private static long encode(ExpectedVersion expected) {
     if (expected instanceof ExpectedVersion.Exactly exactly) {
@@ -503,9 +576,6 @@ final class JdbcStreamWriter implements StreamWriter {
   }
 
   private static String detail(SQLException e) {
-    if (e instanceof Refusal refusal) {
-      return refusal.detail;
-    }
     if (e instanceof PSQLException psql && psql.getServerErrorMessage() != null) {
       return psql.getServerErrorMessage().getDetail();
     }
@@ -536,19 +606,27 @@ final class JdbcStreamWriter implements StreamWriter {
           if (!connection.getAutoCommit()) {
             connection.commit();
           }
-          afterCommit.run();
-          return;
         } catch (SQLException refused) {
+          if (Jdbc.isConnectionFailure(refused)) {
+            throw new AppendOutcomeUnknownException(streamId, refused);
+          }
           if (!connection.getAutoCommit()) {
             connection.rollback();
           }
           if ("ES404".equals(refused.getSQLState())) {
             throw new StreamNotFoundException(streamId);
           }
-          if (!isLostRace(refused, part) || attempt >= MAX_RACE_RETRIES) {
-            throw translate(connection, refused, part);
+          RuntimeException error = refusal(connection, new Attempt.Refused(part, refused));
+          if (error != null) {
+            throw error;
           }
+          if (attempt < MAX_RACE_RETRIES) {
+            continue;
+          }
+          throw Jdbc.storageFailure("delete " + streamId, refused);
         }
+        afterCommit.run();
+        return;
       } catch (SQLException e) {
         throw Jdbc.storageFailure("delete " + streamId, e);
       }

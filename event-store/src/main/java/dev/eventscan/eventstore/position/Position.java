@@ -46,6 +46,11 @@ public record Position(long transactionId, long eventId) implements Comparable<P
     }
   }
 
+  /** A position as the database returns it: the {@code xid8} as text, and the event's id. */
+  public static Position of(String transactionIdText, long eventId) {
+    return new Position(Long.parseLong(transactionIdText), eventId);
+  }
+
   private static String abbreviate(String text) {
     return text.length() > 60 ? text.substring(0, 60) + "..." : text;
   }
