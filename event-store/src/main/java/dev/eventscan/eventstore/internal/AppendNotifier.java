@@ -3,7 +3,6 @@ package dev.eventscan.eventstore.internal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -57,18 +56,18 @@ final class AppendNotifier implements AutoCloseable {
   }
 
   /**
-   * One auto-committed statement on a connection of our own. A NOTIFY takes a transaction id, and
-   * open transactions hold back global readers, so it commits without waiting for the disk: a hint
-   * needs no durability. (The setting stays on this connection, which nobody else uses.)
+   * One auto-committed statement. A NOTIFY takes a transaction id, and open transactions hold back
+   * global readers, so it commits without waiting for the disk: a hint needs no durability. The
+   * setting is local to that one statement's transaction: the connection goes back to the pool as
+   * it came, and appends on it later stay durable.
    */
   private void notifyOnce() throws SQLException {
     if (connection == null) {
       connection = dataSource.getConnection();
       connection.setAutoCommit(true);
-      try (Statement relaxed = connection.createStatement()) {
-        relaxed.execute("SET synchronous_commit TO off");
-      }
-      notify = connection.prepareStatement("SELECT pg_notify(?, '')");
+      notify =
+          connection.prepareStatement(
+              "SELECT set_config('synchronous_commit', 'off', true), pg_notify(?, '')");
       notify.setString(1, channel);
     }
     notify.executeQuery().close();
@@ -86,9 +85,15 @@ final class AppendNotifier implements AutoCloseable {
     }
   }
 
+  /** Stops the thread and waits for it, so its connection is back in the pool on return. */
   @Override
   public void close() {
     closed = true;
     LockSupport.unpark(thread);
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -21,4 +21,7 @@ public record ParkedFailure(
   public static final String OPEN = "open";
   public static final String RESOLVED = "resolved";
   public static final String RETRIED = "retried";
+
+  /** A replay or rebuild went back over the event, so it was delivered again that way. */
+  public static final String SUPERSEDED = "superseded";
 }

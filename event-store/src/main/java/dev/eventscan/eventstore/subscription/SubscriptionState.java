@@ -7,6 +7,11 @@ public enum SubscriptionState {
   STANDBY,
   /** Catching up or live: this process handles the events. */
   RUNNING,
+  /**
+   * PostgreSQL or a connection failed: waiting (with growing pauses, at most a few seconds) to take
+   * the subscription again. Events are never parked for a storage failure.
+   */
+  RECONNECTING,
   /** Stopped by an event that failed under {@link FailurePolicy#PARK_AND_STOP}. */
   FAILED
 }

@@ -60,7 +60,7 @@ final class SubscriptionTables {
       select.setString(1, name);
       try (ResultSet row = select.executeQuery()) {
         return row.next()
-            ? Optional.of(new Position(Long.parseLong(row.getString(1)), row.getLong(2)))
+            ? Optional.of(Position.of(row.getString(1), row.getLong(2)))
             : Optional.empty();
       }
     }
@@ -108,6 +108,22 @@ final class SubscriptionTables {
       upsert.setString(2, Long.toString(position.transactionId()));
       upsert.setLong(3, position.eventId());
       upsert.executeUpdate();
+    }
+    // The replay delivers these events again: retrying their old failures would apply them twice.
+    try (PreparedStatement supersede =
+        c.prepareStatement(
+            """
+            UPDATE %s.processing_failures SET status = ?, resolved_at = now()
+             WHERE subscription = ? AND status = ?
+               AND (transaction_id, event_id) > (?::text::xid8, ?)
+            """
+                .formatted(schema))) {
+      supersede.setString(1, ParkedFailure.SUPERSEDED);
+      supersede.setString(2, name);
+      supersede.setString(3, ParkedFailure.OPEN);
+      supersede.setString(4, Long.toString(position.transactionId()));
+      supersede.setLong(5, position.eventId());
+      supersede.executeUpdate();
     }
   }
 
@@ -190,16 +206,29 @@ final class SubscriptionTables {
         });
   }
 
-  Optional<ParkedFailure> failure(Connection c, long id) throws SQLException {
+  Optional<ParkedFailure> failure(Connection c, long id, boolean lock) throws SQLException {
     try (PreparedStatement select =
         c.prepareStatement(
-            "SELECT %s FROM %s.processing_failures WHERE id = ? FOR UPDATE"
-                .formatted(FAILURE_COLUMNS, schema))) {
+            "SELECT %s FROM %s.processing_failures WHERE id = ? %s"
+                .formatted(FAILURE_COLUMNS, schema, lock ? "FOR UPDATE" : ""))) {
       select.setLong(1, id);
       try (ResultSet row = select.executeQuery()) {
         return row.next() ? Optional.of(failure(row)) : Optional.empty();
       }
     }
+  }
+
+  /**
+   * Locks an open failure for the rest of the caller's transaction, so that only one retry or
+   * resolve settles it; refuses one that does not exist or is settled already.
+   */
+  ParkedFailure lockOpenFailure(Connection c, long id) throws SQLException {
+    ParkedFailure failure =
+        failure(c, id, true).orElseThrow(() -> new UnknownFailureException(id, "does not exist"));
+    if (!ParkedFailure.OPEN.equals(failure.status())) {
+      throw new FailureAlreadySettledException(id, failure.status());
+    }
+    return failure;
   }
 
   void settleFailure(Connection c, long id, String status) throws SQLException {
@@ -236,7 +265,7 @@ final class SubscriptionTables {
     return new ParkedFailure(
         row.getLong(1),
         row.getString(2),
-        new Position(Long.parseLong(row.getString(3)), row.getLong(4)),
+        Position.of(row.getString(3), row.getLong(4)),
         row.getObject(5, UUID.class),
         row.getString(6),
         row.getString(7),

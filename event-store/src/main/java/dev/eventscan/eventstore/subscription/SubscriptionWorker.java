@@ -2,6 +2,7 @@ package dev.eventscan.eventstore.subscription;
 
 import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.EventStoreException;
+import dev.eventscan.eventstore.EventStoreStorageException;
 import dev.eventscan.eventstore.global.GlobalLogPage;
 import dev.eventscan.eventstore.internal.Jdbc;
 import dev.eventscan.eventstore.position.Position;
@@ -28,6 +29,7 @@ import org.slf4j.LoggerFactory;
 final class SubscriptionWorker implements Subscription {
   private static final Logger log = LoggerFactory.getLogger(SubscriptionWorker.class);
   private static final Duration ALIVE_CHECK_INTERVAL = Duration.ofMillis(100);
+  private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(5);
 
   private final EventStore store;
   private final SubscriptionTables tables;
@@ -138,11 +140,16 @@ final class SubscriptionWorker implements Subscription {
   }
 
   private void run() {
+    int storageFailures = 0;
     while (!stopping) {
-      try (Connection control = tables.dataSource().getConnection()) {
+      Connection control = null;
+      try {
+        control = tables.dataSource().getConnection();
         control.setAutoCommit(true);
         if (!tryLock(control)) {
           state = SubscriptionState.STANDBY;
+          release(control);
+          control = null;
           pause(options.standbyInterval());
           continue;
         }
@@ -152,24 +159,63 @@ final class SubscriptionWorker implements Subscription {
         Position checkpoint = tables.loadOrCreate(control, name(), resolve(options.startFrom()));
         moveTo(checkpoint);
         state = SubscriptionState.RUNNING;
+        storageFailures = 0;
         boolean failed = handleUntilStopped(control, checkpoint);
         state = failed ? SubscriptionState.FAILED : SubscriptionState.STOPPED;
         tables.markState(name(), owner, failed ? "failed" : "stopped", null);
-        unlock(control);
         return;
-      } catch (SQLException | EventStoreException e) {
+      } catch (SQLException | RuntimeException e) {
         if (stopping) {
           break;
         }
-        // Connection lost (or PostgreSQL restarting): the lock went with it. Start over.
-        state = SubscriptionState.STANDBY;
+        // A connection failed or PostgreSQL is restarting: nothing is parked for that. Let go of
+        // the lock (another node may take over), wait, and start over from the checkpoint.
+        storageFailures++;
+        state = SubscriptionState.RECONNECTING;
         log.warn(
-            "Subscription {} lost its connection; taking over again: {}", name(), e.toString());
-        pause(options.standbyInterval());
+            "Subscription {} paused by a storage failure ({} in a row), retrying: {}",
+            name(),
+            storageFailures,
+            e.toString());
+        release(control);
+        control = null;
+        pause(reconnectDelay(storageFailures));
+      } finally {
+        release(control);
       }
     }
     if (state != SubscriptionState.FAILED) {
       state = SubscriptionState.STOPPED;
+    }
+  }
+
+  private Duration reconnectDelay(int storageFailures) {
+    long millis = options.standbyInterval().toMillis() << Math.min(storageFailures - 1, 10);
+    return Duration.ofMillis(Math.min(millis, MAX_RECONNECT_DELAY.toMillis()));
+  }
+
+  /**
+   * Hands the control connection back without its session state: the lock and LISTEN are dropped
+   * explicitly, and a connection where that cannot be made sure is aborted, never pooled with a
+   * lock that would freeze this subscription on every node.
+   */
+  private static void release(Connection control) {
+    if (control == null) {
+      return;
+    }
+    try {
+      try (Statement reset = control.createStatement()) {
+        reset.execute("SELECT pg_advisory_unlock_all()");
+        reset.execute("UNLISTEN *");
+      }
+      control.close();
+    } catch (SQLException e) {
+      try {
+        control.abort(Runnable::run);
+        control.close();
+      } catch (SQLException ignored) {
+        // Aborted or already gone: either way PostgreSQL ends the session and its lock with it.
+      }
     }
   }
 
@@ -266,7 +312,7 @@ final class SubscriptionWorker implements Subscription {
             try {
               handler.handle(event, c);
             } catch (Exception e) {
-              throw new HandlerFailed(e);
+              throw handlerFailure(e);
             }
           }
           if (!tables.advance(c, name(), owner, checkpoint, last.position(), events.size())) {
@@ -289,10 +335,8 @@ final class SubscriptionWorker implements Subscription {
       try {
         deliverOnce(event, before);
         return true;
-      } catch (CheckpointMoved moved) {
-        throw moved;
-      } catch (Exception e) {
-        failure = e;
+      } catch (HandlerFailed e) {
+        failure = (Exception) e.getCause();
       }
       if (attempt >= retry.maxAttempts() || stopping) {
         if (stopping && attempt < retry.maxAttempts()) {
@@ -306,19 +350,39 @@ final class SubscriptionWorker implements Subscription {
     }
   }
 
-  private void deliverOnce(RecordedEvent event, Position before) throws Exception {
+  private void deliverOnce(RecordedEvent event, Position before)
+      throws SQLException, CheckpointMoved, HandlerFailed {
     if (delivery instanceof Delivery.Plain plain) {
-      plain.handler().handle(event);
+      try {
+        plain.handler().handle(event);
+      } catch (Exception e) {
+        throw handlerFailure(e);
+      }
       return;
     }
     TransactionalEventHandler handler = ((Delivery.Transactional) delivery).handler();
-    inTransaction(
+    inWorkerTransaction(
         c -> {
-          handler.handle(event, c);
+          try {
+            handler.handle(event, c);
+          } catch (Exception e) {
+            throw handlerFailure(e);
+          }
           if (!tables.advance(c, name(), owner, before, event.position(), 1)) {
             throw new CheckpointMoved();
           }
         });
+  }
+
+  /**
+   * A handler's exception as a failure of that event, unless the database or a connection failed
+   * underneath it: then the subscription pauses and retries, and nothing is parked.
+   */
+  private static HandlerFailed handlerFailure(Exception e) {
+    if (StorageFailures.isTransient(e)) {
+      throw new EventStoreStorageException("a handler's database work failed: " + e, e);
+    }
+    return new HandlerFailed(e);
   }
 
   private void park(RecordedEvent event, Position before, Throwable failure, int attempts)
@@ -344,28 +408,33 @@ final class SubscriptionWorker implements Subscription {
     }
   }
 
-  /** Re-delivers a parked event once; true if the handler succeeded this time. */
-  boolean redeliver(ParkedFailure failure) {
-    RecordedEvent event = readEvent(failure.position());
+  /**
+   * Re-delivers a parked event once, holding the failure's row lock from the check that it is open
+   * until it is marked retried: a second retry at the same time waits, then finds it settled. True
+   * if the handler succeeded this time.
+   */
+  boolean redeliver(long failureId) {
     try {
-      if (delivery instanceof Delivery.Plain plain) {
-        plain.handler().handle(event);
-        inTransaction(c -> tables.settleFailure(c, failure.id(), ParkedFailure.RETRIED));
-      } else {
-        TransactionalEventHandler handler = ((Delivery.Transactional) delivery).handler();
-        inTransaction(
-            c -> {
-              handler.handle(event, c);
-              tables.settleFailure(c, failure.id(), ParkedFailure.RETRIED);
-            });
-      }
+      inTransaction(
+          c -> {
+            ParkedFailure failure = tables.lockOpenFailure(c, failureId);
+            RecordedEvent event = readEvent(failure.position());
+            if (delivery instanceof Delivery.Plain plain) {
+              plain.handler().handle(event);
+            } else {
+              ((Delivery.Transactional) delivery).handler().handle(event, c);
+            }
+            tables.settleFailure(c, failureId, ParkedFailure.RETRIED);
+          });
       return true;
+    } catch (EventStoreException refused) {
+      throw refused; // unknown or already settled: nothing was delivered
     } catch (Exception e) {
       Jdbc.withConnection(
           tables.dataSource(),
           "record failed retry",
           c -> {
-            tables.recordFailedRetry(c, failure.id(), e);
+            tables.recordFailedRetry(c, failureId, e);
             return null;
           });
       return false;
@@ -474,14 +543,6 @@ final class SubscriptionWorker implements Subscription {
         row.next();
         return row.getBoolean(1);
       }
-    }
-  }
-
-  private void unlock(Connection control) throws SQLException {
-    try (PreparedStatement unlock =
-        control.prepareStatement("SELECT pg_advisory_unlock(" + LOCK_KEY + ")")) {
-      unlock.setString(1, tables.schema() + "/" + name());
-      unlock.executeQuery().close();
     }
   }
 

@@ -134,40 +134,37 @@ public final class Subscriptions {
    * handler succeeded, still {@code open} (one attempt more) if not.
    */
   public ParkedFailure retryFailure(long failureId) {
-    ParkedFailure failure = openFailure(failureId);
+    ParkedFailure failure = failure(failureId);
+    if (!ParkedFailure.OPEN.equals(failure.status())) {
+      throw new FailureAlreadySettledException(failureId, failure.status());
+    }
     SubscriptionWorker worker = running.get(failure.subscription());
     if (worker == null) {
       throw new UnknownFailureException(
           failureId,
           "belongs to subscription " + failure.subscription() + ", which is not running here");
     }
-    worker.redeliver(failure);
-    return tables.failures(null, Integer.MAX_VALUE).stream()
-        .filter(f -> f.id() == failureId)
-        .findFirst()
-        .orElseThrow();
+    worker.redeliver(failureId);
+    return failure(failureId);
   }
 
   /** Marks a parked failure as dealt with, without delivering it again. */
   public void resolveFailure(long failureId) {
-    openFailure(failureId);
     Jdbc.inTransaction(
         store.dataSource(),
         "resolve failure",
         c -> {
+          tables.lockOpenFailure(c, failureId);
           tables.settleFailure(c, failureId, ParkedFailure.RESOLVED);
           return null;
         });
   }
 
-  private ParkedFailure openFailure(long failureId) {
-    ParkedFailure failure =
-        Jdbc.withConnection(store.dataSource(), "read failure", c -> tables.failure(c, failureId))
-            .orElseThrow(() -> new UnknownFailureException(failureId, "does not exist"));
-    if (!ParkedFailure.OPEN.equals(failure.status())) {
-      throw new UnknownFailureException(failureId, "is already " + failure.status());
-    }
-    return failure;
+  /** One parked failure, whatever its status. */
+  public ParkedFailure failure(long failureId) {
+    return Jdbc.withConnection(
+            store.dataSource(), "read failure", c -> tables.failure(c, failureId, false))
+        .orElseThrow(() -> new UnknownFailureException(failureId, "does not exist"));
   }
 
   /**

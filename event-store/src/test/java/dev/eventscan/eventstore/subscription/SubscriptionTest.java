@@ -221,7 +221,7 @@ class SubscriptionTest {
     all.addAll(byB);
     assertThat(all).containsAll(expected);
     assertThat(new java.util.HashSet<>(all)).hasSize(30);
-    assertThat(a.state()).isEqualTo(SubscriptionState.STANDBY);
+    Await.until("a stands by", WAIT, () -> a.state() == SubscriptionState.STANDBY);
   }
 
   @Test
@@ -310,7 +310,7 @@ class SubscriptionTest {
         .contains(failure.id());
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> subscriptions.resolveFailure(failure.id()))
-        .isInstanceOf(UnknownFailureException.class)
+        .isInstanceOf(FailureAlreadySettledException.class)
         .hasMessageContaining("already resolved");
   }
 
