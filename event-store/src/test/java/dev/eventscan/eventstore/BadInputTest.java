@@ -5,6 +5,7 @@ import static dev.eventscan.eventstore.Events.newStreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.position.InvalidPositionException;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.EventData;
@@ -93,7 +94,26 @@ class BadInputTest {
             "JSON with a NUL character PostgreSQL cannot store",
             valid,
             List.of(EventData.of("E", "{\"x\":\"\\u0000\"}")),
-            "not valid JSON"));
+            "NUL character"),
+        Arguments.of(
+            "data with a raw NUL character",
+            valid,
+            List.of(EventData.of("E", "{\"x\":\"a\u0000b\"}")),
+            "NUL character"),
+        Arguments.of(
+            "more events than one append may hold",
+            valid,
+            java.util.Collections.nCopies(10_001, (Object) null).stream()
+                .map(n -> EventData.of("E", "{}"))
+                .toList(),
+            "at most 10000 events"),
+        Arguments.of(
+            "metadata over its limit",
+            valid,
+            List.of(
+                EventData.of(
+                    "E", "{}", new EventMetadata(null, null, Map.of("big", "m".repeat(20_000))))),
+            "metadata is larger than the limit"));
   }
 
   private static List<EventData> twice(EventData event) {
@@ -155,6 +175,26 @@ class BadInputTest {
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("appears twice");
     assertThat(store.streamInfo(streamId)).isEmpty();
+  }
+
+  @Test
+  void nul_characters_and_overlong_schema_names_are_refused_before_postgresql_sees_them() {
+    assertThatThrownBy(() -> new EventMetadata("corr\u0000", null, Map.of()))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("NUL");
+    assertThatThrownBy(() -> new EventMetadata(null, null, Map.of("k", "v\u0000")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("NUL");
+    assertThatThrownBy(
+            () -> store.readAll(Position.START, EventFilter.categories("scan\u0000"), 10))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("control characters");
+    assertThatThrownBy(() -> EventFilter.types("")).isInstanceOf(InvalidInputException.class);
+    // The notification channel <schema>_appended must fit PostgreSQL's 63-byte names.
+    assertThatThrownBy(() -> EventStore.builder(dataSource).schema("s".repeat(55)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("{0,53}");
+    EventStore.builder(dataSource).schema("s".repeat(54));
   }
 
   private static long count(String table) throws SQLException {

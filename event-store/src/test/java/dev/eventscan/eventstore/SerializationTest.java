@@ -68,8 +68,27 @@ class SerializationTest {
     assertThat(Position.START).isLessThan(early);
   }
 
+  @Test
+  void a_stored_schema_version_newer_or_malformed_is_refused_not_misread() {
+    String data = "{\"sku\":\"sku-1\",\"quantity\":2,\"tags\":[]}";
+    assertThatThrownBy(
+            () -> serializer.deserialize(recorded("ItemAdded", data, "{\"schemaVersion\":\"2\"}")))
+        .isInstanceOf(EventSerializationException.class)
+        .hasMessageContaining("newer");
+    assertThatThrownBy(
+            () -> serializer.deserialize(recorded("ItemAdded", data, "{\"schemaVersion\":\"x1\"}")))
+        .isInstanceOf(EventSerializationException.class)
+        .hasMessageContaining("malformed");
+    assertThat(serializer.deserialize(recorded("ItemAdded", data, "{\"schemaVersion\":\"1\"}")))
+        .isEqualTo(new ItemAdded("sku-1", 2, List.of()));
+  }
+
   private static RecordedEvent recorded(String type, String data) {
+    return recorded(type, data, "{}");
+  }
+
+  private static RecordedEvent recorded(String type, String data, String metadataJson) {
     return new RecordedEvent(
-        new Position(1, 1), UUID.randomUUID(), "s-1", 1, type, data, "{}", Instant.now());
+        new Position(1, 1), UUID.randomUUID(), "s-1", 1, type, data, metadataJson, Instant.now());
   }
 }

@@ -1,6 +1,8 @@
 package dev.eventscan.eventstore.global;
 
+import dev.eventscan.eventstore.InvalidInputException;
 import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.eventstore.stream.StreamIds;
 import java.util.Set;
 
 /**
@@ -13,6 +15,20 @@ public record EventFilter(Set<String> types, Set<String> categories) {
   public EventFilter {
     types = Set.copyOf(types);
     categories = Set.copyOf(categories);
+    types.forEach(type -> requirePlain("type", type));
+    categories.forEach(category -> requirePlain("category", category));
+  }
+
+  /** Names are compared in SQL: control characters (NUL above all) can only be a mistake. */
+  private static void requirePlain(String what, String name) {
+    if (name.isEmpty() || name.length() > StreamIds.MAX_LENGTH) {
+      throw new InvalidInputException(
+          "a filter's " + what + " must have 1 to " + StreamIds.MAX_LENGTH + " characters");
+    }
+    if (name.chars().anyMatch(Character::isISOControl)) {
+      throw new InvalidInputException(
+          "a filter's " + what + " must not contain control characters");
+    }
   }
 
   public static EventFilter all() {

@@ -2,6 +2,7 @@ package dev.eventscan.eventstore.internal;
 
 import dev.eventscan.eventstore.InvalidInputException;
 import dev.eventscan.eventstore.stream.EventData;
+import dev.eventscan.eventstore.stream.EventMetadata;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.eventstore.stream.StreamIds;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +14,12 @@ import java.util.UUID;
 /** Refuses bad input before anything reaches the database. */
 final class AppendValidator {
   static final int MAX_TYPE_LENGTH = 200;
+
+  /** One append is one transaction: beyond this, split it (or it holds the log back too long). */
+  static final int MAX_EVENTS_PER_APPEND = 10_000;
+
+  /** Metadata is for ids and a few attributes; payloads belong in the event's data. */
+  static final int MAX_METADATA_CHARS = 16 * 1024;
 
   private final int maxEventDataBytes;
 
@@ -27,6 +34,14 @@ final class AppendValidator {
     }
     if (events == null || events.isEmpty()) {
       throw new InvalidInputException("an append needs at least one event");
+    }
+    if (events.size() > MAX_EVENTS_PER_APPEND) {
+      throw new InvalidInputException(
+          "an append may hold at most "
+              + MAX_EVENTS_PER_APPEND
+              + " events, got "
+              + events.size()
+              + "; split it into several appends");
     }
     Set<UUID> ids = new HashSet<>();
     for (int i = 0; i < events.size(); i++) {
@@ -49,6 +64,14 @@ final class AppendValidator {
         throw new InvalidInputException(
             which + "data is larger than the limit of " + maxEventDataBytes + " bytes");
       }
+      if (event.data().indexOf('\u0000') >= 0 || event.data().contains("\\u0000")) {
+        throw new InvalidInputException(
+            which + "data must not contain the NUL character, which PostgreSQL cannot store");
+      }
+      if (metadataLength(event.metadata()) > MAX_METADATA_CHARS) {
+        throw new InvalidInputException(
+            which + "metadata is larger than the limit of " + MAX_METADATA_CHARS + " characters");
+      }
     }
   }
 
@@ -68,6 +91,18 @@ final class AppendValidator {
         throw new InvalidInputException(which + "type must not contain control characters");
       }
     }
+  }
+
+  private static int metadataLength(EventMetadata metadata) {
+    int length = length(metadata.correlationId()) + length(metadata.causationId());
+    for (var attribute : metadata.attributes().entrySet()) {
+      length += attribute.getKey().length() + length(attribute.getValue());
+    }
+    return length;
+  }
+
+  private static int length(String text) {
+    return text == null ? 0 : text.length();
   }
 
   /** Exact only when it matters: most events are far below the limit even at 3 bytes a char. */

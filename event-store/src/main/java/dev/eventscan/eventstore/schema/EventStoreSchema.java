@@ -11,7 +11,7 @@ import org.flywaydb.core.Flyway;
  */
 public final class EventStoreSchema {
   public static final String DEFAULT_SCHEMA = "event_store";
-  private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+  private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,53}");
 
   private EventStoreSchema() {}
 
@@ -29,11 +29,15 @@ public final class EventStoreSchema {
         .migrationsExecuted;
   }
 
-  /** Schema names are written into SQL, so only plain lower-case identifiers are accepted. */
+  /**
+   * Schema names are written into SQL, so only plain lower-case identifiers are accepted, and at
+   * most 54 characters: the notification channel {@code <schema>_appended} must fit PostgreSQL's
+   * 63-byte identifiers.
+   */
   public static String requireValidName(String schema) {
     if (schema == null || !IDENTIFIER.matcher(schema).matches()) {
       throw new IllegalArgumentException(
-          "schema name must match [a-z_][a-z0-9_]{0,62}, got: " + schema);
+          "schema name must match [a-z_][a-z0-9_]{0,53}, got: " + schema);
     }
     return schema;
   }

@@ -44,6 +44,37 @@ public final class JacksonEventSerializer implements EventSerializer {
     }
   }
 
+  /** The schema version the event was written in: 1 when absent, never newer than ours. */
+  private static int storedVersion(RecordedEvent event, int current) {
+    String text = event.metadata().attributes().get(SCHEMA_VERSION);
+    if (text == null) {
+      return 1;
+    }
+    int stored;
+    try {
+      stored = Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      stored = 0;
+    }
+    if (stored < 1) {
+      throw new EventSerializationException(
+          "event " + event.eventId() + " has a malformed " + SCHEMA_VERSION + ": " + text);
+    }
+    if (stored > current) {
+      throw new EventSerializationException(
+          "event "
+              + event.eventId()
+              + " of type "
+              + event.type()
+              + " was written in schema version "
+              + stored
+              + ", newer than this application's "
+              + current
+              + "; deploy the newer version to read it");
+    }
+    return stored;
+  }
+
   @Override
   public Object deserialize(RecordedEvent event) {
     Optional<Class<?>> eventClass = registry.classOf(event.type());
@@ -52,12 +83,11 @@ public final class JacksonEventSerializer implements EventSerializer {
         return new UnknownEvent(event.type(), mapper.readTree(event.data()));
       }
       int current = registry.currentVersion(event.type());
-      if (current == 1) {
+      int stored = storedVersion(event, current);
+      if (stored == current) {
         return mapper.readValue(event.data(), eventClass.get());
       }
-      String stored = event.metadata().attributes().getOrDefault(SCHEMA_VERSION, "1");
-      JsonNode upcast =
-          registry.upcast(event.type(), Integer.parseInt(stored), mapper.readTree(event.data()));
+      JsonNode upcast = registry.upcast(event.type(), stored, mapper.readTree(event.data()));
       return mapper.treeToValue(upcast, eventClass.get());
     } catch (JsonProcessingException e) {
       throw new EventSerializationException(

@@ -18,10 +18,21 @@ public record EventMetadata(
 
   public EventMetadata {
     attributes = Map.copyOf(Objects.requireNonNullElse(attributes, Map.of()));
+    if (hasNul(correlationId)
+        || hasNul(causationId)
+        || attributes.entrySet().stream()
+            .anyMatch(a -> hasNul(a.getKey()) || hasNul(a.getValue()))) {
+      throw new InvalidInputException(
+          "metadata must not contain the NUL character, which PostgreSQL cannot store");
+    }
     if (attributes.containsKey("correlationId") || attributes.containsKey("causationId")) {
       throw new InvalidInputException(
           "metadata attributes must not use the reserved keys correlationId or causationId");
     }
+  }
+
+  private static boolean hasNul(String text) {
+    return text != null && text.indexOf('\u0000') >= 0;
   }
 
   public static EventMetadata correlated(String correlationId, String causationId) {
