@@ -25,7 +25,7 @@ final class AppendBatchScenario extends RatioScenario {
   }
 
   @Override
-  double runOurs(BenchmarkDatabase database) throws Exception {
+  Measurement runOurs(BenchmarkDatabase database) throws Exception {
     EventStore store = database.store();
     return Throughput.measure(
         1,
@@ -44,7 +44,7 @@ final class AppendBatchScenario extends RatioScenario {
   }
 
   @Override
-  double runLimit(BenchmarkDatabase database) throws Exception {
+  Measurement runLimit(BenchmarkDatabase database) throws Exception {
     return Throughput.measure(
         1, runTime, thread -> new LimitBatchWriter(database.limit().getConnection()));
   }

@@ -47,9 +47,10 @@ final class ReadAllScenario extends RatioScenario {
   }
 
   @Override
-  double runOurs(BenchmarkDatabase database) throws Exception {
+  Measurement runOurs(BenchmarkDatabase database) throws Exception {
     long start = System.nanoTime();
-    return check(readEverything(database.store())) / ((System.nanoTime() - start) / 1e9);
+    return Measurement.rate(
+        check(readEverything(database.store())) / ((System.nanoTime() - start) / 1e9));
   }
 
   /** Pages through the whole log with {@code readAll}; returns how many events it read. */
@@ -66,7 +67,7 @@ final class ReadAllScenario extends RatioScenario {
   }
 
   @Override
-  double runLimit(BenchmarkDatabase database) throws Exception {
+  Measurement runLimit(BenchmarkDatabase database) throws Exception {
     String sql =
         """
         SELECT id, transaction_id::text AS tx, event_id, stream_id, stream_version, type,
@@ -110,7 +111,7 @@ final class ReadAllScenario extends RatioScenario {
         afterId = last.eventId();
       }
     }
-    return check(read) / ((System.nanoTime() - start) / 1e9);
+    return Measurement.rate(check(read) / ((System.nanoTime() - start) / 1e9));
   }
 
   static long check(long read) {
