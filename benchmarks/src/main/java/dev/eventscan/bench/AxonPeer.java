@@ -31,6 +31,9 @@ final class AxonPeer implements AutoCloseable {
   /** The same JSON as {@link Payloads#DATA}, as the tree Axon's Jackson serializer writes. */
   private static final JsonNode PAYLOAD = parse(Payloads.DATA);
 
+  /** The payload type Axon records for {@link #PAYLOAD}: the class Jackson parsed it into. */
+  static final String PAYLOAD_TYPE = PAYLOAD.getClass().getName();
+
   private final HikariDataSource dataSource;
   private final AxonTransactions transactions;
   private final JdbcEventStorageEngine engine;

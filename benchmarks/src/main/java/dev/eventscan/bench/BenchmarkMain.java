@@ -33,6 +33,7 @@ public final class BenchmarkMain {
     register(() -> new AppendSingleScenario(32, RUN_TIME));
     register(() -> new AppendBatchScenario(RUN_TIME));
     register(ReadAllScenario::new);
+    register(OutOfOrderCommitScenario::new);
     register(SubscriptionCatchUpScenario::new);
     register(SubscriptionLatencyScenario::new);
     register(AggregateLoadScenario::new);
