@@ -91,16 +91,17 @@ final class AggregateLoadScenario extends RatioScenario {
   }
 
   @Override
-  double runOurs(BenchmarkDatabase database) throws Exception {
+  Measurement runOurs(BenchmarkDatabase database) throws Exception {
     return loadsPerSecond(withSnapshots);
   }
 
   @Override
-  double runLimit(BenchmarkDatabase database) throws Exception {
+  Measurement runLimit(BenchmarkDatabase database) throws Exception {
     return loadsPerSecond(withoutSnapshots);
   }
 
-  private double loadsPerSecond(AggregateRepository<Total, Counted> repository) throws Exception {
+  private Measurement loadsPerSecond(AggregateRepository<Total, Counted> repository)
+      throws Exception {
     return Throughput.measure(
         1,
         RUN_TIME,

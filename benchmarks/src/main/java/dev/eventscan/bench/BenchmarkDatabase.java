@@ -7,19 +7,23 @@ import dev.eventscan.eventstore.NotifyMode;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
- * One fresh database for one scenario: our store in schema {@code event_store}, and the limit's
- * table {@code limit_jdbc.events}, a copy of the shape of ours (columns, defaults, constraints,
- * indexes).
+ * One fresh database for one scenario: our store in schema {@code event_store}, the limit's table
+ * {@code limit_jdbc.events}, a copy of the shape of ours (columns, defaults, constraints, indexes),
+ * and, for the scenarios that ask for them, the peers Axon and Message DB in their own tables.
  */
 final class BenchmarkDatabase implements AutoCloseable {
-  static final int POOL_SIZE = 16;
+  /** Enough for the 32-writer appends (one connection each) and our background notifier. */
+  static final int POOL_SIZE = 36;
 
   private final HikariDataSource ours;
   private final HikariDataSource limit;
   private final EventStore store;
+  private AxonPeer axon;
+  private Optional<MessageDbPeer> messageDb;
 
   private final String jdbcUrl;
 
@@ -41,7 +45,7 @@ final class BenchmarkDatabase implements AutoCloseable {
     }
   }
 
-  private static HikariDataSource pool(String url, String name) {
+  static HikariDataSource pool(String url, String name) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
     config.setUsername("postgres");
@@ -67,9 +71,31 @@ final class BenchmarkDatabase implements AutoCloseable {
     return limit;
   }
 
+  /** Axon's engine and tables on this database, created on first use. */
+  synchronized AxonPeer axon() {
+    if (axon == null) {
+      axon = new AxonPeer(jdbcUrl);
+    }
+    return axon;
+  }
+
+  /** Message DB on this database, installed on first use; empty where its SQL is not available. */
+  synchronized Optional<MessageDbPeer> messageDb() throws Exception {
+    if (messageDb == null) {
+      messageDb = MessageDbPeer.install(jdbcUrl);
+    }
+    return messageDb;
+  }
+
   @Override
-  public void close() {
+  public synchronized void close() {
     ours.close();
     limit.close();
+    if (axon != null) {
+      axon.close();
+    }
+    if (messageDb != null) {
+      messageDb.ifPresent(MessageDbPeer::close);
+    }
   }
 }

@@ -22,15 +22,18 @@ import java.util.stream.Stream;
  * scenario: {@code BENCH <scenario> ours=<x> limit=<y> ratio=<ours/limit>} (medians).
  */
 public final class BenchmarkMain {
-  static final Duration RUN_TIME = Duration.ofSeconds(5);
+  /** Seconds of one timed run; {@code -Dbench.seconds=1} for quick checks while developing. */
+  static final Duration RUN_TIME = Duration.ofSeconds(Long.getLong("bench.seconds", 5));
 
   private static final Map<String, Supplier<Scenario>> SCENARIOS = new LinkedHashMap<>();
 
   static {
     register(() -> new AppendSingleScenario(1, RUN_TIME));
     register(() -> new AppendSingleScenario(8, RUN_TIME));
+    register(() -> new AppendSingleScenario(32, RUN_TIME));
     register(() -> new AppendBatchScenario(RUN_TIME));
     register(ReadAllScenario::new);
+    register(OutOfOrderCommitScenario::new);
     register(SubscriptionCatchUpScenario::new);
     register(SubscriptionLatencyScenario::new);
     register(AggregateLoadScenario::new);
@@ -66,7 +69,7 @@ public final class BenchmarkMain {
             .setServerConfig("synchronous_commit", "on")
             .setServerConfig("full_page_writes", "on")
             .setServerConfig("shared_buffers", "512MB")
-            .setServerConfig("max_connections", "100")
+            .setServerConfig("max_connections", "200")
             .start()) {
       printMachine(postgres);
       int number = 0;

@@ -39,7 +39,7 @@ final class HttpCreateScanScenario extends RatioScenario {
   }
 
   @Override
-  double runOurs(BenchmarkDatabase database) throws Exception {
+  Measurement runOurs(BenchmarkDatabase database) throws Exception {
     return Throughput.measure(
         CLIENTS,
         RUN_TIME,
@@ -63,7 +63,7 @@ final class HttpCreateScanScenario extends RatioScenario {
   }
 
   @Override
-  double runLimit(BenchmarkDatabase database) throws Exception {
+  Measurement runLimit(BenchmarkDatabase database) throws Exception {
     return Throughput.measure(
         CLIENTS,
         RUN_TIME,

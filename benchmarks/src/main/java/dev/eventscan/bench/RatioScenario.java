@@ -1,41 +1,117 @@
 package dev.eventscan.bench;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.StringJoiner;
 
 /**
- * The same work done through our library and through the raw limit, runs interleaved (ours, limit,
- * ours, ...) after one warm-up each, so machine noise hits both; medians of three.
+ * The same work done through our library, through the raw limit and through the peers (Axon,
+ * Message DB) where a scenario has them, runs interleaved (ours, limit, peers, ours, ...) after one
+ * warm-up each, so machine noise hits all of them; medians of three. Peers are reported as their
+ * ratio to the same limit.
  */
 abstract class RatioScenario implements Scenario {
   static final int RUNS = 3;
 
+  /** One implementation in the interleaving. */
+  @FunctionalInterface
+  interface Contender {
+    Measurement run(BenchmarkDatabase database) throws Exception;
+  }
+
   /** Our library: events (or other units) per second. */
-  abstract double runOurs(BenchmarkDatabase database) throws Exception;
+  abstract Measurement runOurs(BenchmarkDatabase database) throws Exception;
 
   /** The limit: events (or other units) per second. */
-  abstract double runLimit(BenchmarkDatabase database) throws Exception;
+  abstract Measurement runLimit(BenchmarkDatabase database) throws Exception;
+
+  /** Peers by BENCH key ({@code axon}, {@code messagedb}), in run order; none by default. */
+  Map<String, Contender> peers(BenchmarkDatabase database) throws Exception {
+    return Map.of();
+  }
+
+  /** Whether the BENCH line carries each implementation's p99 latency of one unit of work. */
+  boolean reportsLatency() {
+    return false;
+  }
 
   @Override
   public String run(BenchmarkDatabase database) throws Exception {
-    runOurs(database); // warm-up: JIT, caches, connection pools
-    runLimit(database);
-    double[] ours = new double[RUNS];
-    double[] limit = new double[RUNS];
-    for (int run = 0; run < RUNS; run++) {
-      ours[run] = runOurs(database);
-      limit[run] = runLimit(database);
+    Map<String, Contender> contenders = new LinkedHashMap<>();
+    contenders.put("ours", this::runOurs);
+    contenders.put("limit", this::runLimit);
+    contenders.putAll(peers(database));
+
+    for (Contender contender : contenders.values()) {
+      contender.run(database); // warm-up: JIT, caches, connection pools
     }
-    System.out.printf(
-        Locale.ROOT, "# %s runs: ours=%s limit=%s%n", name(), format(ours), format(limit));
-    double oursMedian = median(ours);
-    double limitMedian = median(limit);
-    return String.format(
-        Locale.ROOT,
-        "ours=%.0f limit=%.0f ratio=%.2f",
-        oursMedian,
-        limitMedian,
-        oursMedian / limitMedian);
+    Map<String, List<Measurement>> runs = new LinkedHashMap<>();
+    for (int run = 0; run < RUNS; run++) {
+      for (Map.Entry<String, Contender> contender : contenders.entrySet()) {
+        runs.computeIfAbsent(contender.getKey(), k -> new ArrayList<>())
+            .add(contender.getValue().run(database));
+      }
+    }
+    printRuns(runs);
+
+    double ours = median(runs.get("ours"), Measurement::perSecond);
+    double limit = median(runs.get("limit"), Measurement::perSecond);
+    StringBuilder line =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT, "ours=%.0f limit=%.0f ratio=%.2f", ours, limit, ours / limit));
+    for (String peer : runs.keySet()) {
+      if (!peer.equals("ours") && !peer.equals("limit")) {
+        line.append(
+            String.format(
+                Locale.ROOT,
+                " %s=%.2f",
+                peer,
+                median(runs.get(peer), Measurement::perSecond) / limit));
+      }
+    }
+    if (reportsLatency()) {
+      StringJoiner p99 = new StringJoiner(",", " p99ms=", "");
+      runs.forEach(
+          (name, measurements) ->
+              p99.add(
+                  String.format(
+                      Locale.ROOT, "%s:%.1f", name, median(measurements, Measurement::p99Millis))));
+      line.append(p99);
+    }
+    return line.toString();
+  }
+
+  /** Every run of every contender, so the spread behind the medians is visible. */
+  private void printRuns(Map<String, List<Measurement>> runs) {
+    StringJoiner rates = new StringJoiner(" ", "# " + name() + " runs/s: ", "");
+    runs.forEach((name, measurements) -> rates.add(name + "=" + format(measurements, false)));
+    System.out.println(rates);
+    if (reportsLatency()) {
+      StringJoiner latencies = new StringJoiner(" ", "# " + name() + " latency ms p50/p99: ", "");
+      runs.forEach((name, measurements) -> latencies.add(name + "=" + format(measurements, true)));
+      System.out.println(latencies);
+    }
+  }
+
+  private static String format(List<Measurement> measurements, boolean latency) {
+    StringJoiner joiner = new StringJoiner(",");
+    for (Measurement m : measurements) {
+      joiner.add(
+          latency
+              ? String.format(Locale.ROOT, "%.1f/%.1f", m.p50Millis(), m.p99Millis())
+              : String.format(Locale.ROOT, "%.0f", m.perSecond()));
+    }
+    return joiner.toString();
+  }
+
+  private static double median(
+      List<Measurement> measurements, java.util.function.ToDoubleFunction<Measurement> value) {
+    return median(measurements.stream().mapToDouble(value).toArray());
   }
 
   static double median(double[] values) {
@@ -43,12 +119,5 @@ abstract class RatioScenario implements Scenario {
     Arrays.sort(sorted);
     int middle = sorted.length / 2;
     return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  }
-
-  private static String format(double[] values) {
-    return Arrays.stream(values)
-        .mapToObj(v -> String.format(Locale.ROOT, "%.0f", v))
-        .reduce((a, b) -> a + "," + b)
-        .orElse("");
   }
 }

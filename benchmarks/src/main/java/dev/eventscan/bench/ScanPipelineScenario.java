@@ -75,18 +75,19 @@ final class ScanPipelineScenario implements Scenario {
   /** The library's batched appends (100 events a call), for 5 s: the limit the pipeline uses. */
   private static double batchedAppendRate(BenchmarkDatabase database) throws Exception {
     return Throughput.measure(
-        1,
-        Duration.ofSeconds(5),
-        thread -> {
-          String streamId = "limit-" + UUID.randomUUID();
-          return iteration -> {
-            List<EventData> batch = new ArrayList<>(100);
-            for (int i = 0; i < 100; i++) {
-              batch.add(Payloads.event());
-            }
-            database.store().append(streamId, ExpectedVersion.exactly(iteration * 100), batch);
-            return 100;
-          };
-        });
+            1,
+            Duration.ofSeconds(5),
+            thread -> {
+              String streamId = "limit-" + UUID.randomUUID();
+              return iteration -> {
+                List<EventData> batch = new ArrayList<>(100);
+                for (int i = 0; i < 100; i++) {
+                  batch.add(Payloads.event());
+                }
+                database.store().append(streamId, ExpectedVersion.exactly(iteration * 100), batch);
+                return 100;
+              };
+            })
+        .perSecond();
   }
 }

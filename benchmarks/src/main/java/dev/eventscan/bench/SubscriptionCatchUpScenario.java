@@ -26,7 +26,7 @@ final class SubscriptionCatchUpScenario extends RatioScenario {
   }
 
   @Override
-  double runOurs(BenchmarkDatabase database) throws Exception {
+  Measurement runOurs(BenchmarkDatabase database) throws Exception {
     Position head = database.store().headPosition();
     AtomicLong handled = new AtomicLong();
     long start = System.nanoTime();
@@ -39,16 +39,18 @@ final class SubscriptionCatchUpScenario extends RatioScenario {
       if (!subscription.awaitPosition(head, Duration.ofMinutes(5))) {
         throw new IllegalStateException("subscription did not catch up");
       }
-      return ReadAllScenario.check(handled.get()) / ((System.nanoTime() - start) / 1e9);
+      return Measurement.rate(
+          ReadAllScenario.check(handled.get()) / ((System.nanoTime() - start) / 1e9));
     } finally {
       subscription.stop();
     }
   }
 
   @Override
-  double runLimit(BenchmarkDatabase database) throws Exception {
+  Measurement runLimit(BenchmarkDatabase database) throws Exception {
     long start = System.nanoTime();
-    return ReadAllScenario.check(ReadAllScenario.readEverything(database.store()))
-        / ((System.nanoTime() - start) / 1e9);
+    return Measurement.rate(
+        ReadAllScenario.check(ReadAllScenario.readEverything(database.store()))
+            / ((System.nanoTime() - start) / 1e9));
   }
 }
