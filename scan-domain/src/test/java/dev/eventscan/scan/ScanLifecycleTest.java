@@ -16,7 +16,6 @@ import dev.eventscan.scan.readmodel.ScanSummary;
 import dev.eventscan.scan.scanner.SimulatedScanner;
 import dev.eventscan.scan.target.InvalidTargetException;
 import dev.eventscan.testsupport.PostgresExtension;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -36,7 +35,7 @@ class ScanLifecycleTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static EventStore store;
   private final ScriptedScanner scripted = new ScriptedScanner();
-  private final List<ScanModule> modules = new ArrayList<>();
+  private final TestModules modules = new TestModules();
 
   @BeforeAll
   static void createStore(DataSource dataSource) {
@@ -45,43 +44,24 @@ class ScanLifecycleTest {
 
   @AfterEach
   void stopModules() {
-    modules.forEach(ScanModule::close);
+    modules.close();
   }
 
   private ScanModule startModule() {
-    ScanModule module =
-        ScanModule.start(
-            store,
-            new ScanModule.Settings(
-                "scan",
-                Map.of(
-                    "simulated", new SimulatedScanner(42, Duration.ZERO, 0), "scripted", scripted),
-                "simulated",
-                3,
-                new ProcessSettings(
-                    8, Duration.ofSeconds(5), Duration.ofMillis(10), Duration.ofMillis(50)),
-                Duration.ofMillis(100)),
-            Clock.systemUTC());
-    modules.add(module);
-    return module;
+    return modules.start(
+        store,
+        Map.of("simulated", new SimulatedScanner(42, Duration.ZERO, 0), "scripted", scripted),
+        "simulated",
+        new ProcessSettings(
+            8, Duration.ofSeconds(5), Duration.ofMillis(10), Duration.ofMillis(50)));
   }
 
   private static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      try {
-        Thread.sleep(25);
-      } catch (InterruptedException e) {
-        throw new AssertionError(e);
-      }
-    }
+    Eventually.until(what, WAIT, condition);
   }
 
   private static String status(ScanModule module, String scanId) {
-    return module.queries().get(scanId).map(ScanSummary::status).orElse("NONE");
+    return TestModules.status(module, scanId);
   }
 
   private static List<ScanEvent> events(ScanModule module, String scanId) {
@@ -195,8 +175,7 @@ class ScanLifecycleTest {
     await(
         "steps in flight",
         () -> first.processManager().inFlight() > 0 && scripted.calls.get() >= 5);
-    first.close();
-    modules.remove(first);
+    modules.stop(first);
 
     scripted.latency = Duration.ZERO;
     ScanModule second = startModule();

@@ -21,6 +21,7 @@ import dev.eventscan.scan.scanner.DomainDiscovery.AssociatedDomain;
 import dev.eventscan.scan.scanner.SubdomainDiscovery.Finding;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
@@ -29,7 +30,8 @@ import java.util.function.Function;
 
 /**
  * Keeps scan summaries, per-domain progress and findings, in the transaction that moves its
- * checkpoint: the read models see every scan event exactly once.
+ * checkpoint: the read models see every scan event exactly once, and ignore it when it comes again
+ * (a retried parked event, a redelivery): each scan's events apply in stream-version order, once.
  */
 public final class ScanReadModelProjection implements Projection {
   public static final String NAME = "scan-read-models";
@@ -57,6 +59,9 @@ public final class ScanReadModelProjection implements Projection {
   public void project(RecordedEvent recorded, Connection tx) throws SQLException {
     ScanEvent event = deserializer.apply(recorded);
     long version = recorded.streamVersion();
+    if (alreadyApplied(tx, event.scanId(), version)) {
+      return; // a redelivery, or a parked event retried after later ones: applying it would undo
+    }
     if (event instanceof ScanRequested e) {
       update(
           tx,
@@ -163,6 +168,22 @@ public final class ScanReadModelProjection implements Projection {
       finished(tx, e.scanId(), version, "FAILED", e.reason(), e.at());
     } else if (event instanceof ScanCancelled e) {
       finished(tx, e.scanId(), version, "CANCELLED", e.reason(), e.at());
+    }
+  }
+
+  /**
+   * The per-stream version guard: the summary row keeps the last stream version applied to the
+   * scan's read models. The row lock makes a concurrent redelivery wait, then skip.
+   */
+  private boolean alreadyApplied(Connection tx, String scanId, long version) throws SQLException {
+    try (PreparedStatement select =
+        tx.prepareStatement(
+            "SELECT stream_version FROM %s.scan_summaries WHERE scan_id = ? FOR UPDATE"
+                .formatted(schema))) {
+      select.setString(1, scanId);
+      try (ResultSet row = select.executeQuery()) {
+        return row.next() && row.getLong(1) >= version;
+      }
     }
   }
 
