@@ -4,7 +4,6 @@ import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.projection.Projections;
 import dev.eventscan.eventstore.stream.RecordedEvent;
-import dev.eventscan.eventstore.subscription.Subscription;
 import dev.eventscan.eventstore.subscription.SubscriptionOptions;
 import dev.eventscan.eventstore.subscription.Subscriptions;
 import dev.eventscan.scan.lifecycle.InvalidScanCommandException;
@@ -68,7 +67,6 @@ public final class ScanModule implements AutoCloseable {
   private final Subscriptions subscriptions;
   private final Projections projections;
   private final ScanProcessManager processManager;
-  private final Subscription processSubscription;
 
   private ScanModule(EventStore store, Settings settings, Clock clock) {
     this.store = store;
@@ -81,14 +79,14 @@ public final class ScanModule implements AutoCloseable {
         new Projections(subscriptions, options -> options.pollInterval(settings.pollInterval()));
     projections.start(new ScanReadModelProjection(settings.schema(), scans::deserialize));
     this.processManager =
-        new ScanProcessManager(scans, settings.scanners(), settings.process(), settings.schema());
-    this.processSubscription =
-        subscriptions.startTransactional(
-            SubscriptionOptions.named(PROCESS_MANAGER)
-                .filter(EventFilter.categories(ScanEventTypes.CATEGORY))
-                .pollInterval(settings.pollInterval()),
-            processManager::onEvent);
-    processManager.recover(store.dataSource());
+        new ScanProcessManager(
+            scans, store.dataSource(), settings.scanners(), settings.process(), settings.schema());
+    // No recovery here: only the node holding the subscription's lock sweeps unfinished scans.
+    processManager.start(
+        subscriptions,
+        SubscriptionOptions.named(PROCESS_MANAGER)
+            .filter(EventFilter.categories(ScanEventTypes.CATEGORY))
+            .pollInterval(settings.pollInterval()));
   }
 
   public static ScanModule start(EventStore store, Settings settings, Clock clock) {
@@ -170,7 +168,6 @@ public final class ScanModule implements AutoCloseable {
   /** Stops driving scans (in-flight scanner calls are abandoned and rerun after a restart). */
   @Override
   public void close() {
-    processSubscription.stop();
     processManager.close();
     projections.close();
   }

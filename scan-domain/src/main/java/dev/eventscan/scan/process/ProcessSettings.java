@@ -5,16 +5,37 @@ import java.time.Duration;
 /**
  * How the process manager runs scanner calls.
  *
- * @param workers scanner calls running at once; further work queues up and is never dropped
- * @param stepTimeout a call running longer counts as a failed attempt
+ * @param workers scanner calls running at once
+ * @param stepTimeout a call running longer counts as a failed attempt; counted from its start
  * @param initialBackoff wait before the first retry; doubles per attempt up to {@code maxBackoff}
+ * @param queueCapacity scanner calls waiting for a worker at most; more work waits for room (it is
+ *     never dropped: what cannot wait in memory is found again by the sweep)
+ * @param sweepInterval how often the node driving scans looks for unfinished scans with nothing in
+ *     flight, and drives them on
  */
 public record ProcessSettings(
-    int workers, Duration stepTimeout, Duration initialBackoff, Duration maxBackoff) {
+    int workers,
+    Duration stepTimeout,
+    Duration initialBackoff,
+    Duration maxBackoff,
+    int queueCapacity,
+    Duration sweepInterval) {
 
   public static final ProcessSettings DEFAULTS =
       new ProcessSettings(
           8, Duration.ofSeconds(30), Duration.ofMillis(500), Duration.ofSeconds(30));
+
+  /** A queue of four calls per worker, swept every second. */
+  public ProcessSettings(
+      int workers, Duration stepTimeout, Duration initialBackoff, Duration maxBackoff) {
+    this(
+        workers,
+        stepTimeout,
+        initialBackoff,
+        maxBackoff,
+        4 * Math.max(1, workers),
+        Duration.ofSeconds(1));
+  }
 
   public ProcessSettings {
     if (workers < 1) {
@@ -25,6 +46,12 @@ public record ProcessSettings(
     }
     if (initialBackoff.isNegative() || maxBackoff.compareTo(initialBackoff) < 0) {
       throw new IllegalArgumentException("backoff must satisfy 0 <= initial <= max");
+    }
+    if (queueCapacity < 1) {
+      throw new IllegalArgumentException("queueCapacity must be at least 1");
+    }
+    if (sweepInterval.isNegative() || sweepInterval.isZero()) {
+      throw new IllegalArgumentException("sweepInterval must be positive");
     }
   }
 

@@ -1,14 +1,17 @@
 package dev.eventscan.scan.process;
 
-import dev.eventscan.eventstore.internal.Jdbc;
 import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.eventstore.subscription.ParkedFailure;
+import dev.eventscan.eventstore.subscription.Subscription;
+import dev.eventscan.eventstore.subscription.SubscriptionOptions;
+import dev.eventscan.eventstore.subscription.SubscriptionState;
+import dev.eventscan.eventstore.subscription.Subscriptions;
 import dev.eventscan.scan.lifecycle.ScanCommand;
 import dev.eventscan.scan.lifecycle.ScanCommand.RecordDomains;
 import dev.eventscan.scan.lifecycle.ScanCommand.RecordStepFailure;
 import dev.eventscan.scan.lifecycle.ScanCommand.RecordSubdomains;
 import dev.eventscan.scan.lifecycle.ScanCommand.StartDomainDiscovery;
 import dev.eventscan.scan.lifecycle.ScanCommand.StartSubdomainDiscovery;
-import dev.eventscan.scan.lifecycle.ScanEvent;
 import dev.eventscan.scan.lifecycle.ScanEventTypes;
 import dev.eventscan.scan.lifecycle.ScanState;
 import dev.eventscan.scan.lifecycle.ScanStep;
@@ -21,53 +24,44 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Drives scans: for a scan that changed, works out from its state which scanner calls it waits for,
- * runs them on a bounded pool with a timeout, and records their results or failures as commands. It
- * keeps no state of its own beyond what is running now: after a restart, {@link #drive} on every
- * unfinished scan picks up exactly where the events say the scan is, and the scan's rules ignore
- * work recorded twice.
+ * runs them on a fixed number of workers with a timeout, and records their results or failures as
+ * commands. It keeps no state of its own beyond what is queued or running now; the table of
+ * unfinished scans is its durable memory.
+ *
+ * <p>Nothing depends on a later event to happen by chance: the node whose subscription holds the
+ * process manager's lock sweeps that table periodically and drives every unfinished scan that has
+ * nothing in flight here. So work that found no room in the bounded queues, a start or an outcome
+ * that could not be recorded, a drive that failed, and a scan left by a crashed node are all picked
+ * up within one sweep. Scanner calls may therefore run twice; the scan's rules ignore work recorded
+ * twice.
  */
 public final class ScanProcessManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ScanProcessManager.class);
-
-  private final Scans scans;
-  private final String schema;
-  private final Map<String, DomainScanner> scanners;
-  private final ProcessSettings settings;
-  private volatile ExecutorService workers;
-  private final ScheduledExecutorService timers;
-  private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger queued = new AtomicInteger();
-  private volatile boolean closed;
-
-  public ScanProcessManager(
-      Scans scans, Map<String, DomainScanner> scanners, ProcessSettings settings, String schema) {
-    this.scans = scans;
-    this.schema = schema;
-    this.scanners = Map.copyOf(scanners);
-    this.settings = settings;
-    this.workers = Executors.newFixedThreadPool(settings.workers(), named("scan-worker"));
-    this.timers = Executors.newSingleThreadScheduledExecutor(named("scan-timer"));
-  }
 
   /** Event types after which a scan may wait for new scanner calls. */
   private static final Set<String> DRIVING_EVENTS =
@@ -76,9 +70,73 @@ public final class ScanProcessManager implements AutoCloseable {
   private static final Set<String> FINAL_EVENTS =
       Set.of("ScanCompleted", "ScanFailed", "ScanCancelled");
 
+  /** Scans waiting to be loaded and driven; when full, the next sweep finds the rest. */
+  private static final int DRIVE_QUEUE_CAPACITY = 1_000;
+
+  private static final int PARKED_EVENTS_PER_SWEEP = 100;
+  private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(10);
+
+  private final Scans scans;
+  private final DataSource dataSource;
+  private final String schema;
+  private final Map<String, DomainScanner> scanners;
+  private final ProcessSettings settings;
+
+  private final BlockingQueue<String> toDrive = new LinkedBlockingQueue<>(DRIVE_QUEUE_CAPACITY);
+  private final Set<String> driveRequested = ConcurrentHashMap.newKeySet();
+  private final BlockingQueue<ScanWork> queue;
+
+  /** Work queued, running or waiting for its retry time here, by key: one run per attempt. */
+  private final Map<String, ScanWork> inFlight = new ConcurrentHashMap<>();
+
+  /** Step timeouts and retry wake-ups only: never waits on the database. */
+  private final ScheduledExecutorService timers;
+
+  /** The sweep, and recording the failure of a call that timed out. */
+  private final ScheduledExecutorService sweeper;
+
+  private final Thread driver;
+  private final AtomicInteger workerGeneration = new AtomicInteger();
+  private volatile List<Thread> workers = List.of();
+  private volatile Subscriptions subscriptions;
+  private volatile Subscription subscription;
+  private volatile boolean closed;
+
+  public ScanProcessManager(
+      Scans scans,
+      DataSource dataSource,
+      Map<String, DomainScanner> scanners,
+      ProcessSettings settings,
+      String schema) {
+    this.scans = scans;
+    this.dataSource = dataSource;
+    this.schema = schema;
+    this.scanners = Map.copyOf(scanners);
+    this.settings = settings;
+    this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
+    this.timers = Executors.newSingleThreadScheduledExecutor(named("scan-timer"));
+    this.sweeper = Executors.newSingleThreadScheduledExecutor(named("scan-sweeper"));
+    this.driver = named("scan-driver").newThread(this::driveRequestedScans);
+  }
+
+  /**
+   * Starts the workers, the process manager's subscription and the sweep. Only the node whose
+   * subscription holds its lock (state {@link SubscriptionState#RUNNING}) sweeps.
+   */
+  public void start(Subscriptions subscriptions, SubscriptionOptions options) {
+    this.subscriptions = subscriptions;
+    driver.start();
+    workers = startWorkers(workerGeneration.get());
+    subscription = subscriptions.startTransactional(options, this::onEvent);
+    sweeper.scheduleWithFixedDelay(
+        this::sweepQuietly, 0, settings.sweepInterval().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   /**
    * The process manager's subscription handler, run in the transaction that moves its checkpoint:
-   * it keeps the table of unfinished scans (its durable memory) and drives scans on.
+   * it keeps the table of unfinished scans and asks for the scan to be driven. Driving happens on
+   * another thread, because loading the scan here would keep this transaction, and with its id the
+   * barrier of every reader, open while it waits on other connections.
    */
   public void onEvent(RecordedEvent event, Connection transaction) throws SQLException {
     String scanId = event.streamId().substring(ScanEventTypes.CATEGORY.length() + 1);
@@ -88,139 +146,254 @@ public final class ScanProcessManager implements AutoCloseable {
               "INSERT INTO %s.scan_in_flight (scan_id, requested_at) VALUES (?, ?) ON CONFLICT DO NOTHING"
                   .formatted(schema))) {
         insert.setString(1, scanId);
-        insert.setTimestamp(2, java.sql.Timestamp.from(event.recordedAt()));
+        insert.setTimestamp(2, Timestamp.from(event.recordedAt()));
         insert.executeUpdate();
       }
     } else if (FINAL_EVENTS.contains(event.type())) {
-      try (PreparedStatement delete =
-          transaction.prepareStatement(
-              "DELETE FROM %s.scan_in_flight WHERE scan_id = ?".formatted(schema))) {
-        delete.setString(1, scanId);
-        delete.executeUpdate();
-      }
+      forget(transaction, scanId);
     }
     if (DRIVING_EVENTS.contains(event.type())) {
-      drive(scanId);
+      requestDrive(scanId);
     }
   }
 
-  /** After a restart: drives every scan that had not finished. */
-  public int recover(DataSource dataSource) {
-    List<String> unfinished =
-        Jdbc.withConnection(
-            dataSource,
-            "list unfinished scans",
-            c -> {
-              List<String> ids = new java.util.ArrayList<>();
-              try (PreparedStatement select =
-                      c.prepareStatement(
-                          "SELECT scan_id FROM %s.scan_in_flight ORDER BY requested_at"
-                              .formatted(schema));
-                  ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                  ids.add(rows.getString(1));
-                }
-              }
-              return ids;
-            });
-    unfinished.forEach(this::drive);
-    return unfinished.size();
+  /** True while this node holds the process manager's subscription, and so drives scans. */
+  public boolean drivesScans() {
+    Subscription current = subscription;
+    return !closed && current != null && current.state() == SubscriptionState.RUNNING;
+  }
+
+  /**
+   * Drives every unfinished scan that has nothing queued, running or waiting for a retry here, and
+   * delivers this subscription's parked events again; only on the node that {@link #drivesScans}.
+   * Returns how many scans it asked to drive. Runs by itself every {@code sweepInterval}.
+   */
+  public synchronized int sweep() {
+    if (!drivesScans()) {
+      return 0;
+    }
+    redeliverParkedEvents();
+    Set<String> busy = inFlight.values().stream().map(ScanWork::scanId).collect(Collectors.toSet());
+    int requested = 0;
+    for (String scanId : unfinishedScans()) {
+      if (!busy.contains(scanId) && requestDrive(scanId)) {
+        requested++;
+      }
+    }
+    return requested;
+  }
+
+  private void sweepQuietly() {
+    try {
+      sweep();
+    } catch (RuntimeException e) {
+      log.warn("Sweep of unfinished scans failed; the next one tries again: {}", e.toString());
+    }
+  }
+
+  /**
+   * A parked event of this subscription would otherwise leave the table of unfinished scans wrong
+   * for good; handling an event again is harmless (the table's writes are idempotent).
+   */
+  private void redeliverParkedEvents() {
+    String name = subscription.name();
+    for (ParkedFailure failure :
+        subscriptions.failures(ParkedFailure.OPEN, PARKED_EVENTS_PER_SWEEP)) {
+      if (failure.subscription().equals(name)) {
+        try {
+          subscriptions.retryFailure(failure.id());
+        } catch (RuntimeException e) {
+          log.debug("Parked event {} not delivered again: {}", failure.id(), e.toString());
+        }
+      }
+    }
+  }
+
+  private List<String> unfinishedScans() {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement select =
+            c.prepareStatement(
+                "SELECT scan_id FROM %s.scan_in_flight ORDER BY requested_at".formatted(schema));
+        ResultSet rows = select.executeQuery()) {
+      List<String> ids = new ArrayList<>();
+      while (rows.next()) {
+        ids.add(rows.getString(1));
+      }
+      return ids;
+    } catch (SQLException e) {
+      throw new IllegalStateException("listing unfinished scans failed: " + e.getMessage(), e);
+    }
+  }
+
+  private void forget(Connection c, String scanId) throws SQLException {
+    try (PreparedStatement delete =
+        c.prepareStatement("DELETE FROM %s.scan_in_flight WHERE scan_id = ?".formatted(schema))) {
+      delete.setString(1, scanId);
+      delete.executeUpdate();
+    }
   }
 
   /** Scanner calls waiting for a worker (not yet running). */
   public int queued() {
-    return Math.max(0, queued.get());
+    return queue.size();
   }
 
-  /**
-   * Simulates the worker pool dying: running and queued scanner calls are abandoned, a new pool
-   * takes over and every unfinished scan is driven again from its events. For fault injection.
-   */
-  public int crashWorkers(DataSource dataSource) {
-    ExecutorService crashed = workers;
-    workers = Executors.newFixedThreadPool(settings.workers(), named("scan-worker"));
-    crashed.shutdownNow();
-    inFlight.clear();
-    queued.set(0);
-    return recover(dataSource);
-  }
-
-  /** Scanner calls waiting for a worker or running now. */
+  /** Scanner calls queued, running, or waiting for their retry time. */
   public int inFlight() {
     return inFlight.size();
   }
 
-  /** Looks at the scan's state and starts whatever it is waiting for. Safe to call repeatedly. */
-  public void drive(String scanId) {
-    if (closed) {
+  /**
+   * Simulates the worker pool dying: running and queued scanner calls are abandoned (their results
+   * are never recorded), new workers take over and the unfinished scans are swept at once. For
+   * fault injection; returns how many scans were driven again.
+   */
+  public int crashWorkers() {
+    List<Thread> crashed = workers;
+    workers = startWorkers(workerGeneration.incrementAndGet());
+    crashed.forEach(Thread::interrupt);
+    queue.clear();
+    inFlight.clear();
+    return sweep();
+  }
+
+  /** {@link #crashWorkers()}; the data source is no longer needed. */
+  public int crashWorkers(DataSource ignored) {
+    return crashWorkers();
+  }
+
+  /** Asks the driver to drive a scan; false if already asked, or no room (the sweep finds it). */
+  private boolean requestDrive(String scanId) {
+    if (closed || !driveRequested.add(scanId)) {
+      return false;
+    }
+    if (toDrive.offer(scanId)) {
+      return true;
+    }
+    driveRequested.remove(scanId);
+    return false;
+  }
+
+  private void driveRequestedScans() {
+    while (!closed) {
+      String scanId;
+      try {
+        scanId = toDrive.take();
+      } catch (InterruptedException e) {
+        continue; // closing
+      }
+      driveRequested.remove(scanId);
+      try {
+        drive(scanId);
+      } catch (RuntimeException e) {
+        log.warn("Scan {} could not be driven; the sweep tries again: {}", scanId, e.toString());
+      }
+    }
+  }
+
+  /** Looks at the scan's state and queues whatever it is waiting for. Safe to repeat. */
+  private void drive(String scanId) {
+    ScanState state = scans.load(scanId).state();
+    if (state.exists() && state.status().isFinal()) {
+      forgetFinished(scanId); // its final event was parked or is not handled yet
       return;
     }
-    ScanState state = scans.load(scanId).state();
     for (ScanWork work : ScanWork.pending(state)) {
-      if (!inFlight.add(work.key())) {
-        continue; // already queued or running here
+      if (inFlight.putIfAbsent(work.key(), work) != null) {
+        continue; // queued, running or waiting here already
       }
-      long delay =
+      Duration wait =
           work.due() == null
-              ? 0
-              : Math.max(0, Duration.between(scans.clock().instant(), work.due()).toMillis());
-      try {
-        timers.schedule(() -> submit(state, work), delay, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        inFlight.remove(work.key()); // shutting down
+              ? Duration.ZERO
+              : Duration.between(scans.clock().instant(), work.due());
+      boolean held = wait.isNegative() || wait.isZero() ? enqueue(work) : wakeAt(work, wait);
+      if (!held) {
+        inFlight.remove(work.key(), work); // closing; the next owner's sweep finds it
       }
     }
   }
 
-  private void submit(ScanState state, ScanWork work) {
+  private void forgetFinished(String scanId) {
+    try (Connection c = dataSource.getConnection()) {
+      forget(c, scanId);
+    } catch (SQLException e) {
+      log.debug("Finished scan {} stays listed until the next sweep: {}", scanId, e.toString());
+    }
+  }
+
+  /** A retry waits for its time, then the scan is driven again (nothing is held meanwhile). */
+  private boolean wakeAt(ScanWork work, Duration wait) {
     try {
-      queued.incrementAndGet();
-      AtomicBoolean settled = new AtomicBoolean();
-      Future<?> call = workers.submit(() -> run(state, work, settled));
       timers.schedule(
           () -> {
-            if (!call.isDone() && settled.compareAndSet(false, true)) {
-              call.cancel(true);
-              recordSafely(work, failure(work, "timed out after " + settings.stepTimeout()));
-            }
+            inFlight.remove(work.key(), work);
+            requestDrive(work.scanId());
           },
-          settings.stepTimeout().toMillis(),
+          wait.toMillis(),
           TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      inFlight.remove(work.key());
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false;
     }
   }
 
-  private void run(ScanState state, ScanWork work, AtomicBoolean settled) {
-    queued.decrementAndGet();
+  /** Waits for room in the queue: back-pressure on the driver instead of an unbounded backlog. */
+  private boolean enqueue(ScanWork work) {
+    try {
+      while (!closed) {
+        if (queue.offer(work, 100, TimeUnit.MILLISECONDS)) {
+          return true;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return false;
+  }
+
+  private List<Thread> startWorkers(int generation) {
+    ThreadFactory factory = named("scan-worker-" + generation);
+    List<Thread> started = new ArrayList<>();
+    for (int i = 0; i < settings.workers(); i++) {
+      Thread worker = factory.newThread(() -> work(generation));
+      worker.start();
+      started.add(worker);
+    }
+    return List.copyOf(started);
+  }
+
+  private void work(int generation) {
+    while (!closed && workerGeneration.get() == generation) {
+      try {
+        run(queue.take(), generation);
+      } catch (InterruptedException e) {
+        // closing or crashed: the loop condition decides
+      }
+    }
+  }
+
+  private void run(ScanWork work, int generation) {
+    boolean timedOut = false;
     try {
       if (work.start() && !recordStart(work)) {
-        settled.set(true);
-        inFlight.remove(work.key());
         return; // the scan moved on (cancelled, or someone else started this attempt)
       }
-      DomainScanner scanner = scanners.get(state.scanner());
-      if (scanner == null) {
-        throw new IllegalStateException("no scanner named " + state.scanner() + " is configured");
-      }
-      ScanCommand result;
-      try {
-        result = callScanner(scanner, state, work);
-      } catch (RuntimeException e) {
-        result = failure(work, e.getMessage() == null ? e.toString() : e.getMessage());
-      }
-      if (settled.compareAndSet(false, true)) {
-        recordSafely(work, result);
+      ScanCommand outcome = callWithTimeout(work);
+      timedOut = outcome == null;
+      if (!timedOut && workerGeneration.get() == generation) {
+        scans.handle(work.scanId(), outcome);
       }
     } catch (RuntimeException e) {
-      settled.set(true);
-      inFlight.remove(work.key());
       log.warn(
-          "Scan {}: {} attempt {} could not be recorded; it runs again on the next drive",
+          "Scan {}: {} attempt {} could not be recorded; the sweep runs it again: {}",
           work.scanId(),
           work.step(),
           work.attempt(),
-          e);
+          e.toString());
+    } finally {
+      if (!timedOut) {
+        inFlight.remove(work.key(), work); // after a timeout, once its failure is recorded
+      }
     }
   }
 
@@ -230,20 +403,69 @@ public final class ScanProcessManager implements AutoCloseable {
         work.step() == ScanStep.DOMAIN_DISCOVERY
             ? new StartDomainDiscovery(work.attempt(), now)
             : new StartSubdomainDiscovery(work.domain(), work.attempt(), now);
-    List<ScanEvent> events = scans.handle(work.scanId(), start);
-    return !events.isEmpty();
+    return !scans.handle(work.scanId(), start).isEmpty();
   }
 
-  private ScanCommand callScanner(DomainScanner scanner, ScanState state, ScanWork work) {
-    Instant now;
+  /**
+   * Calls the scanner; its timeout counts from now, when the step starts running. Returns null if
+   * it timed out: the failure is then recorded without waiting for the call to give up.
+   */
+  private ScanCommand callWithTimeout(ScanWork work) {
+    StepCall call = new StepCall(Thread.currentThread());
+    ScheduledFuture<?> timeout =
+        timers.schedule(
+            () -> {
+              if (call.timeOut()) {
+                try {
+                  sweeper.execute(() -> recordTimeout(work));
+                } catch (RejectedExecutionException closing) {
+                  inFlight.remove(work.key(), work);
+                }
+              }
+            },
+            settings.stepTimeout().toMillis(),
+            TimeUnit.MILLISECONDS);
+    ScanCommand outcome;
+    try {
+      outcome = callScanner(work);
+    } catch (RuntimeException e) {
+      outcome = failure(work, e.getMessage() == null ? e.toString() : e.getMessage());
+    }
+    timeout.cancel(false);
+    if (!call.finish()) {
+      Thread.interrupted(); // the timeout's interrupt, not meant for the next call
+      return null;
+    }
+    return outcome;
+  }
+
+  private void recordTimeout(ScanWork work) {
+    try {
+      scans.handle(work.scanId(), failure(work, "timed out after " + settings.stepTimeout()));
+    } catch (RuntimeException e) {
+      log.warn(
+          "Scan {}: timeout of {} attempt {} not recorded; the sweep runs it again: {}",
+          work.scanId(),
+          work.step(),
+          work.attempt(),
+          e.toString());
+    } finally {
+      inFlight.remove(work.key(), work);
+    }
+  }
+
+  private ScanCommand callScanner(ScanWork work) {
+    DomainScanner scanner = scanners.get(work.scanner());
+    if (scanner == null) {
+      return failure(work, "no scanner named " + work.scanner() + " is configured");
+    }
     if (work.step() == ScanStep.DOMAIN_DISCOVERY) {
-      DomainDiscovery found = scanner.discoverDomains(Target.parse(state.target()));
-      now = scans.clock().instant();
-      return new RecordDomains(found.domains(), now);
+      DomainDiscovery found = scanner.discoverDomains(Target.parse(work.target()));
+      return new RecordDomains(found.domains(), scans.clock().instant());
     }
     SubdomainDiscovery found = scanner.discoverSubdomains(work.domain());
-    now = scans.clock().instant();
-    return new RecordSubdomains(work.domain(), found.findings(), found.wildcard(), now);
+    return new RecordSubdomains(
+        work.domain(), found.findings(), found.wildcard(), scans.clock().instant());
   }
 
   private RecordStepFailure failure(ScanWork work, String error) {
@@ -256,27 +478,56 @@ public final class ScanProcessManager implements AutoCloseable {
         scans.clock().instant());
   }
 
-  /** Records the outcome; the resulting event drives the scan on through the subscription. */
-  private void recordSafely(ScanWork work, ScanCommand outcome) {
-    try {
-      scans.handle(work.scanId(), outcome);
-    } catch (RuntimeException e) {
-      log.warn(
-          "Scan {}: recording {} failed", work.scanId(), outcome.getClass().getSimpleName(), e);
-    } finally {
-      inFlight.remove(work.key());
+  /** One running scanner call; whichever comes first, its end or its timeout, settles it. */
+  private static final class StepCall {
+    private final Thread runner;
+    private boolean settled;
+
+    StepCall(Thread runner) {
+      this.runner = runner;
+    }
+
+    /** Interrupts the call unless it has ended; inside the lock, so it cannot hit the next call. */
+    synchronized boolean timeOut() {
+      if (settled) {
+        return false;
+      }
+      settled = true;
+      runner.interrupt();
+      return true;
+    }
+
+    synchronized boolean finish() {
+      if (settled) {
+        return false;
+      }
+      settled = true;
+      return true;
     }
   }
 
-  /** Stops taking work and interrupts running scanner calls; their attempts rerun after restart. */
+  /**
+   * Stops the subscription and the sweep, and interrupts running scanner calls; their attempts run
+   * again on whichever node drives scans next.
+   */
   @Override
   public void close() {
     closed = true;
+    Subscription current = subscription;
+    if (current != null) {
+      current.stop();
+    }
+    sweeper.shutdownNow();
     timers.shutdownNow();
-    workers.shutdownNow();
+    driver.interrupt();
+    workers.forEach(Thread::interrupt);
     try {
-      workers.awaitTermination(10, TimeUnit.SECONDS);
-      timers.awaitTermination(10, TimeUnit.SECONDS);
+      sweeper.awaitTermination(JOIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      timers.awaitTermination(JOIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      driver.join(JOIN_TIMEOUT.toMillis());
+      for (Thread worker : workers) {
+        worker.join(JOIN_TIMEOUT.toMillis());
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -13,13 +13,22 @@ import java.util.Map;
  * One scanner call a scan is waiting for: which step, for which domain, which attempt, and from
  * when. Derived from the scan's state alone, so a restarted process manager finds the same work.
  *
+ * @param scanner the name of the scanner the scan asked for
+ * @param target the scan's target (domain discovery starts from it)
  * @param domain null for domain discovery
  * @param start true if the attempt still has to be recorded as started; false if it was started
  *     before a restart and only has to be run again
  * @param due when to run it (retries wait for their backoff)
  */
 record ScanWork(
-    String scanId, ScanStep step, String domain, int attempt, boolean start, Instant due) {
+    String scanId,
+    String scanner,
+    String target,
+    ScanStep step,
+    String domain,
+    int attempt,
+    boolean start,
+    Instant due) {
 
   /** A key that is the same for the same attempt, to run each at most once at a time. */
   String key() {
@@ -31,29 +40,34 @@ record ScanWork(
       return List.of();
     }
     List<ScanWork> work = new ArrayList<>();
-    String scanId = state.scanId();
     if (state.status() == ScanStatus.STARTED) {
-      work.add(new ScanWork(scanId, ScanStep.DOMAIN_DISCOVERY, null, 1, true, null));
+      work.add(next(state, ScanStep.DOMAIN_DISCOVERY, null, StepProgress.NOT_STARTED));
     } else if (state.status() == ScanStatus.DISCOVERING_DOMAINS) {
-      work.add(next(scanId, ScanStep.DOMAIN_DISCOVERY, null, state.domainStep()));
+      work.add(next(state, ScanStep.DOMAIN_DISCOVERY, null, state.domainStep()));
     } else {
       for (Map.Entry<String, StepProgress> entry : state.subdomainSteps().entrySet()) {
         if (!entry.getValue().done()) {
-          work.add(next(scanId, ScanStep.SUBDOMAIN_DISCOVERY, entry.getKey(), entry.getValue()));
+          work.add(next(state, ScanStep.SUBDOMAIN_DISCOVERY, entry.getKey(), entry.getValue()));
         }
       }
     }
     return work;
   }
 
-  private static ScanWork next(String scanId, ScanStep step, String domain, StepProgress progress) {
+  private static ScanWork next(
+      ScanState state, ScanStep step, String domain, StepProgress progress) {
     if (progress.attempt() == 0) {
-      return new ScanWork(scanId, step, domain, 1, true, null);
+      return of(state, step, domain, 1, true, null);
     }
     if (progress.nextRetryAt() != null) {
-      return new ScanWork(
-          scanId, step, domain, progress.attempt() + 1, true, progress.nextRetryAt());
+      return of(state, step, domain, progress.attempt() + 1, true, progress.nextRetryAt());
     }
-    return new ScanWork(scanId, step, domain, progress.attempt(), false, null);
+    return of(state, step, domain, progress.attempt(), false, null);
+  }
+
+  private static ScanWork of(
+      ScanState state, ScanStep step, String domain, int attempt, boolean start, Instant due) {
+    return new ScanWork(
+        state.scanId(), state.scanner(), state.target(), step, domain, attempt, start, due);
   }
 }
