@@ -119,6 +119,11 @@ public final class Service implements AutoCloseable {
     return web.port();
   }
 
+  /** Every HTTP route as "METHOD path". */
+  java.util.List<String> routes() {
+    return web.routes();
+  }
+
   /** Connected server-sent-event clients. */
   public int liveClients() {
     return web.feed().listeners();

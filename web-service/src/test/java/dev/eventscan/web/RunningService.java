@@ -58,9 +58,12 @@ final class RunningService implements AutoCloseable {
             .POST(HttpRequest.BodyPublishers.ofString(body)));
   }
 
+  /** A POST without a body, sent as JSON like every change must be. */
   Response post(String path) throws Exception {
     return send(
-        HttpRequest.newBuilder(URI.create(url + path)).POST(HttpRequest.BodyPublishers.noBody()));
+        HttpRequest.newBuilder(URI.create(url + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.noBody()));
   }
 
   Response send(HttpRequest.Builder request) throws Exception {
