@@ -128,6 +128,7 @@ const Eventscan = (() => {
           });
           return row(f.subscription, f.eventType + ' ' + f.streamId, f.errorMessage, f.attempts, td);
         }));
+        $('failures').setAttribute('aria-busy', 'false');
       } catch (e) { $('connection').textContent = 'overview failed: ' + e.message; }
     };
     const draw = () => {

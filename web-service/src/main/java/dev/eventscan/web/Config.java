@@ -115,7 +115,7 @@ public record Config(
         if (host.isEmpty()) {
           continue;
         }
-        if (!host.equals("*") && !host.matches("[a-z0-9.:-]+")) {
+        if (!host.equals("*") && !host.matches("[a-z0-9.-]+|[0-9a-f:]+")) {
           throw new InvalidConfigException(
               "ALLOWED_HOSTS must be comma-separated host names without ports, got '"
                   + entry.strip()

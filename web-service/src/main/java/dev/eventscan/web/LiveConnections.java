@@ -1,9 +1,11 @@
 package dev.eventscan.web;
 
 import io.javalin.http.Context;
+import io.javalin.http.sse.SseClient;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * A cap on open live (SSE) streams, in total and per client address. Each stream holds a thread and
@@ -27,7 +29,7 @@ final class LiveConnections {
 
   /**
    * Admits the request's stream, or throws 406 (the client does not take an event stream, so
-   * Javalin would answer an empty 200) or 503 (full). The permit is released by {@link #release}.
+   * Javalin would answer an empty 200) or 503 (full). The place is freed by {@link #stream}.
    */
   void admit(Context ctx) {
     String accept = ctx.header("Accept");
@@ -51,9 +53,23 @@ final class LiveConnections {
     ctx.attribute(PERMIT, new Permit(client));
   }
 
-  /** Ends the request's stream permit, if it holds one; safe to call more than once. */
-  void release(Context ctx) {
-    if (ctx.attribute(PERMIT) instanceof Permit permit && !permit.released.getAndSet(true)) {
+  /**
+   * Runs an admitted stream and frees its place when the stream ends. The permit is taken from the
+   * request first: once the client is gone, Jetty recycles the request and its attributes.
+   */
+  void stream(SseClient client, Consumer<SseClient> stream) {
+    Permit permit = (Permit) client.ctx().attribute(PERMIT);
+    try {
+      stream.accept(client);
+    } finally {
+      if (permit != null) {
+        release(permit);
+      }
+    }
+  }
+
+  private void release(Permit permit) {
+    if (!permit.released.getAndSet(true)) {
       synchronized (this) {
         open--;
         // Idle entries go, so the map does not grow with every address ever seen.

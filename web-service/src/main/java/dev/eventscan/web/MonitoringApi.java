@@ -71,19 +71,10 @@ final class MonitoringApi {
     routes.before(
         "/api/events/live",
         ctx -> {
-          ScanApi.resumePosition(ctx, store);
+          ctx.attribute(ScanApi.RESUME_AFTER, ScanApi.resumePosition(ctx, store));
           liveConnections.admit(ctx);
         });
-    routes.sse(
-        "/api/events/live",
-        client -> {
-          try {
-            live(client);
-          } finally {
-            liveConnections.release(client.ctx());
-          }
-        });
-    routes.after("/api/events/live", liveConnections::release);
+    routes.sse("/api/events/live", client -> liveConnections.stream(client, this::live));
     routes.get("/health", ctx -> ctx.json(Map.of("status", "up")));
     routes.get("/ready", this::ready);
     routes.get(
@@ -180,7 +171,7 @@ final class MonitoringApi {
     if (type != null) {
       filter = filter.andTypes(type);
     }
-    Position resume = ScanApi.resumePosition(ctx, store);
+    Position resume = ctx.attribute(ScanApi.RESUME_AFTER);
     new SseStream(client, store, feed, filter, event -> true, resume, null, keepAlive).run();
   }
 

@@ -26,6 +26,9 @@ import java.util.regex.Pattern;
 
 /** The scans API: requests, listing, details, history, export, cancel, live updates. */
 final class ScanApi {
+  /** The live stream's resume position, checked before the stream opens. */
+  static final String RESUME_AFTER = "resume-after";
+
   private static final Pattern SCAN_ID = Pattern.compile("[0-9a-f-]{36}");
 
   /** The body of POST /api/scans. */
@@ -65,19 +68,10 @@ final class ScanApi {
         "/api/scans/{id}/live",
         ctx -> {
           requireExists(scanId(ctx));
-          resumePosition(ctx, store);
+          ctx.attribute(RESUME_AFTER, resumePosition(ctx, store));
           liveConnections.admit(ctx);
         });
-    routes.sse(
-        "/api/scans/{id}/live",
-        client -> {
-          try {
-            live(client);
-          } finally {
-            liveConnections.release(client.ctx());
-          }
-        });
-    routes.after("/api/scans/{id}/live", liveConnections::release);
+    routes.sse("/api/scans/{id}/live", client -> liveConnections.stream(client, this::live));
   }
 
   private void create(Context ctx) {
@@ -219,7 +213,7 @@ final class ScanApi {
   private void live(SseClient client) {
     Context ctx = client.ctx();
     String scanId = scanId(ctx);
-    Position resume = resumePosition(ctx, store);
+    Position resume = ctx.attribute(RESUME_AFTER);
     String streamId = ScanEventTypes.streamId(scanId);
     new SseStream(
             client,

@@ -5,6 +5,7 @@ import dev.eventscan.eventstore.InvalidInputException;
 import dev.eventscan.eventstore.projection.UnknownProjectionException;
 import dev.eventscan.eventstore.statistics.EventStatistics;
 import dev.eventscan.eventstore.stream.StreamDeletedException;
+import dev.eventscan.eventstore.subscription.FailureAlreadySettledException;
 import dev.eventscan.eventstore.subscription.UnknownFailureException;
 import dev.eventscan.scan.ScanModule;
 import dev.eventscan.scan.lifecycle.InvalidScanCommandException;
@@ -127,6 +128,9 @@ public final class WebApp implements AutoCloseable {
               routes.exception(
                   UnknownFailureException.class,
                   (e, ctx) -> error(ctx, 404, "not_found", e.getMessage()));
+              routes.exception(
+                  FailureAlreadySettledException.class,
+                  (e, ctx) -> error(ctx, 409, "conflict", e.getMessage()));
               routes.exception(
                   StreamDeletedException.class,
                   (e, ctx) -> error(ctx, 410, "gone", e.getMessage()));
