@@ -12,6 +12,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl \
 WORKDIR /app
 COPY --from=build /src/web-service/target/web-service.jar /app/web-service.jar
 USER eventscan
+# Listening on every interface of the container: the service refuses to start unless API_TOKEN
+# is given (docker run -e API_TOKEN=..., or compose's .env).
 ENV PORT=8080 BIND_ADDRESS=0.0.0.0 DATA_DIR=/app/data
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \

@@ -5,13 +5,48 @@ const Eventscan = (() => {
   const cell = (text) => { const td = document.createElement('td'); td.textContent = text ?? ''; return td; };
   const row = (...cells) => { const tr = document.createElement('tr'); cells.forEach((c) => tr.appendChild(c instanceof Node ? c : cell(c))); return tr; };
   const when = (iso) => (iso ? new Date(iso).toLocaleString() : '');
-  const getJson = async (url) => { const r = await fetch(url); if (!r.ok) throw new Error((await r.json()).error.message); return r.json(); };
-  const postJson = async (url, body) => {
-    const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+  // With API_TOKEN set, the service answers 401 to changes and to internals: ask for the token
+  // once, keep it in this browser, and send it with every request from then on.
+  const TOKEN_KEY = 'eventscan.apiToken';
+  let tokenPrompt = null;
+  let tokenDeclined = false;
+  const askToken = () => tokenPrompt ??= new Promise((resolve) => {
+    const dialog = document.createElement('dialog');
+    dialog.id = 'token-dialog';
+    const form = document.createElement('form'); form.method = 'dialog';
+    const label = document.createElement('label'); label.textContent = 'This service needs its API token ';
+    const input = document.createElement('input');
+    input.id = 'api-token'; input.type = 'password'; input.autocomplete = 'off'; input.setAttribute('aria-label', 'API token');
+    const button = document.createElement('button'); button.id = 'api-token-submit'; button.textContent = 'Use token';
+    label.appendChild(input); form.append(label, button); dialog.appendChild(form); document.body.appendChild(dialog);
+    dialog.addEventListener('close', () => {
+      const token = input.value.trim();
+      dialog.remove(); tokenPrompt = null; tokenDeclined = !token;
+      resolve(token || null);
+    });
+    dialog.showModal();
+  });
+  const send = (url, options) => {
+    const headers = { ...options.headers };
+    const token = localStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = 'Bearer ' + token;
+    return fetch(url, { ...options, headers });
+  };
+  const request = async (url, options) => {
+    let r = await send(url, options);
+    // Background refreshes do not ask again once the user closed the dialog; clicks do.
+    if (r.status === 401 && (options.method || !tokenDeclined)) {
+      localStorage.removeItem(TOKEN_KEY);
+      const token = await askToken();
+      if (token) { localStorage.setItem(TOKEN_KEY, token); r = await send(url, options); }
+    }
     const json = await r.json();
     if (!r.ok) throw new Error(json.error.message);
     return json;
   };
+  const getJson = (url) => request(url, {});
+  // Every change is sent as JSON, body or not: the service refuses anything else.
+  const postJson = (url, body) => request(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? {}) });
 
   function analysesPage() {
     const render = async () => {
@@ -93,6 +128,7 @@ const Eventscan = (() => {
           });
           return row(f.subscription, f.eventType + ' ' + f.streamId, f.errorMessage, f.attempts, td);
         }));
+        $('failures').setAttribute('aria-busy', 'false');
       } catch (e) { $('connection').textContent = 'overview failed: ' + e.message; }
     };
     const draw = () => {

@@ -26,6 +26,9 @@ final class ServiceScenarios {
     }
     all.put("SCAN_RATE_LIMIT_PER_MINUTE", "1000000");
     all.put("LOG_LEVEL", "warn");
+    // The fan-out scenario opens thousands of streams from one address.
+    all.putIfAbsent("MAX_LIVE_CONNECTIONS", "100000");
+    all.putIfAbsent("MAX_LIVE_CONNECTIONS_PER_CLIENT", "100000");
     return Service.start(Config.fromEnvironment(all));
   }
 

@@ -71,11 +71,11 @@ final class SimulatorMaxRateScenario implements Scenario {
   }
 
   private static void post(String url, String body) throws Exception {
+    // The service takes changes only as JSON, body or not.
     HttpRequest.Builder request =
-        HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofString(body));
-    if (!body.isEmpty()) {
-      request.header("Content-Type", "application/json");
-    }
+        HttpRequest.newBuilder(URI.create(url))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     HttpResponse<String> response =
         ServiceScenarios.HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() >= 400) {

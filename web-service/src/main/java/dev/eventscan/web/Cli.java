@@ -172,9 +172,12 @@ final class Cli {
       return send(HttpRequest.newBuilder(URI.create(url + path)).GET());
     }
 
+    /** The service takes changes only as JSON, body or not. */
     JsonNode post(String path) throws Exception {
       return send(
-          HttpRequest.newBuilder(URI.create(url + path)).POST(HttpRequest.BodyPublishers.noBody()));
+          HttpRequest.newBuilder(URI.create(url + path))
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.noBody()));
     }
 
     private JsonNode send(HttpRequest.Builder request) throws Exception {

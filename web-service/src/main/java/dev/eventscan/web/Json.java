@@ -1,12 +1,15 @@
 package dev.eventscan.web;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.eventscan.eventstore.stream.RecordedEvent;
@@ -14,6 +17,7 @@ import dev.eventscan.scan.lifecycle.ScanEventTypes;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /** JSON in and out: strict for requests, ISO times out. */
@@ -54,31 +58,84 @@ final class Json {
     }
   }
 
-  /** Parses a request body; every failure becomes a 400 naming the problem and the field. */
+  /**
+   * Parses a request body; every failure becomes a 400 naming the problem and the field, in words
+   * for the caller (Jackson's own messages name its classes and settings).
+   */
   static <T> T read(String body, Class<T> type) {
     if (body == null || body.isBlank()) {
       throw ApiException.badRequest("request body must be a JSON object");
     }
+    T value;
     try {
-      return MAPPER.readValue(body, type);
-    } catch (UnrecognizedPropertyException e) {
-      throw ApiException.badRequest("unknown field '" + e.getPropertyName() + "'");
-    } catch (MismatchedInputException e) {
-      String field =
-          e.getPath().stream()
-              .map(
-                  reference ->
-                      reference.getFieldName() == null
-                          ? "[" + reference.getIndex() + "]"
-                          : reference.getFieldName())
-              .collect(Collectors.joining("."));
-      throw ApiException.badRequest(
-          field.isEmpty()
-              ? "request body must be a JSON object"
-              : "field '" + field + "' has the wrong type");
+      value = MAPPER.readValue(body, type);
     } catch (JsonProcessingException e) {
-      throw ApiException.badRequest("malformed JSON: " + e.getOriginalMessage());
+      throw ApiException.badRequest(describe(e));
     }
+    if (value == null) {
+      throw ApiException.badRequest("request body must be a JSON object, not null");
+    }
+    return value;
+  }
+
+  private static String describe(JsonProcessingException e) {
+    String field = field(e);
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof StreamConstraintsException) {
+        return "request body is too deeply nested or holds a number or string that is too long";
+      }
+      if (cause instanceof InputCoercionException) {
+        return field.isEmpty()
+            ? "a number in the request body is out of range"
+            : "field '" + field + "' is out of range";
+      }
+    }
+    if (e instanceof UnrecognizedPropertyException unknown) {
+      return "unknown field '" + abbreviate(unknown.getPropertyName()) + "'";
+    }
+    if (e instanceof JsonMappingException) {
+      return field.isEmpty()
+          ? "request body must be a JSON object"
+          : "field '" + field + "' has the wrong type";
+    }
+    JsonLocation at = e.getLocation();
+    return at == null || at.getLineNr() < 1
+        ? "malformed JSON"
+        : "malformed JSON at line " + at.getLineNr() + ", column " + at.getColumnNr();
+  }
+
+  private static String field(JsonProcessingException e) {
+    if (!(e instanceof JsonMappingException mapping)) {
+      return "";
+    }
+    return abbreviate(
+        mapping.getPath().stream()
+            .map(
+                reference ->
+                    reference.getFieldName() == null
+                        ? "[" + reference.getIndex() + "]"
+                        : reference.getFieldName())
+            .collect(Collectors.joining(".")));
+  }
+
+  private static String abbreviate(String text) {
+    return text.length() > 60 ? text.substring(0, 60) + "..." : text;
+  }
+
+  /** The error body every failure answers with: {@code {"error":{"code":...,"message":...}}}. */
+  static String error(String code, String message) {
+    return write(Map.of("error", Map.of("code", code, "message", withoutClassNames(message))));
+  }
+
+  private static final Pattern CLASS_NAME =
+      Pattern.compile("(?:[a-z_][\\w$]*\\.)+[A-Z][\\w$]*(?:Exception|Error)(?::\\s*)?");
+
+  /**
+   * A last line of defence: some library messages start with the exception's class name (the JDK's
+   * IDN errors do); callers are told what is wrong, not which class noticed.
+   */
+  static String withoutClassNames(String message) {
+    return message == null ? "" : CLASS_NAME.matcher(message).replaceAll("").strip();
   }
 
   /** The public view of an event: no internal metadata beyond the correlation id. */

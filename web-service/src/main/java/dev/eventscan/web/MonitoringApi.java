@@ -1,5 +1,7 @@
 package dev.eventscan.web;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.position.Position;
@@ -14,11 +16,15 @@ import io.javalin.http.sse.SseClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Event monitoring (the event-architecture seed's paths), streams, and operations endpoints. */
 final class MonitoringApi {
+  private static final Logger log = LoggerFactory.getLogger(MonitoringApi.class);
   private static final Set<String> FAILURE_STATUSES =
       Set.of(ParkedFailure.OPEN, ParkedFailure.RESOLVED, ParkedFailure.RETRIED);
 
@@ -28,6 +34,8 @@ final class MonitoringApi {
   private final LiveFeed feed;
   private final PrometheusMeterRegistry metrics;
   private final Duration keepAlive;
+  private final RequestGuard guard;
+  private final LiveConnections liveConnections;
 
   MonitoringApi(
       EventStore store,
@@ -35,17 +43,21 @@ final class MonitoringApi {
       EventStatistics statistics,
       LiveFeed feed,
       PrometheusMeterRegistry metrics,
-      Duration keepAlive) {
+      Duration keepAlive,
+      RequestGuard guard,
+      LiveConnections liveConnections) {
     this.store = store;
     this.scans = scans;
     this.statistics = statistics;
     this.feed = feed;
     this.metrics = metrics;
     this.keepAlive = keepAlive;
+    this.guard = guard;
+    this.liveConnections = liveConnections;
   }
 
   void register(RoutesConfig routes) {
-    routes.get("/api/events/overview", ctx -> ctx.json(statistics.overview()));
+    routes.get("/api/events/overview", this::overview);
     routes.get("/api/events/statistics", ctx -> ctx.json(statistics.statistics()));
     routes.get("/api/events/recent", this::recent);
     routes.get(
@@ -56,39 +68,52 @@ final class MonitoringApi {
     routes.post("/api/events/failures/{id}/resolve", this::resolve);
     routes.post("/api/events/failures/{id}/retry", this::retry);
     routes.get("/api/streams/{streamId}", this::stream);
-    routes.before("/api/events/live", ScanApi::resumePosition);
-    routes.sse("/api/events/live", this::live);
+    routes.before(
+        "/api/events/live",
+        ctx -> {
+          ctx.attribute(ScanApi.RESUME_AFTER, ScanApi.resumePosition(ctx, store));
+          liveConnections.admit(ctx);
+        });
+    routes.sse("/api/events/live", client -> liveConnections.stream(client, this::live));
     routes.get("/health", ctx -> ctx.json(Map.of("status", "up")));
     routes.get("/ready", this::ready);
     routes.get(
         "/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
   }
 
-  private void recent(Context ctx) {
-    int limit = ScanApi.intParam(ctx, "limit", 50);
-    if (limit < 1 || limit > 500) {
-      throw ApiException.badRequest("limit must be between 1 and 500");
+  /**
+   * Subscription owners ({@code pid@host}) and their last errors are internals: only a caller with
+   * the token (or any caller when no token is configured) sees them.
+   */
+  private void overview(Context ctx) {
+    ObjectNode overview = Json.MAPPER.valueToTree(statistics.overview());
+    if (!guard.authorized(ctx)) {
+      for (JsonNode subscription : overview.path("subscriptions")) {
+        ((ObjectNode) subscription).remove(List.of("owner", "lastError"));
+      }
     }
+    ctx.json(overview);
+  }
+
+  private void recent(Context ctx) {
+    int limit = QueryParams.intParam(ctx, "limit", 50, 1, 500);
     ctx.json(Map.of("events", statistics.recentEvents(limit).stream().map(Json::event).toList()));
   }
 
   private void failures(Context ctx) {
-    String status = ScanApi.blankToNull(ctx.queryParam("status"));
+    String status = QueryParams.optional(ctx, "status");
     if (status != null && !FAILURE_STATUSES.contains(status)) {
       throw ApiException.badRequest("status must be one of " + FAILURE_STATUSES);
     }
-    int limit = ScanApi.intParam(ctx, "limit", 100);
-    if (limit < 1 || limit > 1000) {
-      throw ApiException.badRequest("limit must be between 1 and 1000");
-    }
+    int limit = QueryParams.intParam(ctx, "limit", 100, 1, 1000);
     ctx.json(Map.of("failures", statistics.failures(status, limit)));
   }
 
   /** Rebuilds from the start; {@code ?from=POSITION} replays from there; {@code ?dryRun=true}. */
   private void rebuild(Context ctx) {
     String name = ctx.pathParam("name");
-    Position from = ScanApi.resumePosition(ctx);
-    if ("true".equals(ctx.queryParam("dryRun"))) {
+    Position from = ScanApi.resumePosition(ctx, store);
+    if (QueryParams.booleanParam(ctx, "dryRun")) {
       ctx.json(scans.projections().dryRun(name, from == null ? Position.START : from));
       return;
     }
@@ -121,11 +146,8 @@ final class MonitoringApi {
 
   private void stream(Context ctx) {
     String streamId = ctx.pathParam("streamId");
-    int from = ScanApi.intParam(ctx, "from", 1);
-    int limit = ScanApi.intParam(ctx, "limit", 100);
-    if (from < 1 || limit < 1 || limit > 1000) {
-      throw ApiException.badRequest("from must be >= 1 and limit between 1 and 1000");
-    }
+    int from = QueryParams.intParam(ctx, "from", 1, 1, Integer.MAX_VALUE);
+    int limit = QueryParams.intParam(ctx, "limit", 100, 1, 1000);
     if (store.streamInfo(streamId).isEmpty()) {
       throw ApiException.notFound("stream " + streamId + " does not exist");
     }
@@ -141,15 +163,15 @@ final class MonitoringApi {
   private void live(SseClient client) {
     Context ctx = client.ctx();
     EventFilter filter = EventFilter.all();
-    String category = ScanApi.blankToNull(ctx.queryParam("category"));
-    String type = ScanApi.blankToNull(ctx.queryParam("type"));
+    String category = QueryParams.optional(ctx, "category");
+    String type = QueryParams.optional(ctx, "type");
     if (category != null) {
       filter = EventFilter.categories(category);
     }
     if (type != null) {
       filter = filter.andTypes(type);
     }
-    Position resume = ScanApi.resumePosition(ctx);
+    Position resume = ctx.attribute(ScanApi.RESUME_AFTER);
     new SseStream(client, store, feed, filter, event -> true, resume, null, keepAlive).run();
   }
 
@@ -159,7 +181,9 @@ final class MonitoringApi {
     try {
       checks.put("database", store.headPosition().toString());
     } catch (RuntimeException e) {
-      checks.put("database", "unreachable: " + e.getMessage());
+      // The cause (host names, SQL states) goes to the log, not to whoever asks.
+      log.warn("Readiness check: database unreachable", e);
+      checks.put("database", "unreachable");
       ready = false;
     }
     boolean projections = scans.projections().isRegistered("scan-read-models");

@@ -9,13 +9,16 @@ import dev.eventscan.scan.ScanModule;
 import dev.eventscan.scan.export.FindingsExport;
 import dev.eventscan.scan.lifecycle.ScanEventTypes;
 import dev.eventscan.scan.lifecycle.ScanNotFoundException;
+import dev.eventscan.scan.readmodel.ScanQueries;
 import dev.eventscan.scan.readmodel.ScanReadModelProjection;
 import dev.eventscan.scan.readmodel.ScanSummary;
 import dev.eventscan.scan.target.Target;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.sse.SseClient;
+import java.nio.charset.CharacterCodingException;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +26,9 @@ import java.util.regex.Pattern;
 
 /** The scans API: requests, listing, details, history, export, cancel, live updates. */
 final class ScanApi {
+  /** The live stream's resume position, checked before the stream opens. */
+  static final String RESUME_AFTER = "resume-after";
+
   private static final Pattern SCAN_ID = Pattern.compile("[0-9a-f-]{36}");
 
   /** The body of POST /api/scans. */
@@ -33,13 +39,20 @@ final class ScanApi {
   private final LiveFeed feed;
   private final Config config;
   private final RateLimiter rateLimiter;
+  private final LiveConnections liveConnections;
 
-  ScanApi(ScanModule scans, EventStore store, LiveFeed feed, Config config) {
+  ScanApi(
+      ScanModule scans,
+      EventStore store,
+      LiveFeed feed,
+      Config config,
+      LiveConnections liveConnections) {
     this.scans = scans;
     this.store = store;
     this.feed = feed;
     this.config = config;
     this.rateLimiter = new RateLimiter(config.scansPerMinutePerClient());
+    this.liveConnections = liveConnections;
   }
 
   void register(RoutesConfig routes) {
@@ -55,9 +68,10 @@ final class ScanApi {
         "/api/scans/{id}/live",
         ctx -> {
           requireExists(scanId(ctx));
-          resumePosition(ctx);
+          ctx.attribute(RESUME_AFTER, resumePosition(ctx, store));
+          liveConnections.admit(ctx);
         });
-    routes.sse("/api/scans/{id}/live", this::live);
+    routes.sse("/api/scans/{id}/live", client -> liveConnections.stream(client, this::live));
   }
 
   private void create(Context ctx) {
@@ -67,43 +81,57 @@ final class ScanApi {
       throw new ApiException(
           429, "rate_limited", "too many scans requested; retry in " + wait + " s");
     }
-    requireJson(ctx);
     CreateScan request = Json.read(ctx.body(), CreateScan.class);
     if (request.target() == null) {
       throw ApiException.badRequest("field 'target' is required");
     }
-    String scanId = scans.requestScan(request.target(), request.scanner(), request.maxRetries());
+    Target target = Target.parse(request.target());
+    SpecialUseNames.requirePublic(target);
+    String scanId = scans.requestScan(target.domain(), request.scanner(), request.maxRetries());
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("id", scanId);
-    body.put("target", Target.parse(request.target()).domain());
+    body.put("target", target.domain());
     body.put("status", "STARTED");
     body.put(
         "links", Map.of("self", "/api/scans/" + scanId, "live", "/api/scans/" + scanId + "/live"));
     ctx.status(202).header("Location", "/api/scans/" + scanId).json(body);
   }
 
-  static void requireJson(Context ctx) {
-    String type = ctx.contentType();
-    if (type == null || !type.toLowerCase().startsWith("application/json")) {
-      throw new ApiException(415, "unsupported_media_type", "send the body as application/json");
-    }
-  }
-
   private void list(Context ctx) {
-    int limit = intParam(ctx, "limit", 20);
-    String target = ctx.queryParam("target");
+    int limit = QueryParams.intParam(ctx, "limit", 20, 1, ScanQueries.MAX_LIMIT);
+    String target = QueryParams.optional(ctx, "target");
     var page =
         scans
             .queries()
             .list(
-                blankToNull(ctx.queryParam("status")),
-                target == null || target.isBlank() ? null : Target.parse(target).domain(),
+                QueryParams.optional(ctx, "status"),
+                target == null ? null : Target.parse(target).domain(),
                 limit,
-                blankToNull(ctx.queryParam("cursor")));
+                cursor(ctx));
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("scans", page.scans().stream().map(ScanApi::view).toList());
     body.put("nextCursor", page.nextCursor());
     ctx.json(body);
+  }
+
+  /**
+   * The cursor is opaque to clients but reaches SQL: refuse one that cannot be ours before it gets
+   * there (one decoding to a NUL made PostgreSQL fail with a 500).
+   */
+  private static String cursor(Context ctx) {
+    String cursor = QueryParams.optional(ctx, "cursor");
+    if (cursor == null) {
+      return null;
+    }
+    try {
+      String decoded = QueryParams.strictUtf8(Base64.getUrlDecoder().decode(cursor));
+      if (!QueryParams.hasControlCharacter(decoded)) {
+        return cursor;
+      }
+    } catch (IllegalArgumentException | CharacterCodingException e) {
+      // the same answer as a control character, below
+    }
+    throw new ApiException(400, "invalid_query", "cursor is not one this service handed out");
   }
 
   private void get(Context ctx) {
@@ -173,7 +201,7 @@ final class ScanApi {
 
   private void history(Context ctx) {
     String target = Target.parse(ctx.pathParam("target")).domain();
-    int limit = intParam(ctx, "limit", 50);
+    int limit = QueryParams.intParam(ctx, "limit", 50, 1, ScanQueries.MAX_LIMIT);
     ctx.json(
         Map.of(
             "target",
@@ -185,7 +213,7 @@ final class ScanApi {
   private void live(SseClient client) {
     Context ctx = client.ctx();
     String scanId = scanId(ctx);
-    Position resume = resumePosition(ctx);
+    Position resume = ctx.attribute(RESUME_AFTER);
     String streamId = ScanEventTypes.streamId(scanId);
     new SseStream(
             client,
@@ -211,18 +239,27 @@ final class ScanApi {
     return scans.queries().get(scanId).map(s -> Json.write(view(s))).orElse(null);
   }
 
-  /** Last-Event-ID (set by EventSource on reconnect) or {@code ?from=} on first connect. */
-  static Position resumePosition(Context ctx) {
+  /**
+   * Last-Event-ID (set by EventSource on reconnect) or {@code ?from=} on first connect. A position
+   * beyond the newest event is refused: the stream would wait silently until the log grew past it.
+   */
+  static Position resumePosition(Context ctx, EventStore store) {
     String header = ctx.header("Last-Event-ID");
     String from = header != null && !header.isBlank() ? header : ctx.queryParam("from");
     if (from == null || from.isBlank()) {
       return null;
     }
+    Position position;
     try {
-      return Position.parse(from.strip());
+      position = Position.parse(from.strip());
     } catch (InvalidPositionException e) {
       throw ApiException.badRequest(e.getMessage());
     }
+    if (position.isAfter(store.headPosition())) {
+      throw ApiException.badRequest(
+          "position " + position + " is beyond the newest event; resume from one you received");
+    }
+    return position;
   }
 
   static Map<String, Object> view(ScanSummary s) {
@@ -256,21 +293,5 @@ final class ScanApi {
       throw ApiException.notFound("scan " + id + " does not exist");
     }
     return id;
-  }
-
-  static int intParam(Context ctx, String name, int fallback) {
-    String text = ctx.queryParam(name);
-    if (text == null || text.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Integer.parseInt(text.strip());
-    } catch (NumberFormatException e) {
-      throw ApiException.badRequest(name + " must be a whole number");
-    }
-  }
-
-  static String blankToNull(String value) {
-    return value == null || value.isBlank() ? null : value;
   }
 }

@@ -26,6 +26,9 @@ import org.slf4j.LoggerFactory;
 public final class Service implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Service.class);
 
+  /** The scan module's tables and read models. */
+  static final String SCAN_SCHEMA = "scan";
+
   private final Database database;
   private final EventStore store;
   private final ScanModule scans;
@@ -47,7 +50,7 @@ public final class Service implements AutoCloseable {
           ScanModule.start(
               store,
               new ScanModule.Settings(
-                  "scan",
+                  SCAN_SCHEMA,
                   scanners(config, simulation),
                   config.scanner(),
                   config.maxRetries(),
@@ -116,9 +119,18 @@ public final class Service implements AutoCloseable {
     return web.port();
   }
 
+  /** Every HTTP route as "METHOD path". */
+  java.util.List<String> routes() {
+    return web.routes();
+  }
+
   /** Connected server-sent-event clients. */
   public int liveClients() {
     return web.feed().listeners();
+  }
+
+  Database database() {
+    return database;
   }
 
   EventStore store() {

@@ -28,17 +28,12 @@ final class SimulationApi {
     Simulator.Settings settings =
         ctx.body().isBlank()
             ? new Simulator.Settings(null, null, null)
-            : readJson(ctx, Simulator.Settings.class);
+            : Json.read(ctx.body(), Simulator.Settings.class);
     ctx.status(202).json(simulator.start(settings));
   }
 
   private void faults(Context ctx) {
-    Faults faults = readJson(ctx, Faults.class);
+    Faults faults = Json.read(ctx.body(), Faults.class);
     ctx.json(simulator.faults(faults.failingProjection(), faults.failureShare()));
-  }
-
-  private static <T> T readJson(Context ctx, Class<T> type) {
-    ScanApi.requireJson(ctx);
-    return Json.read(ctx.body(), type);
   }
 }

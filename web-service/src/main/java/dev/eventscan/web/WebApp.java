@@ -21,8 +21,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.Map;
+import java.util.List;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,11 +47,15 @@ public final class WebApp implements AutoCloseable {
       java.util.function.Function<LiveFeed, Simulator> simulatorFactory) {
     this.feed = new LiveFeed(store);
     this.simulator = simulatorFactory.apply(feed);
+    RequestGuard guard = new RequestGuard(config);
+    LiveConnections liveConnections =
+        new LiveConnections(config.maxLiveConnections(), config.maxLiveConnectionsPerClient());
     SimulationApi simulationApi = new SimulationApi(simulator);
-    ScanApi scanApi = new ScanApi(scans, store, feed, config);
+    ScanApi scanApi = new ScanApi(scans, store, feed, config, liveConnections);
     MonitoringApi monitoringApi =
-        new MonitoringApi(store, scans, statistics, feed, metrics, config.sseKeepAlive());
-    String token = config.apiToken();
+        new MonitoringApi(
+            store, scans, statistics, feed, metrics, config.sseKeepAlive(), guard, liveConnections);
+    JsonErrorHandler jettyErrors = new JsonErrorHandler();
     this.javalin =
         Javalin.create(
             javalinConfig -> {
@@ -64,14 +67,16 @@ public final class WebApp implements AutoCloseable {
               QueuedThreadPool threads = new QueuedThreadPool(2_000, 8);
               threads.setName("http");
               javalinConfig.jetty.threadPool = threads;
+              // Requests Jetty refuses before routing answer in JSON too.
+              javalinConfig.jetty.modifyServer(server -> server.setErrorHandler(jettyErrors));
+              javalinConfig.jetty.modifyServletContextHandler(
+                  context -> context.setErrorHandler(jettyErrors));
+              javalinConfig.jetty.modifyHttpConfiguration(http -> http.setSendServerVersion(false));
               var routes = javalinConfig.routes;
               routes.before(
                   ctx -> {
                     ctx.attribute("started", System.nanoTime());
-                    if (token != null && isMutating(ctx) && !authorized(ctx, token)) {
-                      throw new ApiException(
-                          401, "unauthorized", "send Authorization: Bearer <API_TOKEN>");
-                    }
+                    guard.check(ctx);
                   });
               routes.after(ctx -> record(metrics, ctx));
               scanApi.register(routes);
@@ -97,7 +102,14 @@ public final class WebApp implements AutoCloseable {
                               : e.getMessage()));
               routes.exception(
                   InvalidTargetException.class,
-                  (e, ctx) -> error(ctx, 400, "invalid_target", "target: " + e.getMessage()));
+                  (e, ctx) ->
+                      error(
+                          ctx,
+                          400,
+                          "invalid_target",
+                          e.getMessage().startsWith("target")
+                              ? e.getMessage()
+                              : "target: " + e.getMessage()));
               routes.exception(
                   InvalidScanCommandException.class,
                   (e, ctx) -> error(ctx, 400, "invalid_request", e.getMessage()));
@@ -118,7 +130,7 @@ public final class WebApp implements AutoCloseable {
                   (e, ctx) -> error(ctx, 404, "not_found", e.getMessage()));
               routes.exception(
                   FailureAlreadySettledException.class,
-                  (e, ctx) -> error(ctx, 409, "already_settled", e.getMessage()));
+                  (e, ctx) -> error(ctx, 409, "conflict", e.getMessage()));
               routes.exception(
                   StreamDeletedException.class,
                   (e, ctx) -> error(ctx, 410, "gone", e.getMessage()));
@@ -158,26 +170,17 @@ public final class WebApp implements AutoCloseable {
     return javalin.port();
   }
 
-  static boolean isMutating(Context ctx) {
-    String method = ctx.method().name();
-    return method.equals("POST")
-        || method.equals("PUT")
-        || method.equals("DELETE")
-        || method.equals("PATCH");
-  }
-
-  private static boolean authorized(Context ctx, String token) {
-    String header = ctx.header("Authorization");
-    String expected = "Bearer " + token;
-    return header != null
-        && MessageDigest.isEqual(
-            header.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
+  /** Every HTTP route as "METHOD path" (the security tests walk them all). */
+  List<String> routes() {
+    return javalin.unsafe.internalRouter.allHttpHandlers().stream()
+        .map(parsed -> parsed.endpoint)
+        .filter(endpoint -> endpoint.method.isHttpMethod())
+        .map(endpoint -> endpoint.method.name() + " " + endpoint.path)
+        .toList();
   }
 
   static void error(Context ctx, int status, String code, String message) {
-    ctx.status(status)
-        .contentType("application/json")
-        .result(Json.write(Map.of("error", Map.of("code", code, "message", message))));
+    ctx.status(status).contentType("application/json").result(Json.error(code, message));
   }
 
   private static void record(PrometheusMeterRegistry metrics, Context ctx) {

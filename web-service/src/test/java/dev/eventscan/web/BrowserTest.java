@@ -33,11 +33,13 @@ class BrowserTest {
   private static final Path SCREENSHOTS = Path.of("target", "screenshots");
   private static RunningService app;
   private static WebDriver browser;
+  private static TestDatabase database;
 
   @BeforeAll
-  static void start(TestDatabase database) throws Exception {
+  static void start(TestDatabase testDatabase) throws Exception {
     Assumptions.assumeFalse(
         "true".equals(System.getenv("SKIP_BROWSER_TESTS")), "SKIP_BROWSER_TESTS=true");
+    database = testDatabase;
     app = new RunningService(database, Map.of());
     ChromeOptions options = new ChromeOptions();
     options.setBinary("/usr/bin/chromium");
@@ -130,6 +132,39 @@ class BrowserTest {
     browser.findElement(By.id("start")).click();
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("form-error"), "target"));
     screenshot("bad-target");
+  }
+
+  @Test
+  void with_an_api_token_the_pages_ask_for_it_once_and_send_it_from_then_on() throws Exception {
+    String token = "browser-token-0123456789";
+    try (RunningService secured = new RunningService(database, Map.of("API_TOKEN", token))) {
+      WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+      browser.get(secured.url + "/analyses");
+      browser.findElement(By.id("target")).sendKeys("token.example");
+      browser.findElement(By.id("maxRetries")).clear();
+      browser.findElement(By.id("maxRetries")).sendKeys("8");
+      browser.findElement(By.id("start")).click();
+
+      wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("api-token")));
+      screenshot("token-asked");
+      browser.findElement(By.id("api-token")).sendKeys(token);
+      browser.findElement(By.id("api-token-submit")).click();
+      wait.until(ExpectedConditions.urlMatches("/analyses/[0-9a-f-]{36}$"));
+      wait.until(ExpectedConditions.textToBe(By.id("status"), "COMPLETED"));
+
+      // The monitor reads the failures (token only) and the simulation page changes things:
+      // both with the stored token, without asking again.
+      browser.get(secured.url + "/monitor");
+      wait.until(ExpectedConditions.attributeToBe(By.id("failures"), "aria-busy", "false"));
+      assertThat(browser.findElements(By.id("token-dialog"))).isEmpty();
+      browser.get(secured.url + "/simulation");
+      browser.findElement(By.id("sim-reset")).click();
+      wait.until(ExpectedConditions.textToBe(By.id("sim-running"), "no"));
+      assertThat(browser.findElements(By.id("token-dialog"))).isEmpty();
+      assertThat(browser.findElement(By.id("sim-error")).getText()).isEmpty();
+      ((org.openqa.selenium.JavascriptExecutor) browser)
+          .executeScript("localStorage.removeItem('eventscan.apiToken')");
+    }
   }
 
   private static void screenshot(String name) throws Exception {

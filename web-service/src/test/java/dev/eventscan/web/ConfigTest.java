@@ -30,12 +30,62 @@ class ConfigTest {
         "MAX_RETRIES|-1|MAX_RETRIES must be between",
         "LOG_LEVEL|loud|LOG_LEVEL must be one of",
         "SSE_KEEPALIVE_SECONDS|60|SSE_KEEPALIVE_SECONDS must be between 1 and 25",
-        "DNS_RESOLVER|10.0.0.1:dns|DNS_RESOLVER must look like host:port"
+        "DNS_RESOLVER|10.0.0.1:dns|DNS_RESOLVER must look like host:port",
+        "API_TOKEN|short|API_TOKEN must be at least 16 characters",
+        "ALLOW_UNAUTHENTICATED|maybe|ALLOW_UNAUTHENTICATED must be true or false",
+        "ALLOWED_HOSTS|evil.example:8080|ALLOWED_HOSTS must be comma-separated host names",
+        "MAX_LIVE_CONNECTIONS|0|MAX_LIVE_CONNECTIONS must be between",
+        "MAX_LIVE_CONNECTIONS_PER_CLIENT|-5|MAX_LIVE_CONNECTIONS_PER_CLIENT must be between"
       })
   void a_bad_value_is_refused_naming_the_variable(String name, String value, String message) {
     assertThatThrownBy(() -> Config.fromEnvironment(Map.of(name, value)))
         .isInstanceOf(Config.InvalidConfigException.class)
         .hasMessageContaining(message);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"0.0.0.0", "::", "192.168.1.20", "eventscan.internal.example"})
+  void a_bind_reachable_from_other_machines_without_a_token_refuses_to_start_saying_why(
+      String bindAddress) {
+    assertThatThrownBy(() -> Config.fromEnvironment(Map.of("BIND_ADDRESS", bindAddress)))
+        .isInstanceOf(Config.InvalidConfigException.class)
+        .hasMessageContaining("API_TOKEN must be set")
+        .hasMessageContaining("ALLOW_UNAUTHENTICATED=true");
+  }
+
+  @Test
+  void a_token_or_an_explicit_override_lets_it_start_on_every_interface() {
+    assertThat(
+            Config.fromEnvironment(
+                    Map.of("BIND_ADDRESS", "0.0.0.0", "API_TOKEN", "0123456789abcdef"))
+                .apiToken())
+        .isEqualTo("0123456789abcdef");
+    assertThat(
+            Config.fromEnvironment(
+                    Map.of("BIND_ADDRESS", "0.0.0.0", "ALLOW_UNAUTHENTICATED", "true"))
+                .allowUnauthenticated())
+        .isTrue();
+  }
+
+  @ParameterizedTest
+  @CsvSource({"127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"})
+  void loopback_binds_need_no_token(String bindAddress) {
+    assertThat(Config.fromEnvironment(Map.of("BIND_ADDRESS", bindAddress)).apiToken()).isNull();
+  }
+
+  @Test
+  void allowed_hosts_are_the_loopback_names_the_bind_address_and_the_configured_ones() {
+    assertThat(Config.fromEnvironment(Map.of()).allowedHosts())
+        .containsExactlyInAnyOrder("localhost", "127.0.0.1", "::1");
+    assertThat(
+            Config.fromEnvironment(
+                    Map.of(
+                        "BIND_ADDRESS", "10.1.2.3",
+                        "API_TOKEN", "0123456789abcdef",
+                        "ALLOWED_HOSTS", " Scans.Example.ORG., other.example "))
+                .allowedHosts())
+        .containsExactlyInAnyOrder(
+            "localhost", "127.0.0.1", "::1", "10.1.2.3", "scans.example.org", "other.example");
   }
 
   @Test

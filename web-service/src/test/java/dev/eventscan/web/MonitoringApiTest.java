@@ -137,7 +137,10 @@ class MonitoringApiTest {
         .isEqualTo(ParkedFailure.RETRIED);
     assertThat(app.post("/api/events/failures/" + ids.get(1) + "/resolve").status()).isEqualTo(200);
     assertThat(app.post("/api/events/failures/" + ids.get(1) + "/resolve").status()).isEqualTo(409);
-    assertThat(app.post("/api/events/failures/" + ids.get(0) + "/retry").status()).isEqualTo(409);
+    RunningService.Response retriedAgain =
+        app.post("/api/events/failures/" + ids.get(0) + "/retry");
+    assertThat(retriedAgain.status()).isEqualTo(409);
+    assertThat(retriedAgain.errorMessage()).contains("already retried");
     assertThat(app.post("/api/events/failures/abc/retry").status()).isEqualTo(404);
     assertThat(app.get("/api/events/failures?status=weird").status()).isEqualTo(400);
     assertThat(app.get("/api/events/failures?status=open").json().get("failures")).isEmpty();

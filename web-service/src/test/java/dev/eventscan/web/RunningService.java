@@ -18,8 +18,10 @@ final class RunningService implements AutoCloseable {
 
   final Service service;
   final String url;
+  final TestDatabase database;
 
   RunningService(TestDatabase database, Map<String, String> extraEnv) throws Exception {
+    this.database = database;
     Map<String, String> env = new HashMap<>();
     env.put("DATABASE_URL", database.jdbcUrl());
     env.put("PORT", "0");
@@ -58,9 +60,12 @@ final class RunningService implements AutoCloseable {
             .POST(HttpRequest.BodyPublishers.ofString(body)));
   }
 
+  /** A POST without a body, sent as JSON like every change must be. */
   Response post(String path) throws Exception {
     return send(
-        HttpRequest.newBuilder(URI.create(url + path)).POST(HttpRequest.BodyPublishers.noBody()));
+        HttpRequest.newBuilder(URI.create(url + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.noBody()));
   }
 
   Response send(HttpRequest.Builder request) throws Exception {
@@ -87,6 +92,20 @@ final class RunningService implements AutoCloseable {
 
   String createScan(String target) throws Exception {
     Response created = postJson("/api/scans", "{\"target\":\"" + target + "\"}");
+    if (created.status() != 202) {
+      throw new AssertionError("scan not created: " + created.body());
+    }
+    return created.json().get("id").asText();
+  }
+
+  /** Creates a scan on a service that requires {@code token}; returns its id. */
+  String createScanWithToken(String target, String token) throws Exception {
+    Response created =
+        send(
+            HttpRequest.newBuilder(URI.create(url + "/api/scans"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"target\":\"" + target + "\"}")));
     if (created.status() != 202) {
       throw new AssertionError("scan not created: " + created.body());
     }

@@ -150,7 +150,10 @@ class ScanApiTest {
         app.get("/api/scans/00000000-0000-0000-0000-000000000000/live"), 404, "does not exist");
     assertError(app.get("/nothing/here"), 404, "not found");
     assertError(
-        app.send(HttpRequest.newBuilder(URI.create(app.url + "/api/scans")).DELETE()),
+        app.send(
+            HttpRequest.newBuilder(URI.create(app.url + "/api/scans"))
+                .header("Content-Type", "application/json")
+                .DELETE()),
         405,
         "not allowed");
     assertError(app.get("/api/targets/-bad-/history"), 400, "target");
@@ -158,13 +161,14 @@ class ScanApiTest {
 
   @Test
   void with_an_api_token_mutating_requests_need_it() throws Exception {
-    try (RunningService secured = new RunningService(database, Map.of("API_TOKEN", "s3cret"))) {
+    try (RunningService secured =
+        new RunningService(database, Map.of("API_TOKEN", "s3cret-s3cret-s3cret"))) {
       assertError(secured.postJson("/api/scans", "{\"target\":\"a.com\"}"), 401, "Bearer");
       Response allowed =
           secured.send(
               HttpRequest.newBuilder(URI.create(secured.url + "/api/scans"))
                   .header("Content-Type", "application/json")
-                  .header("Authorization", "Bearer s3cret")
+                  .header("Authorization", "Bearer s3cret-s3cret-s3cret")
                   .POST(HttpRequest.BodyPublishers.ofString("{\"target\":\"a.com\"}")));
       assertThat(allowed.status()).isEqualTo(202);
       assertThat(secured.get("/api/scans").status()).as("reads stay open").isEqualTo(200);
