@@ -33,6 +33,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
 import org.postgresql.util.PSQLException;
 
@@ -210,7 +212,10 @@ final class JdbcStreamWriter implements StreamWriter {
         if (error != null) {
           throw error;
         }
-        if (attempt >= MAX_RACE_RETRIES) {
+        if (attempt < MAX_RACE_RETRIES) {
+          // A little random patience, so racing writers stop colliding in lockstep.
+          LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(attempt * 200_000L));
+        } else {
           throw new EventStoreStorageException(
               "append to '"
                   + refused.part().streamId()
