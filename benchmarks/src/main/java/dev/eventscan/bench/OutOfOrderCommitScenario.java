@@ -79,7 +79,7 @@ final class OutOfOrderCommitScenario implements Scenario {
               .formatted(STALL_LOCK));
     }
     database.axon(); // creates Axon's tables
-    database.messageDb();
+    database.messageDb(); // installs Message DB where benchmarks/run fetched it
     stallInsertsInto(database, "event_store.events", "stream_id");
     stallInsertsInto(database, "limit_jdbc.events", "stream_id");
     stallInsertsInto(database, "public.domainevententry", "aggregateidentifier");
@@ -93,7 +93,10 @@ final class OutOfOrderCommitScenario implements Scenario {
     try (Connection c = DriverManager.getConnection(database.jdbcUrl());
         Statement s = c.createStatement()) {
       s.execute(
-          "CREATE TRIGGER bench_stall_commit AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION public.bench_stall_commit('%s')"
+          """
+          CREATE TRIGGER bench_stall_commit AFTER INSERT ON %s
+             FOR EACH ROW EXECUTE FUNCTION public.bench_stall_commit('%s')
+          """
               .formatted(table, column));
     }
   }
