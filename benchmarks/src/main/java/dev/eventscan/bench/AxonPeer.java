@@ -1,5 +1,6 @@
 package dev.eventscan.bench;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariDataSource;
@@ -93,7 +94,7 @@ final class AxonPeer implements AutoCloseable {
   private static JsonNode parse(String json) {
     try {
       return new ObjectMapper().readTree(json);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException("Payloads.DATA is not JSON", e);
     }
   }

@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -202,7 +203,7 @@ final class OutOfOrderCommitScenario implements Scenario {
                 """)) {
       r.next();
       return r.getInt(1);
-    } catch (java.sql.SQLException e) {
+    } catch (SQLException e) {
       throw new IllegalStateException("cannot read pg_locks", e);
     }
   }
@@ -352,7 +353,7 @@ final class OutOfOrderCommitScenario implements Scenario {
 
   @FunctionalInterface
   private interface ConnectionSource {
-    Connection getConnection() throws java.sql.SQLException;
+    Connection getConnection() throws SQLException;
   }
 
   @FunctionalInterface

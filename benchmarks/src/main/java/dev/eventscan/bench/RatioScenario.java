@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The same work done through our library, through the raw limit and through the peers (Axon,
@@ -110,7 +111,7 @@ abstract class RatioScenario implements Scenario {
   }
 
   private static double median(
-      List<Measurement> measurements, java.util.function.ToDoubleFunction<Measurement> value) {
+      List<Measurement> measurements, ToDoubleFunction<Measurement> value) {
     return median(measurements.stream().mapToDouble(value).toArray());
   }
 
