@@ -3,6 +3,7 @@ package dev.eventscan.eventstore;
 import dev.eventscan.eventstore.internal.PostgresEventStore;
 import dev.eventscan.eventstore.projection.Projection;
 import dev.eventscan.eventstore.schema.EventStoreSchema;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -18,6 +19,7 @@ public final class EventStoreBuilder {
   private boolean migrate = true;
   private NotifyMode notifyMode = NotifyMode.AFTER_COMMIT;
   private final List<Projection> inlineProjections = new ArrayList<>();
+  private Duration pollInterval = Duration.ofMillis(500);
 
   EventStoreBuilder(DataSource dataSource) {
     this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -60,11 +62,29 @@ public final class EventStoreBuilder {
     return this;
   }
 
+  /**
+   * How often projections and live subscriptions read the log when no notification woke them;
+   * default 500 ms. Notifications usually wake them within milliseconds.
+   */
+  public EventStoreBuilder pollInterval(Duration pollInterval) {
+    if (pollInterval == null || pollInterval.isNegative() || pollInterval.isZero()) {
+      throw new IllegalArgumentException("pollInterval must be positive");
+    }
+    this.pollInterval = pollInterval;
+    return this;
+  }
+
+  /**
+   * Creates the store. Side effects: with {@link #migrate(boolean)} (the default) it applies the
+   * schema's migrations first; with {@link NotifyMode#AFTER_COMMIT} it starts one daemon thread
+   * that sends wake-up notifications. Subscriptions, projections and the live feed start their
+   * threads only when used. {@link EventStore#close()} stops them all.
+   */
   public EventStore build() {
     if (migrate) {
       EventStoreSchema.migrate(dataSource, schema);
     }
     return new PostgresEventStore(
-        dataSource, schema, maxEventDataBytes, inlineProjections, notifyMode);
+        dataSource, schema, maxEventDataBytes, inlineProjections, notifyMode, pollInterval);
   }
 }

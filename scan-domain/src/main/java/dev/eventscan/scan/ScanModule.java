@@ -74,9 +74,8 @@ public final class ScanModule implements AutoCloseable {
     migrate(store, settings.schema());
     this.scans = new Scans(store, clock);
     this.queries = new ScanQueries(store.dataSource(), settings.schema());
-    this.subscriptions = new Subscriptions(store);
-    this.projections =
-        new Projections(subscriptions, options -> options.pollInterval(settings.pollInterval()));
+    this.subscriptions = store.subscriptions();
+    this.projections = store.projections();
     projections.start(new ScanReadModelProjection(settings.schema(), scans::deserialize));
     this.processManager =
         new ScanProcessManager(

@@ -62,8 +62,7 @@ public final class Service implements AutoCloseable {
                   Duration.ofMillis(500)),
               Clock.systemUTC());
       scans.projections().start(new StatisticsProjection(store.schema()));
-      EventStatistics statistics =
-          new EventStatistics(store, scans.subscriptions(), scans.projections());
+      EventStatistics statistics = store.statistics();
       PrometheusMeterRegistry metrics = metrics(store, scans);
       WebApp web =
           new WebApp(

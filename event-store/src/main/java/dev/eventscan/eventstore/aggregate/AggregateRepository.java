@@ -26,6 +26,9 @@ public final class AggregateRepository<S, E> {
   private static final Logger log = LoggerFactory.getLogger(AggregateRepository.class);
   private static final int PAGE = 1_000;
 
+  /** Reloads and decides again this often after a concurrent change before giving up. */
+  public static final int DEFAULT_CONFLICT_RETRIES = 5;
+
   private final EventStore store;
   private final AggregateType<S, E> type;
   private final EventSerializer serializer;

@@ -40,4 +40,42 @@ public interface AggregateType<S, E> {
   default String streamId(String id) {
     return category() + "-" + id;
   }
+
+  /** An aggregate type from functions; snapshots off (implement the interface to set a policy). */
+  static <S, E> AggregateType<S, E> of(
+      String category,
+      Class<S> stateType,
+      Class<E> eventType,
+      java.util.function.Function<String, S> initialState,
+      java.util.function.BiFunction<S, E, S> apply) {
+    java.util.Objects.requireNonNull(category, "category");
+    java.util.Objects.requireNonNull(initialState, "initialState");
+    java.util.Objects.requireNonNull(apply, "apply");
+    return new AggregateType<>() {
+      @Override
+      public String category() {
+        return category;
+      }
+
+      @Override
+      public S initialState(String id) {
+        return initialState.apply(id);
+      }
+
+      @Override
+      public S apply(S state, E event) {
+        return apply.apply(state, event);
+      }
+
+      @Override
+      public Class<S> stateType() {
+        return stateType;
+      }
+
+      @Override
+      public Class<E> eventType() {
+        return eventType;
+      }
+    };
+  }
 }

@@ -4,10 +4,14 @@ import dev.eventscan.eventstore.InvalidInputException;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.global.GlobalLogPage;
 import dev.eventscan.eventstore.global.GlobalLogReader;
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,19 +62,38 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
          LIMIT ?
         """
             .formatted(EventRows.COLUMNS, schema, BARRIER, filterSql(filter));
-    List<RecordedEvent> events =
-        query(
-            "read all",
-            sql,
-            filter,
-            maxCount,
-            statement -> {
-              statement.setString(1, Long.toUnsignedString(after.transactionId()));
-              statement.setLong(2, after.eventId());
-              return 3;
-            });
-    Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
-    return new GlobalLogPage(events, next, events.size() < maxCount);
+    LeadingParameters from =
+        statement -> {
+          statement.setString(1, Long.toUnsignedString(after.transactionId()));
+          statement.setLong(2, after.eventId());
+          return 3;
+        };
+    if (filter.equals(EventFilter.all())) {
+      List<RecordedEvent> events = query("read all", sql, filter, maxCount, from);
+      Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
+      return new GlobalLogPage(events, next, events.size() < maxCount);
+    }
+    // A filtered reader that found everything there is also learns how far it has looked: the
+    // head below the barrier, read in the same snapshot. Nothing it wants can appear before that
+    // any more, so its checkpoint (and lag) can move past events it does not want.
+    return Jdbc.inTransaction(
+        dataSource,
+        "read all",
+        c -> {
+          try (Statement snapshot = c.createStatement()) {
+            snapshot.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+          }
+          List<RecordedEvent> events = query(c, sql, filter, maxCount, from);
+          Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
+          boolean endOfLog = events.size() < maxCount;
+          if (endOfLog) {
+            Position head = head(c);
+            if (head.compareTo(next) > 0) {
+              next = head;
+            }
+          }
+          return new GlobalLogPage(events, next, endOfLog);
+        });
   }
 
   @Override
@@ -99,28 +122,29 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
   @FunctionalInterface
   private interface LeadingParameters {
     /** Binds the query's own first parameters; returns the index of the next one. */
-    int bind(PreparedStatement statement) throws java.sql.SQLException;
+    int bind(PreparedStatement statement) throws SQLException;
   }
 
   /** Runs an event query: leading parameters, then the filter's, then the row limit. */
   private List<RecordedEvent> query(
       String what, String sql, EventFilter filter, int maxCount, LeadingParameters leading) {
-    return Jdbc.withConnection(
-        dataSource,
-        what,
-        c -> {
-          try (PreparedStatement statement = c.prepareStatement(sql)) {
-            int parameter = bindFilter(c, statement, leading.bind(statement), filter);
-            statement.setInt(parameter, maxCount);
-            try (ResultSet rows = statement.executeQuery()) {
-              List<RecordedEvent> events = new ArrayList<>(Math.min(maxCount, 1000));
-              while (rows.next()) {
-                events.add(EventRows.map(rows));
-              }
-              return events;
-            }
-          }
-        });
+    return Jdbc.withConnection(dataSource, what, c -> query(c, sql, filter, maxCount, leading));
+  }
+
+  private static List<RecordedEvent> query(
+      Connection c, String sql, EventFilter filter, int maxCount, LeadingParameters leading)
+      throws SQLException {
+    try (PreparedStatement statement = c.prepareStatement(sql)) {
+      int parameter = bindFilter(c, statement, leading.bind(statement), filter);
+      statement.setInt(parameter, maxCount);
+      try (ResultSet rows = statement.executeQuery()) {
+        List<RecordedEvent> events = new ArrayList<>(Math.min(maxCount, 1000));
+        while (rows.next()) {
+          events.add(EventRows.map(rows));
+        }
+        return events;
+      }
+    }
   }
 
   private static String filterSql(EventFilter filter) {
@@ -145,17 +169,14 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
 
   @Override
   public Position headPosition() {
-    return Jdbc.withConnection(
-        dataSource,
-        "read head position",
-        c -> {
-          try (PreparedStatement statement = c.prepareStatement(headSql);
-              ResultSet row = statement.executeQuery()) {
-            return row.next()
-                ? new Position(Long.parseLong(row.getString(1)), row.getLong(2))
-                : Position.START;
-          }
-        });
+    return Jdbc.withConnection(dataSource, "read head position", this::head);
+  }
+
+  private Position head(Connection c) throws SQLException {
+    try (PreparedStatement statement = c.prepareStatement(headSql);
+        ResultSet row = statement.executeQuery()) {
+      return row.next() ? Position.of(row.getString(1), row.getLong(2)) : Position.START;
+    }
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.eventscan.eventstore.internal;
 
 import dev.eventscan.eventstore.InvalidInputException;
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.stream.ReadDirection;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.stream.StreamDeletedException;

@@ -2,6 +2,7 @@ package dev.eventscan.eventstore.internal;
 
 import dev.eventscan.eventstore.EventStoreStorageException;
 import dev.eventscan.eventstore.InvalidInputException;
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.projection.InlineProjectionFailedException;
 import dev.eventscan.eventstore.projection.Projection;

@@ -1,9 +1,17 @@
 package dev.eventscan.eventstore.internal;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.aggregate.AggregateRepository;
+import dev.eventscan.eventstore.aggregate.AggregateType;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.global.GlobalLogPage;
+import dev.eventscan.eventstore.live.LiveEvents;
 import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.projection.Projections;
+import dev.eventscan.eventstore.serialization.EventSerializer;
+import dev.eventscan.eventstore.snapshot.SnapshotStore;
+import dev.eventscan.eventstore.statistics.EventStatistics;
 import dev.eventscan.eventstore.stream.AppendResult;
 import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
@@ -11,6 +19,7 @@ import dev.eventscan.eventstore.stream.ReadDirection;
 import dev.eventscan.eventstore.stream.StreamAppend;
 import dev.eventscan.eventstore.stream.StreamInfo;
 import dev.eventscan.eventstore.stream.StreamSlice;
+import dev.eventscan.eventstore.subscription.Subscriptions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -24,14 +33,24 @@ public final class PostgresEventStore implements EventStore {
   private final JdbcStreamReader reader;
   private final JdbcGlobalLogReader globalLog;
   private final AppendNotifier notifier;
+  private final Duration pollInterval;
+  private final ObjectMapper snapshotMapper = new ObjectMapper().findAndRegisterModules();
+  private Subscriptions subscriptions;
+  private Projections projections;
+  private LiveEvents live;
+  private SnapshotStore snapshots;
+  private EventStatistics statistics;
+  private boolean closed;
 
   public PostgresEventStore(
       DataSource dataSource,
       String schema,
       int maxEventDataBytes,
       List<dev.eventscan.eventstore.projection.Projection> inlineProjections,
-      dev.eventscan.eventstore.NotifyMode notifyMode) {
+      dev.eventscan.eventstore.NotifyMode notifyMode,
+      Duration pollInterval) {
     this.dataSource = dataSource;
+    this.pollInterval = pollInterval;
     this.schema = schema;
     this.notifier =
         notifyMode == dev.eventscan.eventstore.NotifyMode.AFTER_COMMIT
@@ -52,7 +71,84 @@ public final class PostgresEventStore implements EventStore {
   }
 
   @Override
+  public synchronized Subscriptions subscriptions() {
+    requireOpen();
+    if (subscriptions == null) {
+      subscriptions = new Subscriptions(this);
+    }
+    return subscriptions;
+  }
+
+  @Override
+  public synchronized Projections projections() {
+    requireOpen();
+    if (projections == null) {
+      projections = new Projections(subscriptions(), options -> options.pollInterval(pollInterval));
+    }
+    return projections;
+  }
+
+  @Override
+  public synchronized LiveEvents live() {
+    requireOpen();
+    if (live == null) {
+      live = new LiveEvents(this, pollInterval);
+    }
+    return live;
+  }
+
+  @Override
+  public synchronized SnapshotStore snapshots() {
+    if (snapshots == null) {
+      snapshots = new SnapshotStore(this, snapshotMapper);
+    }
+    return snapshots;
+  }
+
+  @Override
+  public synchronized EventStatistics statistics() {
+    if (statistics == null) {
+      statistics = new EventStatistics(this, subscriptions(), projections());
+    }
+    return statistics;
+  }
+
+  @Override
+  public <S, E> AggregateRepository<S, E> aggregates(
+      AggregateType<S, E> type, EventSerializer serializer) {
+    return new AggregateRepository<>(
+        this, type, serializer, snapshots(), AggregateRepository.DEFAULT_CONFLICT_RETRIES);
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("the event store is closed");
+    }
+  }
+
+  @Override
   public void close() {
+    LiveEvents liveToClose;
+    Projections projectionsToClose;
+    Subscriptions subscriptionsToClose;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      liveToClose = live;
+      projectionsToClose = projections;
+      subscriptionsToClose = subscriptions;
+    }
+    if (liveToClose != null) {
+      liveToClose.close();
+    }
+    if (projectionsToClose != null) {
+      projectionsToClose.close();
+    }
+    if (subscriptionsToClose != null) {
+      subscriptionsToClose.stopAll();
+    }
     if (notifier != null) {
       notifier.close();
     }

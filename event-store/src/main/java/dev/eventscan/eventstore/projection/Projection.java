@@ -22,4 +22,43 @@ public interface Projection {
 
   /** Empties the read model, before a rebuild; runs in the rebuild's first transaction. */
   void reset(Connection transaction) throws SQLException;
+
+  /** Empties a read model; runs in the caller's transaction. */
+  @FunctionalInterface
+  interface Reset {
+    void reset(Connection transaction) throws SQLException;
+  }
+
+  /** A projection from functions: its name, the events it wants, how to apply one, how to reset. */
+  static Projection of(
+      String name,
+      EventFilter filter,
+      dev.eventscan.eventstore.subscription.TransactionalEventHandler project,
+      Reset reset) {
+    java.util.Objects.requireNonNull(name, "name");
+    java.util.Objects.requireNonNull(filter, "filter");
+    java.util.Objects.requireNonNull(project, "project");
+    java.util.Objects.requireNonNull(reset, "reset");
+    return new Projection() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public EventFilter filter() {
+        return filter;
+      }
+
+      @Override
+      public void project(RecordedEvent event, Connection transaction) throws Exception {
+        project.handle(event, transaction);
+      }
+
+      @Override
+      public void reset(Connection transaction) throws SQLException {
+        reset.reset(transaction);
+      }
+    };
+  }
 }

@@ -1,7 +1,7 @@
 package dev.eventscan.eventstore.projection;
 
 import dev.eventscan.eventstore.EventStore;
-import dev.eventscan.eventstore.internal.Jdbc;
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.subscription.Subscription;

@@ -3,7 +3,7 @@ package dev.eventscan.eventstore.snapshot;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eventscan.eventstore.EventStore;
-import dev.eventscan.eventstore.internal.Jdbc;
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.serialization.EventSerializationException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;

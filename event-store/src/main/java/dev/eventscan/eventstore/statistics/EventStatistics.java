@@ -2,7 +2,7 @@ package dev.eventscan.eventstore.statistics;
 
 import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.global.EventFilter;
-import dev.eventscan.eventstore.internal.Jdbc;
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.projection.Projections;
 import dev.eventscan.eventstore.statistics.Overview.Count;

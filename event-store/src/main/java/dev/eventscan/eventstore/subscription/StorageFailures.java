@@ -1,7 +1,7 @@
 package dev.eventscan.eventstore.subscription;
 
 import dev.eventscan.eventstore.EventStoreStorageException;
-import dev.eventscan.eventstore.internal.Jdbc;
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import java.sql.SQLException;
 import java.sql.SQLTransientException;
 

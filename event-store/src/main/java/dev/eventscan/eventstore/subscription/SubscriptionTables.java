@@ -1,6 +1,6 @@
 package dev.eventscan.eventstore.subscription;
 
-import dev.eventscan.eventstore.internal.Jdbc;
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import java.io.PrintWriter;

@@ -4,7 +4,7 @@ import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.EventStoreException;
 import dev.eventscan.eventstore.EventStoreStorageException;
 import dev.eventscan.eventstore.global.GlobalLogPage;
-import dev.eventscan.eventstore.internal.Jdbc;
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import java.sql.Connection;
@@ -238,11 +238,34 @@ final class SubscriptionWorker implements Subscription {
         }
         requireAlive(control);
       }
+      if (page.events().isEmpty() && page.next().isAfter(checkpoint)) {
+        // Only events this subscription does not want: move past them, so its lag stays true
+        // and a restart does not read them again.
+        checkpoint = skipTo(control, checkpoint, page.next());
+      }
       if (page.endOfLog()) {
         awaitAppend(control);
       }
     }
     return false;
+  }
+
+  private Position skipTo(Connection control, Position checkpoint, Position next)
+      throws SQLException {
+    try {
+      inWorkerTransaction(
+          c -> {
+            if (!tables.advance(c, name(), owner, checkpoint, next, 0)) {
+              throw new CheckpointMoved();
+            }
+          });
+    } catch (CheckpointMoved | HandlerFailed moved) {
+      Position current = tables.checkpoint(control, name()).orElse(checkpoint);
+      moveTo(current);
+      return current; // another worker moved it: carry on from where it is
+    }
+    moveTo(next);
+    return next;
   }
 
   private record BatchOutcome(Position checkpoint, boolean stopForFailure) {}

@@ -1,7 +1,7 @@
 package dev.eventscan.eventstore.subscription;
 
 import dev.eventscan.eventstore.EventStore;
-import dev.eventscan.eventstore.internal.Jdbc;
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import java.lang.management.ManagementFactory;
 import java.sql.PreparedStatement;
@@ -82,6 +82,14 @@ public final class Subscriptions {
         running.remove(options.name(), worker);
       }
     };
+  }
+
+  /** Stops every subscription started through this object and waits for their threads. */
+  public void stopAll() {
+    for (SubscriptionWorker worker : List.copyOf(running.values())) {
+      worker.stop();
+      running.remove(worker.name(), worker);
+    }
   }
 
   /** Every named subscription, with its checkpoint and estimated lag. */

@@ -315,6 +315,24 @@ class SubscriptionTest {
   }
 
   @Test
+  void a_filtered_subscription_moves_its_checkpoint_past_events_it_does_not_want()
+      throws Exception {
+    String wanted = "want" + UUID.randomUUID().toString().substring(0, 8);
+    String other = "other" + UUID.randomUUID().toString().substring(0, 8);
+    Subscriptions subscriptions = new Subscriptions(store);
+    SubscriptionOptions options = options(wanted);
+    Subscription subscription = track(subscriptions.start(options, e -> {}));
+    appendEvents(other, 5);
+    Position head = store.headPosition();
+
+    assertThat(subscription.awaitPosition(head, WAIT)).isTrue();
+    Await.until(
+        "its stored checkpoint and lag follow",
+        WAIT,
+        () -> subscriptions.status(options.name()).orElseThrow().lag() == 0);
+  }
+
+  @Test
   void stop_ends_the_subscription_thread() throws Exception {
     String category = "stop" + UUID.randomUUID().toString().substring(0, 8);
     SubscriptionOptions options = options(category);

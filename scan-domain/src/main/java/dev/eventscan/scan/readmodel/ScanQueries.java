@@ -1,6 +1,6 @@
 package dev.eventscan.scan.readmodel;
 
-import dev.eventscan.eventstore.internal.Jdbc;
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.scan.export.FindingsExport;
 import dev.eventscan.scan.lifecycle.ScanStatus;
 import java.nio.charset.StandardCharsets;

@@ -1,14 +1,67 @@
-package dev.eventscan.eventstore.internal;
+package dev.eventscan.eventstore.jdbc;
 
 import dev.eventscan.eventstore.EventStoreException;
 import dev.eventscan.eventstore.EventStoreStorageException;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import javax.sql.DataSource;
 
-/** The few JDBC moves the store needs: a connection, a transaction, one unchecked exception. */
+/**
+ * The few JDBC moves the store needs, and that projection authors and read-model queries can use
+ * too: a connection, a transaction, a query mapped row by row, an update, and one unchecked
+ * exception ({@link EventStoreStorageException}) for what goes wrong in the database.
+ *
+ * <pre>{@code
+ * List<String> names = Jdbc.withConnection(dataSource, "list names", c ->
+ *     Jdbc.query(c, "SELECT name FROM app.people WHERE age > ?", s -> s.setInt(1, 30),
+ *         row -> row.getString(1)));
+ * }</pre>
+ */
 public final class Jdbc {
   private Jdbc() {}
+
+  /** Binds a statement's parameters. */
+  @FunctionalInterface
+  public interface Parameters {
+    Parameters NONE = statement -> {};
+
+    void bind(PreparedStatement statement) throws SQLException;
+  }
+
+  /** Maps the current row of a result set. */
+  @FunctionalInterface
+  public interface RowMapper<T> {
+    T map(ResultSet row) throws SQLException;
+  }
+
+  /** Runs a query on the caller's connection (in its transaction, if any); one element a row. */
+  public static <T> List<T> query(
+      Connection connection, String sql, Parameters parameters, RowMapper<T> mapper)
+      throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(sql)) {
+      parameters.bind(statement);
+      try (ResultSet rows = statement.executeQuery()) {
+        List<T> result = new ArrayList<>();
+        while (rows.next()) {
+          result.add(mapper.map(rows));
+        }
+        return result;
+      }
+    }
+  }
+
+  /** Runs an INSERT, UPDATE or DELETE on the caller's connection; returns the rows changed. */
+  public static int update(Connection connection, String sql, Parameters parameters)
+      throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(sql)) {
+      parameters.bind(statement);
+      return statement.executeUpdate();
+    }
+  }
 
   @FunctionalInterface
   public interface ConnectionWork<T> {

@@ -1,0 +1,254 @@
+package dev.eventscan.eventstore.live;
+
+import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.InvalidInputException;
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.global.GlobalLogPage;
+import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Live, non-durable subscriptions: "every event after position P that matches this filter, as it is
+ * committed", for server-sent events, dashboards and caches. One thread tails the global log for
+ * every subscriber (woken by the store's notifications, polling as a fallback) and hands each event
+ * to each matching listener. Nothing is checkpointed: a subscriber that goes away resumes by
+ * subscribing again from the last position it saw. Get it from {@link EventStore#live()}; it starts
+ * its thread with the first subscription and stops it on {@link #close()}.
+ *
+ * <p>Subscribing is race-free: the subscription is registered with the tailer first, collecting
+ * what the tailer hands out meanwhile; then it catches up from the store up to where the tailer
+ * was; then it receives what it collected and goes live. Each event after {@code after} arrives
+ * exactly once, in global order.
+ */
+public final class LiveEvents implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LiveEvents.class);
+  private static final int PAGE = 500;
+
+  /** Events a subscriber may receive from the tailer while it is still catching up. */
+  private static final int MAX_PENDING_DURING_CATCH_UP = 100_000;
+
+  private final EventStore store;
+  private final Duration pollInterval;
+  private final Object lock = new Object();
+  private final Set<Registration> registrations = ConcurrentHashMap.newKeySet();
+  private Thread tailer;
+  private Position cursor;
+  private volatile boolean closed;
+
+  /** Use {@link EventStore#live()}: one instance per store. */
+  public LiveEvents(EventStore store, Duration pollInterval) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.pollInterval = Objects.requireNonNull(pollInterval, "pollInterval");
+  }
+
+  /**
+   * Every event after {@code after} that matches {@code filter}: first those already in the store
+   * (read on the calling thread, before this returns), then live ones on the tailer's thread.
+   */
+  public LiveSubscription subscribe(Position after, EventFilter filter, LiveListener listener) {
+    if (after == null || filter == null || listener == null) {
+      throw new InvalidInputException("subscribe needs a position, a filter and a listener");
+    }
+    Registration registration = new Registration(filter, listener, after);
+    Position tailerAt;
+    synchronized (lock) {
+      requireOpen();
+      startTailer();
+      tailerAt = cursor;
+      registrations.add(registration);
+    }
+    try {
+      registration.catchUp(tailerAt);
+    } catch (RuntimeException e) {
+      registration.close();
+      throw e;
+    }
+    return registration;
+  }
+
+  /** Every matching event committed from now on. */
+  public LiveSubscription subscribeFromNow(EventFilter filter, LiveListener listener) {
+    synchronized (lock) {
+      requireOpen();
+      startTailer();
+      return subscribe(cursor, filter, listener);
+    }
+  }
+
+  /** How many subscriptions are open. */
+  public int subscribers() {
+    return registrations.size();
+  }
+
+  /** Stops the tailer and waits for it; open subscriptions are told through onClosed. */
+  @Override
+  public void close() {
+    Thread running;
+    synchronized (lock) {
+      closed = true;
+      running = tailer;
+    }
+    if (running != null) {
+      running.interrupt();
+      try {
+        running.join(pollInterval.toMillis() + 5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    for (Registration registration : List.copyOf(registrations)) {
+      registration.end();
+    }
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("the live feed is closed");
+    }
+  }
+
+  private void startTailer() {
+    if (tailer == null) {
+      cursor = store.headPosition();
+      tailer = new Thread(this::tail, "event-store-live-" + store.schema());
+      tailer.setDaemon(true);
+      tailer.start();
+    }
+  }
+
+  private void tail() {
+    try (NotificationWaiter waiter =
+        new NotificationWaiter(store.dataSource(), store.notificationChannel())) {
+      while (!closed) {
+        try {
+          GlobalLogPage page = store.readAll(currentCursor(), EventFilter.all(), PAGE);
+          synchronized (lock) {
+            for (RecordedEvent event : page.events()) {
+              registrations.forEach(registration -> registration.offer(event));
+              cursor = event.position();
+            }
+          }
+          if (page.endOfLog()) {
+            waiter.await(pollInterval);
+          }
+        } catch (InterruptedException e) {
+          return;
+        } catch (RuntimeException e) {
+          if (!closed) {
+            log.warn("Live feed could not read the log; retrying: {}", e.toString());
+            try {
+              Thread.sleep(pollInterval.toMillis());
+            } catch (InterruptedException stop) {
+              return;
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private Position currentCursor() {
+    synchronized (lock) {
+      return cursor;
+    }
+  }
+
+  /** One subscriber: collects while catching up, then receives directly. */
+  private final class Registration implements LiveSubscription {
+    private final EventFilter filter;
+    private final LiveListener listener;
+    private final List<RecordedEvent> pending = new ArrayList<>();
+    private boolean catchingUp = true;
+    private volatile Position position;
+    private volatile boolean ended;
+
+    Registration(EventFilter filter, LiveListener listener, Position after) {
+      this.filter = filter;
+      this.listener = listener;
+      this.position = after;
+    }
+
+    /** On the tailer's thread, under the feed's lock. */
+    void offer(RecordedEvent event) {
+      if (catchingUp) {
+        if (filter.matches(event)) {
+          pending.add(event);
+          if (pending.size() > MAX_PENDING_DURING_CATCH_UP) {
+            end();
+          }
+        }
+        return;
+      }
+      deliver(event);
+    }
+
+    /** Reads from the store up to where the tailer was at registration, then drains. */
+    void catchUp(Position tailerAt) {
+      Position read = position;
+      while (read.compareTo(tailerAt) < 0 && !ended) {
+        GlobalLogPage page = store.readAll(read, filter, PAGE);
+        for (RecordedEvent event : page.events()) {
+          if (event.position().compareTo(tailerAt) > 0) {
+            break; // the tailer collected it for us
+          }
+          deliver(event);
+        }
+        if (page.endOfLog() || page.events().isEmpty()) {
+          break;
+        }
+        read = page.next();
+      }
+      synchronized (lock) {
+        if (position.compareTo(tailerAt) < 0) {
+          position = tailerAt; // everything up to there matching the filter has been delivered
+        }
+        pending.forEach(this::deliver);
+        pending.clear();
+        catchingUp = false;
+      }
+    }
+
+    private void deliver(RecordedEvent event) {
+      if (ended || event.position().compareTo(position) <= 0) {
+        return;
+      }
+      position = event.position();
+      if (!filter.matches(event)) {
+        return;
+      }
+      try {
+        listener.onEvent(event);
+      } catch (RuntimeException e) {
+        log.debug("Live listener failed; ending its subscription: {}", e.toString());
+        end();
+      }
+    }
+
+    void end() {
+      if (!ended) {
+        ended = true;
+        registrations.remove(this);
+        listener.onClosed();
+      }
+    }
+
+    @Override
+    public Position position() {
+      return position;
+    }
+
+    @Override
+    public void close() {
+      ended = true;
+      registrations.remove(this);
+    }
+  }
+}

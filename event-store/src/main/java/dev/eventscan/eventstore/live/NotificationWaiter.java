@@ -1,0 +1,62 @@
+package dev.eventscan.eventstore.live;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+
+/**
+ * Waits for the store's "appended" hint on a connection of its own that LISTENs. A lost connection
+ * only means waiting the full interval (polling) until it is opened again; the connection goes back
+ * without its LISTEN, or is aborted when that cannot be made sure.
+ */
+final class NotificationWaiter implements AutoCloseable {
+  private final DataSource dataSource;
+  private final String channel;
+  private Connection connection;
+
+  NotificationWaiter(DataSource dataSource, String channel) {
+    this.dataSource = dataSource;
+    this.channel = channel;
+  }
+
+  /** Returns when a hint arrives or after {@code timeout}. */
+  void await(Duration timeout) throws InterruptedException {
+    try {
+      if (connection == null) {
+        connection = dataSource.getConnection();
+        connection.setAutoCommit(true);
+        try (Statement listen = connection.createStatement()) {
+          listen.execute("LISTEN " + channel);
+        }
+      }
+      connection.unwrap(PGConnection.class).getNotifications((int) timeout.toMillis());
+    } catch (SQLException e) {
+      close();
+      Thread.sleep(timeout.toMillis()); // no hints for now: fall back to polling
+    }
+  }
+
+  @Override
+  public void close() {
+    if (connection == null) {
+      return;
+    }
+    try {
+      try (Statement unlisten = connection.createStatement()) {
+        unlisten.execute("UNLISTEN *");
+      }
+      connection.close();
+    } catch (SQLException e) {
+      try {
+        connection.abort(Runnable::run);
+        connection.close();
+      } catch (SQLException ignored) {
+        // gone either way: the session and its LISTEN end with it
+      }
+    }
+    connection = null;
+  }
+}

@@ -1,0 +1,114 @@
+package dev.eventscan.eventstore.live;
+
+import static dev.eventscan.eventstore.Events.event;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.global.GlobalLogPage;
+import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.stream.ExpectedVersion;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.eventstore.subscription.Await;
+import dev.eventscan.testsupport.PostgresExtension;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(PostgresExtension.class)
+class LiveEventsTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  @Test
+  void subscribers_joining_while_events_flow_get_each_later_event_once_in_order(
+      DataSource dataSource) throws Exception {
+    try (EventStore store = EventStore.builder(dataSource).build()) {
+      String category = "live" + UUID.randomUUID().toString().substring(0, 8);
+      List<Position> appended = new CopyOnWriteArrayList<>();
+      Thread writer =
+          new Thread(
+              () -> {
+                for (int i = 0; i < 300; i++) {
+                  appended.add(
+                      store
+                          .append(
+                              category + "-" + (i % 7), ExpectedVersion.any(), event("Flowed", i))
+                          .lastPosition());
+                }
+              });
+      writer.start();
+      record Subscriber(Position after, List<RecordedEvent> received, LiveSubscription handle) {}
+      List<Subscriber> subscribers = new ArrayList<>();
+      while (writer.isAlive()) {
+        Position after =
+            appended.isEmpty()
+                ? Position.START
+                : appended.get(ThreadLocalRandom.current().nextInt(appended.size()));
+        List<RecordedEvent> received = Collections.synchronizedList(new ArrayList<>());
+        LiveSubscription handle =
+            store.live().subscribe(after, EventFilter.categories(category), received::add);
+        subscribers.add(new Subscriber(after, received, handle));
+        Thread.sleep(15); // spread the joins over the writer's run
+      }
+      writer.join();
+      Position last = appended.get(appended.size() - 1);
+      for (Subscriber subscriber : subscribers) {
+        List<Position> expected = positionsAfter(store, category, subscriber.after());
+        Await.until(
+            "every event after " + subscriber.after(),
+            WAIT,
+            () -> subscriber.received().size() >= expected.size());
+        assertThat(subscriber.received().stream().map(RecordedEvent::position).toList())
+            .as("events after %s", subscriber.after())
+            .isEqualTo(expected);
+        assertThat(subscriber.handle().position()).isGreaterThanOrEqualTo(last);
+      }
+      assertThat(subscribers).hasSizeGreaterThan(5);
+      subscribers.forEach(s -> s.handle().close());
+      assertThat(store.live().subscribers()).isZero();
+    }
+  }
+
+  @Test
+  void closing_the_store_ends_the_live_thread_and_tells_the_subscribers(DataSource dataSource) {
+    EventStore store = EventStore.builder(dataSource).build();
+    List<String> ended = new CopyOnWriteArrayList<>();
+    store
+        .live()
+        .subscribeFromNow(
+            EventFilter.all(),
+            new LiveListener() {
+              @Override
+              public void onEvent(RecordedEvent event) {}
+
+              @Override
+              public void onClosed() {
+                ended.add("closed");
+              }
+            });
+    store.close();
+    assertThat(ended).containsExactly("closed");
+    assertThat(Thread.getAllStackTraces().keySet())
+        .noneMatch(t -> t.getName().startsWith("event-store-live-"));
+  }
+
+  private static List<Position> positionsAfter(EventStore store, String category, Position after) {
+    List<Position> positions = new ArrayList<>();
+    Position from = after;
+    while (true) {
+      GlobalLogPage page = store.readAll(from, EventFilter.categories(category), 500);
+      page.events().forEach(e -> positions.add(e.position()));
+      if (page.endOfLog()) {
+        return positions;
+      }
+      from = page.next();
+    }
+  }
+}
