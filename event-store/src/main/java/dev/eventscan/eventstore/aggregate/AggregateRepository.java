@@ -15,6 +15,8 @@ import dev.eventscan.eventstore.stream.WrongExpectedVersionException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,6 +70,19 @@ public final class AggregateRepository<S, E> {
     }
     while (true) {
       StreamSlice slice = store.readStream(streamId, version + 1, PAGE, ReadDirection.FORWARDS);
+      if (snapshot.isPresent() && slice.streamVersion() < snapshot.get().streamVersion()) {
+        // A snapshot of versions the stream does not have (restored from another backup, say):
+        // trust the events, never the snapshot.
+        log.warn(
+            "Ignoring the snapshot of {} at version {}: the stream is at {}",
+            streamId,
+            snapshot.get().streamVersion(),
+            slice.streamVersion());
+        snapshot = Optional.empty();
+        state = type.initialState(id);
+        version = 0;
+        continue;
+      }
       for (RecordedEvent recorded : slice.events()) {
         state = type.apply(state, type.eventType().cast(serializer.deserialize(recorded)));
         version = recorded.streamVersion();
@@ -106,8 +121,10 @@ public final class AggregateRepository<S, E> {
   }
 
   /**
-   * Loads, decides and saves; after a concurrent change, loads and decides again, at most {@code
-   * maxConflictRetries} more times, then rethrows the conflict.
+   * Loads, decides and saves; after a concurrent change, waits a random moment (so competing
+   * writers fall out of step), loads and decides again, at most {@code maxConflictRetries} more
+   * times, then rethrows the conflict. A {@link CommandRejectedException} from the decision is
+   * never retried: it passes straight to the caller, and nothing is appended.
    */
   public Aggregate<S> update(String id, CommandMetadata metadata, Decision<S, E> decision) {
     for (int attempt = 0; ; attempt++) {
@@ -119,6 +136,7 @@ public final class AggregateRepository<S, E> {
         if (attempt >= maxConflictRetries) {
           throw conflict;
         }
+        LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(1, (attempt + 1) * 2_000_000L));
       }
     }
   }

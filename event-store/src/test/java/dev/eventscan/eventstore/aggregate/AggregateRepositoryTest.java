@@ -108,6 +108,46 @@ class AggregateRepositoryTest {
   }
 
   @Test
+  void a_snapshot_ahead_of_its_stream_is_ignored() {
+    String id = UUID.randomUUID().toString();
+    String streamId = "account-" + id;
+    var repository = repository(SnapshotPolicy.everyEvents(100), 1, 0);
+    repository.update(id, CommandMetadata.newCommand(), Account.open("ada"));
+    repository.update(id, CommandMetadata.newCommand(), Account.deposit(10, "d1"));
+    // Version 9 of a stream that has 2 events: from another database, or a restored backup.
+    snapshots.save(
+        new Snapshot<>(streamId, 9, 1, new Account.State(id, "bogus", 999, List.of(), 9)));
+
+    Aggregate<Account.State> loaded = repository.load(id);
+
+    assertThat(loaded.version()).isEqualTo(2);
+    assertThat(loaded.state().balance()).isEqualTo(10);
+    assertThat(loaded.state().owner()).isEqualTo("ada");
+  }
+
+  @Test
+  void a_rejected_command_is_not_retried_and_appends_nothing() {
+    String id = UUID.randomUUID().toString();
+    var repository = repository(SnapshotPolicy.NEVER, 1, 5);
+    repository.update(id, CommandMetadata.newCommand(), Account.open("ada"));
+    java.util.concurrent.atomic.AtomicInteger decisions =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                repository.update(
+                    id,
+                    CommandMetadata.newCommand(),
+                    state -> {
+                      decisions.incrementAndGet();
+                      throw new CommandRejectedException("not enough money");
+                    }))
+        .isInstanceOf(CommandRejectedException.class);
+    assertThat(decisions.get()).isEqualTo(1);
+    assertThat(repository.load(id).version()).isEqualTo(1);
+  }
+
+  @Test
   void eight_concurrent_writers_apply_every_command_exactly_once() throws Exception {
     var accounts = repository(SnapshotPolicy.everyEvents(25), 1, 1_000);
     String id = UUID.randomUUID().toString();
