@@ -126,12 +126,12 @@ public final class AggregateRepository<S, E> {
    * times, then rethrows the conflict. A {@link CommandRejectedException} from the decision is
    * never retried: it passes straight to the caller, and nothing is appended.
    */
-  public Aggregate<S> update(String id, CommandMetadata metadata, Decision<S, E> decision) {
+  public UpdateResult<S, E> update(String id, CommandMetadata metadata, Decision<S, E> decision) {
     for (int attempt = 0; ; attempt++) {
       Aggregate<S> loaded = load(id);
       List<E> events = decision.decide(loaded.state());
       try {
-        return save(loaded, events, metadata);
+        return new UpdateResult<>(save(loaded, events, metadata), events);
       } catch (WrongExpectedVersionException conflict) {
         if (attempt >= maxConflictRetries) {
           throw conflict;

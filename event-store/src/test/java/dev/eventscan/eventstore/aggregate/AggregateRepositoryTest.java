@@ -239,10 +239,11 @@ class AggregateRepositoryTest {
             0);
     String id = UUID.randomUUID().toString();
 
-    Aggregate<Account.State> saved =
+    UpdateResult<Account.State, Account.Event> saved =
         accounts.update(id, CommandMetadata.newCommand(), Account.open("z"));
 
     assertThat(saved.version()).isEqualTo(1);
+    assertThat(saved.appended()).hasSize(1);
     assertThat(accounts.load(id).state().owner()).isEqualTo("z");
     assertThatThrownBy(() -> accounts.load(" "))
         .isInstanceOf(InvalidInputException.class)

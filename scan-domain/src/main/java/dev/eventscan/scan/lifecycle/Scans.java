@@ -9,7 +9,6 @@ import dev.eventscan.eventstore.serialization.JacksonEventSerializer;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.scan.lifecycle.ScanCommand.RequestScan;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -33,32 +32,12 @@ public final class Scans {
   }
 
   private static final AggregateType<ScanState, ScanEvent> TYPE =
-      new AggregateType<>() {
-        @Override
-        public String category() {
-          return ScanEventTypes.CATEGORY;
-        }
-
-        @Override
-        public ScanState initialState(String id) {
-          return ScanState.NONE;
-        }
-
-        @Override
-        public ScanState apply(ScanState state, ScanEvent event) {
-          return state.apply(event);
-        }
-
-        @Override
-        public Class<ScanState> stateType() {
-          return ScanState.class;
-        }
-
-        @Override
-        public Class<ScanEvent> eventType() {
-          return ScanEvent.class;
-        }
-      };
+      AggregateType.of(
+          ScanEventTypes.CATEGORY,
+          ScanState.class,
+          ScanEvent.class,
+          id -> ScanState.NONE,
+          ScanState::apply);
 
   public Clock clock() {
     return clock;
@@ -77,20 +56,17 @@ public final class Scans {
 
   /** Applies a command; returns the events it produced (none when it repeated earlier work). */
   public List<ScanEvent> handle(String scanId, ScanCommand command) {
-    List<ScanEvent> produced = new ArrayList<>();
-    repository.update(
-        scanId,
-        metadata(scanId),
-        state -> {
-          if (!state.exists()) {
-            throw new ScanNotFoundException(scanId);
-          }
-          List<ScanEvent> events = ScanDecisions.decide(scanId, state, command);
-          produced.clear();
-          produced.addAll(events);
-          return events;
-        });
-    return produced;
+    return repository
+        .update(
+            scanId,
+            metadata(scanId),
+            state -> {
+              if (!state.exists()) {
+                throw new ScanNotFoundException(scanId);
+              }
+              return ScanDecisions.decide(scanId, state, command);
+            })
+        .appended();
   }
 
   public LoadedScan load(String scanId) {
