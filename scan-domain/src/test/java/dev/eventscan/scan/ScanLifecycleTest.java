@@ -219,7 +219,8 @@ class ScanLifecycleTest {
     await(
         "rebuilt",
         () ->
-            module.projections().status(ScanReadModelProjection.NAME).state().equals("running")
+            module.projections().status(ScanReadModelProjection.NAME).state()
+                    == dev.eventscan.eventstore.projection.ProjectionState.RUNNING
                 && module
                         .projections()
                         .status(ScanReadModelProjection.NAME)

@@ -14,25 +14,33 @@ import java.util.Map;
 final class TestModules implements AutoCloseable {
   static final String SCHEMA = "scan";
   private final List<ScanModule> started = new ArrayList<>();
+  private final java.util.Map<ScanModule, EventStore> nodes = new java.util.HashMap<>();
 
-  /** A module in schema {@value #SCHEMA}, retrying 3 times by default, polling every 100 ms. */
+  /**
+   * A module in schema {@value #SCHEMA}, retrying 3 times by default, polling every 100 ms, on an
+   * event store of its own over the same database: each module is a node, as in production.
+   */
   ScanModule start(
       EventStore store,
       Map<String, DomainScanner> scanners,
       String defaultScanner,
       ProcessSettings process) {
+    EventStore node =
+        EventStore.builder(store.dataSource()).schema(store.schema()).migrate(false).build();
     ScanModule module =
         ScanModule.start(
-            store,
+            node,
             new ScanModule.Settings(
                 SCHEMA, scanners, defaultScanner, 3, process, Duration.ofMillis(100)),
             Clock.systemUTC());
     started.add(module);
+    nodes.put(module, node);
     return module;
   }
 
   void stop(ScanModule module) {
     module.close();
+    nodes.remove(module).close();
     started.remove(module);
   }
 
@@ -42,7 +50,6 @@ final class TestModules implements AutoCloseable {
 
   @Override
   public void close() {
-    started.forEach(ScanModule::close);
-    started.clear();
+    List.copyOf(started).forEach(this::stop);
   }
 }

@@ -6,7 +6,13 @@ public enum ProjectionState {
   STOPPED,
   FAILED;
 
+  /** The name in the projections table and in JSON: lower case. */
+  @com.fasterxml.jackson.annotation.JsonValue
   public String storedName() {
     return name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  static ProjectionState fromStored(String stored) {
+    return valueOf(stored.toUpperCase(java.util.Locale.ROOT));
   }
 }

@@ -13,7 +13,7 @@ import java.util.Optional;
  */
 public record ProjectionStatus(
     String name,
-    String state,
+    ProjectionState state,
     Position position,
     long lag,
     Optional<Instant> lastProcessedAt,

@@ -167,10 +167,10 @@ public final class Projections implements AutoCloseable {
               String name = rows.getString(1);
               SubscriptionStatus subscription = bySubscription.get(subscriptionName(name));
               Position position = subscription == null ? Position.START : subscription.position();
-              String state = rows.getString(2);
+              ProjectionState state = ProjectionState.fromStored(rows.getString(2));
               long target = rows.getLong(5);
               Optional<Double> progress =
-                  state.equals("rebuilding") && target > 0
+                  state == ProjectionState.REBUILDING && target > 0
                       ? Optional.of(Math.min(1.0, (double) position.eventId() / target))
                       : Optional.empty();
               Long duration = rows.getObject(4, Long.class);

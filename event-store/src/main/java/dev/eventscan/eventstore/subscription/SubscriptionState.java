@@ -13,5 +13,15 @@ public enum SubscriptionState {
    */
   RECONNECTING,
   /** Stopped by an event that failed under {@link FailurePolicy#PARK_AND_STOP}. */
-  FAILED
+  FAILED;
+
+  /** The name in the subscriptions table and in JSON: lower case. */
+  @com.fasterxml.jackson.annotation.JsonValue
+  public String storedName() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  static SubscriptionState fromStored(String stored) {
+    return valueOf(stored.toUpperCase(java.util.Locale.ROOT));
+  }
 }

@@ -13,7 +13,7 @@ import java.util.Optional;
 public record SubscriptionStatus(
     String name,
     Position position,
-    String state,
+    SubscriptionState state,
     Optional<String> owner,
     long eventsHandled,
     Optional<Instant> lastHandledAt,

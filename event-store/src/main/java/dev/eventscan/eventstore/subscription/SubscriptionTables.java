@@ -127,7 +127,7 @@ final class SubscriptionTables {
     }
   }
 
-  void markState(String name, String owner, String state, String error) {
+  void markState(String name, String owner, SubscriptionState state, String error) {
     Jdbc.withConnection(
         dataSource,
         "mark subscription " + name,
@@ -141,7 +141,7 @@ final class SubscriptionTables {
                    WHERE name = ?
                   """
                       .formatted(schema))) {
-            update.setString(1, state);
+            update.setString(1, state.storedName());
             update.setString(2, owner);
             update.setString(3, error);
             update.setString(4, name);

@@ -162,7 +162,7 @@ final class SubscriptionWorker implements Subscription {
         storageFailures = 0;
         boolean failed = handleUntilStopped(control, checkpoint);
         state = failed ? SubscriptionState.FAILED : SubscriptionState.STOPPED;
-        tables.markState(name(), owner, failed ? "failed" : "stopped", null);
+        tables.markState(name(), owner, state, null);
         return;
       } catch (SQLException | RuntimeException e) {
         if (stopping) {

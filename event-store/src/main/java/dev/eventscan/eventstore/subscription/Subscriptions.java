@@ -114,8 +114,8 @@ public final class Subscriptions {
               statuses.add(
                   new SubscriptionStatus(
                       rows.getString(1),
-                      new Position(Long.parseLong(rows.getString(2)), rows.getLong(3)),
-                      rows.getString(4),
+                      Position.of(rows.getString(2), rows.getLong(3)),
+                      SubscriptionState.fromStored(rows.getString(4)),
                       Optional.ofNullable(rows.getString(5)),
                       rows.getLong(6),
                       Optional.ofNullable(SubscriptionTables.instant(rows, 7)),

@@ -124,7 +124,7 @@ class ProjectionTest {
           "rebuild finished",
           WAIT,
           () ->
-              projections.status(counts.name()).state().equals("running")
+              projections.status(counts.name()).state() == ProjectionState.RUNNING
                   && projections.status(counts.name()).position().compareTo(last) >= 0);
 
       assertThat(readModel(counts)).isEqualTo(live).hasSize(12);

@@ -186,14 +186,15 @@ class SubscriptionTest {
     first.stop();
     long afterStop = count(table);
     assertThat(new Subscriptions(store).status(options.name()).orElseThrow().state())
-        .isEqualTo("stopped");
+        .isEqualTo(SubscriptionState.STOPPED);
 
     appendEvents(category, 10);
     Subscription second = track(new Subscriptions(store).startTransactional(options, intoTable));
     Await.until("all events", WAIT, () -> count(table) == 50);
 
     assertThat(afterStop).isLessThanOrEqualTo(50);
-    assertThat(second.position()).isEqualTo(lastPositionOf(category));
+    // At its last event or beyond: a filtered subscription also moves past others' events.
+    assertThat(second.position()).isGreaterThanOrEqualTo(lastPositionOf(category));
     assertThat(new Subscriptions(store).failures(ParkedFailure.OPEN, 10)).isEmpty();
   }
 
