@@ -19,7 +19,7 @@ public final class EventRows {
 
   public static RecordedEvent map(ResultSet row) throws SQLException {
     return new RecordedEvent(
-        new Position(Long.parseLong(row.getString(2)), row.getLong(1)),
+        Position.of(row.getString(2), row.getLong(1)),
         row.getObject(3, UUID.class),
         row.getString(4),
         row.getLong(5),

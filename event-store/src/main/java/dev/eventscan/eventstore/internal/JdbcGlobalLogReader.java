@@ -64,7 +64,7 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
             .formatted(EventRows.COLUMNS, schema, BARRIER, filterSql(filter));
     LeadingParameters from =
         statement -> {
-          statement.setString(1, Long.toUnsignedString(after.transactionId()));
+          statement.setString(1, after.transactionIdText());
           statement.setLong(2, after.eventId());
           return 3;
         };

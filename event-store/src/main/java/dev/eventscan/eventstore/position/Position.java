@@ -46,6 +46,11 @@ public record Position(long transactionId, long eventId) implements Comparable<P
     }
   }
 
+  /** The transaction id as the database's {@code xid8} text, for {@code ?::text::xid8}. */
+  public String transactionIdText() {
+    return Long.toString(transactionId);
+  }
+
   /** A position as the database returns it: the {@code xid8} as text, and the event's id. */
   public static Position of(String transactionIdText, long eventId) {
     return new Position(Long.parseLong(transactionIdText), eventId);

@@ -19,6 +19,12 @@ public interface Subscription extends AutoCloseable {
   boolean awaitPosition(Position position, Duration timeout) throws InterruptedException;
 
   /**
+   * Completes with the checkpoint the first time this process has read everything there was
+   * (catch-up done, now live); fails if the subscription stops before that.
+   */
+  java.util.concurrent.CompletableFuture<Position> caughtUp();
+
+  /**
    * Stops handling: the batch in flight finishes and is checkpointed, the threads end and the
    * dedicated connection is closed. Idempotent.
    */

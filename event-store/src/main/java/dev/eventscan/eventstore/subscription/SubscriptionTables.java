@@ -45,7 +45,7 @@ final class SubscriptionTables {
             """
                 .formatted(schema))) {
       insert.setString(1, name);
-      insert.setString(2, Long.toString(startFrom.transactionId()));
+      insert.setString(2, startFrom.transactionIdText());
       insert.setLong(3, startFrom.eventId());
       insert.executeUpdate();
     }
@@ -82,12 +82,12 @@ final class SubscriptionTables {
              WHERE name = ? AND transaction_id = ?::text::xid8 AND event_id = ?
             """
                 .formatted(schema))) {
-      update.setString(1, Long.toString(next.transactionId()));
+      update.setString(1, next.transactionIdText());
       update.setLong(2, next.eventId());
       update.setString(3, owner);
       update.setInt(4, handled);
       update.setString(5, name);
-      update.setString(6, Long.toString(expected.transactionId()));
+      update.setString(6, expected.transactionIdText());
       update.setLong(7, expected.eventId());
       return update.executeUpdate() == 1;
     }
@@ -105,7 +105,7 @@ final class SubscriptionTables {
             """
                 .formatted(schema))) {
       upsert.setString(1, name);
-      upsert.setString(2, Long.toString(position.transactionId()));
+      upsert.setString(2, position.transactionIdText());
       upsert.setLong(3, position.eventId());
       upsert.executeUpdate();
     }
@@ -121,7 +121,7 @@ final class SubscriptionTables {
       supersede.setString(1, ParkedFailure.SUPERSEDED);
       supersede.setString(2, name);
       supersede.setString(3, ParkedFailure.OPEN);
-      supersede.setString(4, Long.toString(position.transactionId()));
+      supersede.setString(4, position.transactionIdText());
       supersede.setLong(5, position.eventId());
       supersede.executeUpdate();
     }
@@ -168,7 +168,7 @@ final class SubscriptionTables {
             """
                 .formatted(schema))) {
       insert.setString(1, name);
-      insert.setString(2, Long.toString(event.position().transactionId()));
+      insert.setString(2, event.position().transactionIdText());
       insert.setLong(3, event.position().eventId());
       insert.setObject(4, event.eventId());
       insert.setString(5, event.streamId());

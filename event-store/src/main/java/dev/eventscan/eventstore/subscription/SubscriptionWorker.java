@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +43,7 @@ final class SubscriptionWorker implements Subscription {
   private volatile boolean stopping;
   private volatile SubscriptionState state = SubscriptionState.STOPPED;
   private volatile Position position = Position.START;
+  private final CompletableFuture<Position> caughtUp = new CompletableFuture<>();
   private long lastAliveCheck;
 
   /** How events reach the application: with or without the checkpoint's transaction. */
@@ -108,7 +110,14 @@ final class SubscriptionWorker implements Subscription {
   }
 
   @Override
+  public CompletableFuture<Position> caughtUp() {
+    return caughtUp;
+  }
+
+  @Override
   public void stop() {
+    caughtUp.completeExceptionally(
+        new IllegalStateException("subscription " + name() + " stopped before it caught up"));
     stopping = true;
     synchronized (signal) {
       signal.notifyAll(); // ends a retry back-off early
@@ -244,6 +253,7 @@ final class SubscriptionWorker implements Subscription {
         checkpoint = skipTo(control, checkpoint, page.next());
       }
       if (page.endOfLog()) {
+        caughtUp.complete(checkpoint);
         awaitAppend(control);
       }
     }

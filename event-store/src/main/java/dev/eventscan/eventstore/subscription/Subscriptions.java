@@ -77,6 +77,11 @@ public final class Subscriptions {
       }
 
       @Override
+      public java.util.concurrent.CompletableFuture<Position> caughtUp() {
+        return worker.caughtUp();
+      }
+
+      @Override
       public void stop() {
         worker.stop();
         running.remove(options.name(), worker);

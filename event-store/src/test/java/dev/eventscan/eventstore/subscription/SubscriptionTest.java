@@ -334,6 +334,23 @@ class SubscriptionTest {
   }
 
   @Test
+  void caught_up_completes_once_everything_there_was_has_been_handled() throws Exception {
+    String category = "cu" + UUID.randomUUID().toString().substring(0, 8);
+    appendEvents(category, 25);
+    Position last = lastPositionOf(category);
+    List<String> handled = Collections.synchronizedList(new ArrayList<>());
+    Subscription subscription =
+        track(
+            new Subscriptions(store)
+                .start(options(category).batchSize(10), e -> handled.add(e.streamId())));
+
+    Position caughtUpAt = subscription.caughtUp().get(30, java.util.concurrent.TimeUnit.SECONDS);
+
+    assertThat(caughtUpAt).isGreaterThanOrEqualTo(last);
+    assertThat(handled).hasSize(25);
+  }
+
+  @Test
   void stop_ends_the_subscription_thread() throws Exception {
     String category = "stop" + UUID.randomUUID().toString().substring(0, 8);
     SubscriptionOptions options = options(category);
