@@ -4,6 +4,7 @@ import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.projection.Projection;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.scan.ScanModule;
+import dev.eventscan.scan.lifecycle.ScanEventTypes;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -166,8 +167,8 @@ final class Simulator implements AutoCloseable {
       return;
     }
     switch (event.type()) {
-      case "ScanCompleted" -> completed.incrementAndGet();
-      case "ScanFailed", "ScanCancelled" -> failed.incrementAndGet();
+      case ScanEventTypes.SCAN_COMPLETED -> completed.incrementAndGet();
+      case ScanEventTypes.SCAN_FAILED, ScanEventTypes.SCAN_CANCELLED -> failed.incrementAndGet();
       default -> {}
     }
   }

@@ -12,19 +12,29 @@ import dev.eventscan.eventstore.serialization.JacksonEventSerializer;
 public final class ScanEventTypes {
   public static final String CATEGORY = "scan";
 
+  public static final String SCAN_REQUESTED = "ScanRequested";
+  public static final String DOMAIN_DISCOVERY_STARTED = "DomainDiscoveryStarted";
+  public static final String DOMAINS_DISCOVERED = "DomainsDiscovered";
+  public static final String SUBDOMAIN_DISCOVERY_STARTED = "SubdomainDiscoveryStarted";
+  public static final String SUBDOMAINS_DISCOVERED = "SubdomainsDiscovered";
+  public static final String STEP_ATTEMPT_FAILED = "StepAttemptFailed";
+  public static final String SCAN_COMPLETED = "ScanCompleted";
+  public static final String SCAN_FAILED = "ScanFailed";
+  public static final String SCAN_CANCELLED = "ScanCancelled";
+
   private ScanEventTypes() {}
 
   public static EventTypeRegistry registry() {
     return new EventTypeRegistry()
-        .register("ScanRequested", ScanEvent.ScanRequested.class)
-        .register("DomainDiscoveryStarted", ScanEvent.DomainDiscoveryStarted.class)
-        .register("DomainsDiscovered", ScanEvent.DomainsDiscovered.class)
-        .register("SubdomainDiscoveryStarted", ScanEvent.SubdomainDiscoveryStarted.class)
-        .register("SubdomainsDiscovered", ScanEvent.SubdomainsDiscovered.class)
-        .register("StepAttemptFailed", ScanEvent.StepAttemptFailed.class)
-        .register("ScanCompleted", ScanEvent.ScanCompleted.class)
-        .register("ScanFailed", ScanEvent.ScanFailed.class)
-        .register("ScanCancelled", ScanEvent.ScanCancelled.class);
+        .register(SCAN_REQUESTED, ScanEvent.ScanRequested.class)
+        .register(DOMAIN_DISCOVERY_STARTED, ScanEvent.DomainDiscoveryStarted.class)
+        .register(DOMAINS_DISCOVERED, ScanEvent.DomainsDiscovered.class)
+        .register(SUBDOMAIN_DISCOVERY_STARTED, ScanEvent.SubdomainDiscoveryStarted.class)
+        .register(SUBDOMAINS_DISCOVERED, ScanEvent.SubdomainsDiscovered.class)
+        .register(STEP_ATTEMPT_FAILED, ScanEvent.StepAttemptFailed.class)
+        .register(SCAN_COMPLETED, ScanEvent.ScanCompleted.class)
+        .register(SCAN_FAILED, ScanEvent.ScanFailed.class)
+        .register(SCAN_CANCELLED, ScanEvent.ScanCancelled.class);
   }
 
   /** Times as ISO-8601 text, so the stored JSON reads well in SQL and in the event monitor. */

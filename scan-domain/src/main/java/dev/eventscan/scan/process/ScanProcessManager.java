@@ -65,10 +65,14 @@ public final class ScanProcessManager implements AutoCloseable {
 
   /** Event types after which a scan may wait for new scanner calls. */
   private static final Set<String> DRIVING_EVENTS =
-      Set.of("ScanRequested", "DomainsDiscovered", "StepAttemptFailed");
+      Set.of(
+          ScanEventTypes.SCAN_REQUESTED,
+          ScanEventTypes.DOMAINS_DISCOVERED,
+          ScanEventTypes.STEP_ATTEMPT_FAILED);
 
   private static final Set<String> FINAL_EVENTS =
-      Set.of("ScanCompleted", "ScanFailed", "ScanCancelled");
+      Set.of(
+          ScanEventTypes.SCAN_COMPLETED, ScanEventTypes.SCAN_FAILED, ScanEventTypes.SCAN_CANCELLED);
 
   /** Scans waiting to be loaded and driven; when full, the next sweep finds the rest. */
   private static final int DRIVE_QUEUE_CAPACITY = 1_000;
@@ -140,7 +144,7 @@ public final class ScanProcessManager implements AutoCloseable {
    */
   public void onEvent(RecordedEvent event, Connection transaction) throws SQLException {
     String scanId = event.streamId().substring(ScanEventTypes.CATEGORY.length() + 1);
-    if (event.type().equals("ScanRequested")) {
+    if (event.type().equals(ScanEventTypes.SCAN_REQUESTED)) {
       try (PreparedStatement insert =
           transaction.prepareStatement(
               "INSERT INTO %s.scan_in_flight (scan_id, requested_at) VALUES (?, ?) ON CONFLICT DO NOTHING"
