@@ -22,6 +22,7 @@ final class BenchmarkDatabase implements AutoCloseable {
   private final HikariDataSource ours;
   private final HikariDataSource limit;
   private final EventStore store;
+  private EventStore uncoalescedStore;
   private AxonPeer axon;
   private Optional<MessageDbPeer> messageDb;
 
@@ -37,6 +38,8 @@ final class BenchmarkDatabase implements AutoCloseable {
     store =
         EventStore.builder(ours)
             .notifyMode(NotifyMode.valueOf(System.getProperty("bench.notify", "AFTER_COMMIT")))
+            // -Dbench.coalesce=false measures appends without coalesced commits.
+            .coalesceAppends(Boolean.parseBoolean(System.getProperty("bench.coalesce", "true")))
             .build();
     try (Connection c = limit.getConnection();
         Statement s = c.createStatement()) {
@@ -61,6 +64,19 @@ final class BenchmarkDatabase implements AutoCloseable {
 
   EventStore store() {
     return store;
+  }
+
+  /** Ours on the same pool and schema with coalesced commits off, created on first use. */
+  synchronized EventStore uncoalescedStore() {
+    if (uncoalescedStore == null) {
+      uncoalescedStore =
+          EventStore.builder(ours)
+              .migrate(false)
+              .notifyMode(NotifyMode.valueOf(System.getProperty("bench.notify", "AFTER_COMMIT")))
+              .coalesceAppends(false)
+              .build();
+    }
+    return uncoalescedStore;
   }
 
   DataSource ours() {
@@ -89,6 +105,9 @@ final class BenchmarkDatabase implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    if (uncoalescedStore != null) {
+      uncoalescedStore.close();
+    }
     ours.close();
     limit.close();
     if (axon != null) {
