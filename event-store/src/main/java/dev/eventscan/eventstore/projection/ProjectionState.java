@@ -1,5 +1,6 @@
 package dev.eventscan.eventstore.projection;
 
+/** Where a projection is: handling events, rebuilding from the start, stopped, or failed. */
 public enum ProjectionState {
   RUNNING,
   REBUILDING,

@@ -1,5 +1,6 @@
 package dev.eventscan.eventstore.subscription;
 
+/** What a named subscription is doing in this process. */
 public enum SubscriptionState {
   /** Not started, or stopped. */
   STOPPED,
