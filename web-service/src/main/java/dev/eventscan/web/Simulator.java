@@ -73,7 +73,6 @@ final class Simulator implements AutoCloseable {
     this.scanner = scanner;
     this.dataSource = dataSource;
     feed.observe(this::observe);
-    scans.projections().start(new FaultyProjection());
   }
 
   synchronized Map<String, Object> start(Settings settings) {
@@ -232,7 +231,7 @@ final class Simulator implements AutoCloseable {
     return status;
   }
 
-  Map<String, Object> faults(Boolean failingProjection, Double share) {
+  synchronized Map<String, Object> faults(Boolean failingProjection, Double share) {
     if (share != null && !(share >= 0 && share <= 1)) {
       throw ApiException.badRequest("failureShare must be between 0 and 1");
     }
@@ -241,6 +240,10 @@ final class Simulator implements AutoCloseable {
     }
     if (failingProjection != null) {
       projectionFaults = failingProjection;
+      // Registered only when someone asks for faults, so a normal start runs no test projection.
+      if (failingProjection && !scans.projections().isRegistered(FAULTY_PROJECTION)) {
+        scans.projections().start(new FaultyProjection());
+      }
     }
     return Map.of("failingProjection", projectionFaults, "failureShare", faultShare);
   }

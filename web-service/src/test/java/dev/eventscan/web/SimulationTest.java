@@ -181,6 +181,9 @@ class SimulationTest {
   @Test
   @Order(4)
   void a_failing_projection_parks_events_and_a_retry_clears_them() throws Exception {
+    assertThat(app.get("/api/events/projections").body())
+        .as("fault injection is registered only when asked for")
+        .doesNotContain(Simulator.FAULTY_PROJECTION);
     app.postJson("/api/simulation/faults", "{\"failingProjection\":true,\"failureShare\":1.0}");
     app.createScan("faulty.example");
     RunningService.await(
