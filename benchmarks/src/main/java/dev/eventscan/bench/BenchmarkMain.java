@@ -32,6 +32,8 @@ public final class BenchmarkMain {
     register(() -> new AppendSingleScenario(8, RUN_TIME));
     register(() -> new AppendSingleScenario(32, RUN_TIME));
     register(() -> new AppendBatchScenario(RUN_TIME));
+    register(() -> new AppendBreakdownScenario(1, RUN_TIME));
+    register(() -> new AppendBreakdownScenario(8, RUN_TIME));
     register(ReadAllScenario::new);
     register(OutOfOrderCommitScenario::new);
     register(SubscriptionCatchUpScenario::new);
