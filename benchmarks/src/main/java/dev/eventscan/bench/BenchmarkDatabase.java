@@ -37,6 +37,8 @@ final class BenchmarkDatabase implements AutoCloseable {
     store =
         EventStore.builder(ours)
             .notifyMode(NotifyMode.valueOf(System.getProperty("bench.notify", "AFTER_COMMIT")))
+            // -Dbench.coalesce=false measures appends without coalesced commits.
+            .coalesceAppends(Boolean.parseBoolean(System.getProperty("bench.coalesce", "true")))
             .build();
     try (Connection c = limit.getConnection();
         Statement s = c.createStatement()) {

@@ -18,6 +18,7 @@ public final class EventStoreBuilder {
   private int maxEventDataBytes = DEFAULT_MAX_EVENT_DATA_BYTES;
   private boolean migrate = true;
   private NotifyMode notifyMode = NotifyMode.AFTER_COMMIT;
+  private boolean coalesceAppends = true;
   private final List<Projection> inlineProjections = new ArrayList<>();
   private Duration pollInterval = Duration.ofMillis(500);
 
@@ -49,6 +50,18 @@ public final class EventStoreBuilder {
   /** How appends wake up live subscriptions; default {@link NotifyMode#AFTER_COMMIT}. */
   public EventStoreBuilder notifyMode(NotifyMode notifyMode) {
     this.notifyMode = Objects.requireNonNull(notifyMode, "notifyMode");
+    return this;
+  }
+
+  /**
+   * Whether concurrent {@code append} calls with an exact expected version ({@code exactly(n)},
+   * {@code noStream()}) share one transaction and one commit; default true. Each call keeps its own
+   * expected-version check and its own result or error, and returns once its events are durable. A
+   * lone append is written at once, as without coalescing. Never applies to atomic multi-stream
+   * appends, {@code any()} / {@code streamExists()}, or a store with inline projections.
+   */
+  public EventStoreBuilder coalesceAppends(boolean coalesceAppends) {
+    this.coalesceAppends = coalesceAppends;
     return this;
   }
 
@@ -85,6 +98,12 @@ public final class EventStoreBuilder {
       EventStoreSchema.migrate(dataSource, schema);
     }
     return new PostgresEventStore(
-        dataSource, schema, maxEventDataBytes, inlineProjections, notifyMode, pollInterval);
+        dataSource,
+        schema,
+        maxEventDataBytes,
+        inlineProjections,
+        notifyMode,
+        pollInterval,
+        coalesceAppends);
   }
 }

@@ -48,7 +48,8 @@ public final class PostgresEventStore implements EventStore {
       int maxEventDataBytes,
       List<dev.eventscan.eventstore.projection.Projection> inlineProjections,
       dev.eventscan.eventstore.NotifyMode notifyMode,
-      Duration pollInterval) {
+      Duration pollInterval,
+      boolean coalesceAppends) {
     this.dataSource = dataSource;
     this.pollInterval = pollInterval;
     this.schema = schema;
@@ -65,7 +66,8 @@ public final class PostgresEventStore implements EventStore {
             notifyMode == dev.eventscan.eventstore.NotifyMode.IN_TRANSACTION
                 ? notificationChannel()
                 : null,
-            notifier == null ? () -> {} : notifier::appended);
+            notifier == null ? () -> {} : notifier::appended,
+            coalesceAppends);
     this.reader = new JdbcStreamReader(dataSource, schema);
     this.globalLog = new JdbcGlobalLogReader(dataSource, schema);
   }
@@ -152,6 +154,16 @@ public final class PostgresEventStore implements EventStore {
     if (notifier != null) {
       notifier.close();
     }
+  }
+
+  /** Appends waiting for a coalesced batch (tests line batches up with it). */
+  int queuedAppends() {
+    return writer.queuedAppends();
+  }
+
+  /** Batches written and appends that shared one, for tests; empty when not coalescing. */
+  Optional<AppendCoalescer.Stats> coalescerStats() {
+    return writer.coalescerStats();
   }
 
   @Override
