@@ -57,11 +57,27 @@ final class AppendSingleScenario extends RatioScenario {
   @Override
   Map<String, Contender> peers(BenchmarkDatabase database) throws Exception {
     Map<String, Contender> peers = new LinkedHashMap<>();
+    peers.put("uncoalesced", this::runUncoalesced);
     peers.put("axon", this::runAxon);
     if (database.messageDb().isPresent()) {
       peers.put("messagedb", this::runMessageDb);
     }
     return peers;
+  }
+
+  /** Ours with coalesced commits off: every append its own transaction, as before issue 12. */
+  private Measurement runUncoalesced(BenchmarkDatabase database) throws Exception {
+    EventStore store = database.uncoalescedStore();
+    return Throughput.measure(
+        writers,
+        runTime,
+        thread -> {
+          String streamId = "bench-" + UUID.randomUUID();
+          return version -> {
+            store.append(streamId, ExpectedVersion.exactly(version), Payloads.event());
+            return 1;
+          };
+        });
   }
 
   /** {@code appendEvents} of one event in its own transaction, sequence numbers from 0. */

@@ -22,6 +22,7 @@ final class BenchmarkDatabase implements AutoCloseable {
   private final HikariDataSource ours;
   private final HikariDataSource limit;
   private final EventStore store;
+  private EventStore uncoalescedStore;
   private AxonPeer axon;
   private Optional<MessageDbPeer> messageDb;
 
@@ -65,6 +66,19 @@ final class BenchmarkDatabase implements AutoCloseable {
     return store;
   }
 
+  /** Ours on the same pool and schema with coalesced commits off, created on first use. */
+  synchronized EventStore uncoalescedStore() {
+    if (uncoalescedStore == null) {
+      uncoalescedStore =
+          EventStore.builder(ours)
+              .migrate(false)
+              .notifyMode(NotifyMode.valueOf(System.getProperty("bench.notify", "AFTER_COMMIT")))
+              .coalesceAppends(false)
+              .build();
+    }
+    return uncoalescedStore;
+  }
+
   DataSource ours() {
     return ours;
   }
@@ -91,6 +105,9 @@ final class BenchmarkDatabase implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    if (uncoalescedStore != null) {
+      uncoalescedStore.close();
+    }
     ours.close();
     limit.close();
     if (axon != null) {
