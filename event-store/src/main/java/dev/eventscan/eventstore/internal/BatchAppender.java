@@ -1,5 +1,6 @@
 package dev.eventscan.eventstore.internal;
 
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.AppendResult;
 import dev.eventscan.eventstore.stream.EventData;
