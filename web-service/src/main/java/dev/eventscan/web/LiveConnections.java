@@ -1,16 +1,15 @@
 package dev.eventscan.web;
 
 import io.javalin.http.Context;
-import io.javalin.http.sse.SseClient;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 
 /**
- * A cap on open live (SSE) streams, in total and per client address. Each stream holds a thread and
- * its buffers (6,000 unauthenticated streams took 1.6 GB), so beyond the cap a new stream gets 503
- * with Retry-After: EventSource reconnects by itself and resumes with Last-Event-ID.
+ * A cap on open live (SSE) streams, in total and per client address. Each stream holds a
+ * connection, its request and a bounded queue (no thread), so the default cap is generous; beyond
+ * it a new stream gets 503 with Retry-After: EventSource reconnects by itself and resumes with
+ * Last-Event-ID.
  */
 final class LiveConnections {
   static final String PERMIT = "live-connection-permit";
@@ -54,18 +53,13 @@ final class LiveConnections {
   }
 
   /**
-   * Runs an admitted stream and frees its place when the stream ends. The permit is taken from the
-   * request first: once the client is gone, Jetty recycles the request and its attributes.
+   * What frees the request's place: run it once the stream ends (running it again does nothing).
+   * The permit is taken from the request now: once the client is gone, Jetty recycles the request
+   * and its attributes.
    */
-  void stream(SseClient client, Consumer<SseClient> stream) {
-    Permit permit = (Permit) client.ctx().attribute(PERMIT);
-    try {
-      stream.accept(client);
-    } finally {
-      if (permit != null) {
-        release(permit);
-      }
-    }
+  Runnable releaser(Context ctx) {
+    Permit permit = (Permit) ctx.attribute(PERMIT);
+    return permit == null ? () -> {} : () -> release(permit);
   }
 
   private void release(Permit permit) {

@@ -12,9 +12,7 @@ import dev.eventscan.eventstore.subscription.ParkedFailure;
 import dev.eventscan.scan.ScanModule;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import io.javalin.http.sse.SseClient;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,15 +23,19 @@ import org.slf4j.LoggerFactory;
 /** Event monitoring (the event-architecture seed's paths), streams, and operations endpoints. */
 final class MonitoringApi {
   private static final Logger log = LoggerFactory.getLogger(MonitoringApi.class);
+  private static final String TAIL = "live-tail";
+
+  /** The most events {@code ?tail=} sends on connect. */
+  static final int MAX_TAIL = 1_000;
+
   private static final Set<String> FAILURE_STATUSES =
       Set.of(ParkedFailure.OPEN, ParkedFailure.RESOLVED, ParkedFailure.RETRIED);
 
   private final EventStore store;
   private final ScanModule scans;
   private final EventStatistics statistics;
-  private final LiveFeed feed;
+  private final LiveHub hub;
   private final PrometheusMeterRegistry metrics;
-  private final Duration keepAlive;
   private final RequestGuard guard;
   private final LiveConnections liveConnections;
 
@@ -41,17 +43,15 @@ final class MonitoringApi {
       EventStore store,
       ScanModule scans,
       EventStatistics statistics,
-      LiveFeed feed,
+      LiveHub hub,
       PrometheusMeterRegistry metrics,
-      Duration keepAlive,
       RequestGuard guard,
       LiveConnections liveConnections) {
     this.store = store;
     this.scans = scans;
     this.statistics = statistics;
-    this.feed = feed;
+    this.hub = hub;
     this.metrics = metrics;
-    this.keepAlive = keepAlive;
     this.guard = guard;
     this.liveConnections = liveConnections;
   }
@@ -72,9 +72,10 @@ final class MonitoringApi {
         "/api/events/live",
         ctx -> {
           ctx.attribute(ScanApi.RESUME_AFTER, ScanApi.resumePosition(ctx, store));
+          ctx.attribute(TAIL, QueryParams.intParam(ctx, "tail", 0, 0, MAX_TAIL));
           liveConnections.admit(ctx);
         });
-    routes.sse("/api/events/live", client -> liveConnections.stream(client, this::live));
+    routes.get("/api/events/live", this::live);
     routes.get("/health", ctx -> ctx.json(Map.of("status", "up")));
     routes.get("/ready", this::ready);
     routes.get(
@@ -160,8 +161,7 @@ final class MonitoringApi {
     ctx.json(body);
   }
 
-  private void live(SseClient client) {
-    Context ctx = client.ctx();
+  private void live(Context ctx) {
     EventFilter filter = EventFilter.all();
     String category = QueryParams.optional(ctx, "category");
     String type = QueryParams.optional(ctx, "type");
@@ -172,7 +172,8 @@ final class MonitoringApi {
       filter = filter.andTypes(type);
     }
     Position resume = ctx.attribute(ScanApi.RESUME_AFTER);
-    new SseStream(client, store, feed, filter, event -> true, resume, null, keepAlive).run();
+    int tail = ctx.attribute(TAIL);
+    hub.openGlobal(ctx, filter, resume, tail, liveConnections.releaser(ctx));
   }
 
   private void ready(Context ctx) {

@@ -1,7 +1,6 @@
 package dev.eventscan.web;
 
 import dev.eventscan.eventstore.EventStore;
-import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.position.InvalidPositionException;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
@@ -15,7 +14,6 @@ import dev.eventscan.scan.readmodel.ScanSummary;
 import dev.eventscan.scan.target.Target;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import io.javalin.http.sse.SseClient;
 import java.nio.charset.CharacterCodingException;
 import java.time.Duration;
 import java.util.Base64;
@@ -36,7 +34,7 @@ final class ScanApi {
 
   private final ScanModule scans;
   private final EventStore store;
-  private final LiveFeed feed;
+  private final LiveHub hub;
   private final Config config;
   private final RateLimiter rateLimiter;
   private final LiveConnections liveConnections;
@@ -44,12 +42,12 @@ final class ScanApi {
   ScanApi(
       ScanModule scans,
       EventStore store,
-      LiveFeed feed,
+      LiveHub hub,
       Config config,
       LiveConnections liveConnections) {
     this.scans = scans;
     this.store = store;
-    this.feed = feed;
+    this.hub = hub;
     this.config = config;
     this.rateLimiter = new RateLimiter(config.scansPerMinutePerClient());
     this.liveConnections = liveConnections;
@@ -71,7 +69,7 @@ final class ScanApi {
           ctx.attribute(RESUME_AFTER, resumePosition(ctx, store));
           liveConnections.admit(ctx);
         });
-    routes.sse("/api/scans/{id}/live", client -> liveConnections.stream(client, this::live));
+    routes.get("/api/scans/{id}/live", this::live);
   }
 
   private void create(Context ctx) {
@@ -210,25 +208,15 @@ final class ScanApi {
             scans.queries().history(target, limit).stream().map(ScanApi::view).toList()));
   }
 
-  private void live(SseClient client) {
-    Context ctx = client.ctx();
+  private void live(Context ctx) {
     String scanId = scanId(ctx);
     Position resume = ctx.attribute(RESUME_AFTER);
-    String streamId = ScanEventTypes.streamId(scanId);
-    new SseStream(
-            client,
-            store,
-            feed,
-            EventFilter.categories(ScanEventTypes.CATEGORY),
-            event -> event.streamId().equals(streamId),
-            resume,
-            event -> summaryAfter(scanId, event),
-            config.sseKeepAlive())
-        .run();
+    hub.openScan(
+        ctx, scanId, ScanEventTypes.streamId(scanId), resume, liveConnections.releaser(ctx));
   }
 
   /** The scan's summary once the read model has caught up with {@code event}. */
-  private String summaryAfter(String scanId, RecordedEvent event) {
+  static String summaryAfter(ScanModule scans, String scanId, RecordedEvent event) {
     try {
       scans
           .projections()

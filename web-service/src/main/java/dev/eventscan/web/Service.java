@@ -72,7 +72,10 @@ public final class Service implements AutoCloseable {
               statistics,
               metrics,
               feed -> new Simulator(scans, simulation, database.dataSource(), feed, metrics));
-      Gauge.builder("sse_clients", web.feed(), LiveFeed::listeners).register(metrics);
+      Gauge.builder("sse_clients", web.hub(), LiveHub::clients).register(metrics);
+      Gauge.builder("sse_queued_bytes", SseStream.queuedBytes, Number::doubleValue)
+          .description("bytes waiting in live clients' queues")
+          .register(metrics);
       web.feed()
           .observe(
               event ->
@@ -125,7 +128,11 @@ public final class Service implements AutoCloseable {
 
   /** Connected server-sent-event clients. */
   public int liveClients() {
-    return web.feed().listeners();
+    return web.hub().clients();
+  }
+
+  WebApp web() {
+    return web;
   }
 
   Database database() {

@@ -36,6 +36,9 @@ public final class WebApp implements AutoCloseable {
 
   private final Javalin javalin;
   private final LiveFeed feed;
+  private final LiveHub hub;
+  private final LiveConnections liveConnections;
+  private final QueuedThreadPool threads = new QueuedThreadPool(200, 8);
   private final Simulator simulator;
 
   WebApp(
@@ -46,15 +49,20 @@ public final class WebApp implements AutoCloseable {
       PrometheusMeterRegistry metrics,
       java.util.function.Function<LiveFeed, Simulator> simulatorFactory) {
     this.feed = new LiveFeed(store);
+    this.hub =
+        new LiveHub(
+            store,
+            feed,
+            config.sseKeepAlive(),
+            (scanId, event) -> ScanApi.summaryAfter(scans, scanId, event));
     this.simulator = simulatorFactory.apply(feed);
     RequestGuard guard = new RequestGuard(config);
-    LiveConnections liveConnections =
+    this.liveConnections =
         new LiveConnections(config.maxLiveConnections(), config.maxLiveConnectionsPerClient());
     SimulationApi simulationApi = new SimulationApi(simulator);
-    ScanApi scanApi = new ScanApi(scans, store, feed, config, liveConnections);
+    ScanApi scanApi = new ScanApi(scans, store, hub, config, liveConnections);
     MonitoringApi monitoringApi =
-        new MonitoringApi(
-            store, scans, statistics, feed, metrics, config.sseKeepAlive(), guard, liveConnections);
+        new MonitoringApi(store, scans, statistics, hub, metrics, guard, liveConnections);
     JsonErrorHandler jettyErrors = new JsonErrorHandler();
     this.javalin =
         Javalin.create(
@@ -63,8 +71,7 @@ public final class WebApp implements AutoCloseable {
               javalinConfig.jsonMapper(new io.javalin.json.JavalinJackson(Json.MAPPER, false));
               javalinConfig.http.prefer405over404 = true;
               javalinConfig.startup.showJavalinBanner = false;
-              // SSE clients each hold a thread for their own writer: room for many.
-              QueuedThreadPool threads = new QueuedThreadPool(2_000, 8);
+              // Live streams hold no thread (LiveHub writes without blocking): requests only.
               threads.setName("http");
               javalinConfig.jetty.threadPool = threads;
               // Requests Jetty refuses before routing answer in JSON too.
@@ -211,10 +218,24 @@ public final class WebApp implements AutoCloseable {
     return feed;
   }
 
+  LiveHub hub() {
+    return hub;
+  }
+
+  LiveConnections liveConnections() {
+    return liveConnections;
+  }
+
+  /** Jetty's request threads (tests check that streams do not keep any busy). */
+  QueuedThreadPool threads() {
+    return threads;
+  }
+
   /** Ends the live streams first (their writers return), then stops accepting requests. */
   @Override
   public void close() {
     simulator.close();
+    hub.close();
     feed.close();
     javalin.stop();
   }

@@ -34,6 +34,17 @@ final class SseClientForTests implements AutoCloseable {
         });
   }
 
+  private SseClientForTests(List<Frame> frames) {
+    this.frames.addAll(frames);
+    this.response = CompletableFuture.completedFuture(null);
+    this.status = 200;
+  }
+
+  /** A closed client that keeps exactly {@code frames}. */
+  static SseClientForTests frozen(List<Frame> frames) {
+    return new SseClientForTests(frames);
+  }
+
   private void read(Stream<String> lines) {
     String[] id = {null};
     String[] event = {null};
@@ -88,7 +99,12 @@ final class SseClientForTests implements AutoCloseable {
 
   @Override
   public void close() {
-    response.thenAccept(r -> r.body().close());
+    response.thenAccept(
+        r -> {
+          if (r != null) {
+            r.body().close();
+          }
+        });
     response.cancel(true);
   }
 }

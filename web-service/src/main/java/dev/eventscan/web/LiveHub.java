@@ -1,0 +1,353 @@
+package dev.eventscan.web;
+
+import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.global.GlobalLogPage;
+import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.stream.ReadDirection;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.eventstore.stream.StreamSlice;
+import dev.eventscan.web.SseStream.CatchUp;
+import dev.eventscan.web.SseStream.Frame;
+import io.javalin.http.Context;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+
+/**
+ * Fans the live feed out to every SSE client: one listener on {@link LiveFeed} for the whole
+ * service, each event serialized once into an SSE frame that all matching clients share, written by
+ * a small pool of writers with non-blocking output (see {@link SseStream}). Per-scan streams go
+ * through a {@link ScanChannel} per watched scan, which adds the summary once per event for all its
+ * viewers.
+ */
+final class LiveHub implements LiveFeed.Listener, AutoCloseable {
+  private static final int PAGE = 500;
+
+  /** A global-feed client: the filter it asked for. */
+  private record GlobalClient(SseStream stream, EventFilter filter) {}
+
+  private final EventStore store;
+  private final LiveFeed feed;
+  private final Duration keepAlive;
+  private final BiFunction<String, RecordedEvent, String> summaryAfter;
+  private final ExecutorService writers;
+  private final ExecutorService readers;
+  private final ExecutorService summaries;
+  private final ScheduledExecutorService ticker;
+  private final Set<GlobalClient> globalClients = ConcurrentHashMap.newKeySet();
+  private final Map<String, ScanChannel> channels = new ConcurrentHashMap<>();
+  private final Set<SseStream> streams = ConcurrentHashMap.newKeySet();
+  private final Object dispatch = new Object();
+  private Position lastDispatched; // guarded by dispatch
+
+  /**
+   * @param summaryAfter (scan id, event) → the scan's summary JSON once the read model has the
+   *     event, or null; may block for a while, it runs on its own threads
+   */
+  LiveHub(
+      EventStore store,
+      LiveFeed feed,
+      Duration keepAlive,
+      BiFunction<String, RecordedEvent, String> summaryAfter) {
+    this.store = store;
+    this.feed = feed;
+    this.keepAlive = keepAlive;
+    this.summaryAfter = summaryAfter;
+    int cores = Runtime.getRuntime().availableProcessors();
+    this.writers = Executors.newFixedThreadPool(Math.max(2, cores), threads("sse-writer"));
+    this.readers = Executors.newFixedThreadPool(4, threads("sse-catch-up"));
+    this.summaries = Executors.newFixedThreadPool(2, threads("sse-summary"));
+    this.ticker = Executors.newSingleThreadScheduledExecutor(threads("sse-keep-alive"));
+    synchronized (dispatch) {
+      this.lastDispatched = feed.register(this);
+    }
+    ticker.scheduleWithFixedDelay(this::keepAlives, 1, 1, TimeUnit.SECONDS);
+  }
+
+  /** The global feed: {@code tail} last events, or from {@code resumeAfter}, or live. */
+  void openGlobal(
+      Context ctx, EventFilter filter, Position resumeAfter, int tail, Runnable release) {
+    AsyncContext async = startStream(ctx, release);
+    if (async == null) {
+      return;
+    }
+    try {
+      synchronized (dispatch) {
+        Position liveAfter = lastDispatched;
+        CatchUp catchUp = null;
+        if (resumeAfter != null) {
+          catchUp = replay(filter, resumeAfter);
+        } else if (tail > 0) {
+          catchUp = tail(filter, tail, liveAfter);
+        }
+        GlobalClient[] self = new GlobalClient[1];
+        SseStream stream =
+            SseStream.open(
+                async,
+                writers,
+                readers,
+                catchUp,
+                catchUp == null ? liveAfter : resumeAfter,
+                s -> {
+                  globalClients.remove(self[0]);
+                  ended(s, release);
+                });
+        self[0] = new GlobalClient(stream, filter);
+        globalClients.add(self[0]);
+        begin(ctx, stream);
+      }
+    } catch (IOException e) {
+      abandon(async, release);
+    }
+  }
+
+  /** A scan's stream: its events from {@code resumeAfter} (or the start), then live. */
+  void openScan(
+      Context ctx, String scanId, String streamId, Position resumeAfter, Runnable release) {
+    AsyncContext async = startStream(ctx, release);
+    if (async == null) {
+      return;
+    }
+    try {
+      SseStream[] self = new SseStream[1];
+      channels.compute(
+          streamId,
+          (id, existing) -> {
+            ScanChannel joined =
+                existing != null
+                    ? existing
+                    : new ScanChannel(
+                        scanId, summaries, event -> summaryAfter.apply(scanId, event));
+            try {
+              self[0] =
+                  SseStream.open(
+                      async,
+                      writers,
+                      readers,
+                      scanReplay(streamId, resumeAfter, joined),
+                      null,
+                      s -> {
+                        leave(streamId, s);
+                        ended(s, release);
+                      });
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+            joined.join(self[0]);
+            return joined;
+          });
+      begin(ctx, self[0]);
+    } catch (java.io.UncheckedIOException e) {
+      abandon(async, release);
+    }
+  }
+
+  @Override
+  public void offer(RecordedEvent event) {
+    synchronized (dispatch) {
+      Frame frame = null;
+      for (GlobalClient client : globalClients) {
+        if (client.filter().matches(event)) {
+          if (frame == null) {
+            frame = eventFrame(event);
+          }
+          client.stream().offer(frame);
+        }
+      }
+      ScanChannel channel = channels.get(event.streamId());
+      if (channel != null) {
+        channel.offer(event);
+      }
+      lastDispatched = event.position();
+    }
+  }
+
+  /** Open streams (the connection cap counts requests; this counts what is registered). */
+  int clients() {
+    return streams.size();
+  }
+
+  /** Scans with at least one viewer. */
+  int scanChannels() {
+    return channels.size();
+  }
+
+  // --- stream lifecycle ---
+
+  /** Sends the headers and makes the request asynchronous; null when the client is gone already. */
+  private static AsyncContext startStream(Context ctx, Runnable release) {
+    HttpServletResponse res = ctx.res();
+    res.setStatus(200);
+    res.setCharacterEncoding("UTF-8");
+    res.setContentType("text/event-stream");
+    res.setHeader("Cache-Control", "no-cache");
+    res.setHeader("X-Accel-Buffering", "no"); // proxies must not buffer the stream
+    try {
+      res.flushBuffer();
+    } catch (IOException e) {
+      release.run();
+      return null;
+    }
+    AsyncContext async = ctx.req().startAsync();
+    async.setTimeout(0); // keep-alives and write failures end it, not a timer
+    return async;
+  }
+
+  private void begin(Context ctx, SseStream stream) {
+    streams.add(stream);
+    // Javalin completes the request (after-handlers, metrics) once the stream ends.
+    ctx.future(stream::done);
+    stream.start();
+  }
+
+  private void ended(SseStream stream, Runnable release) {
+    streams.remove(stream);
+    release.run();
+  }
+
+  private static void abandon(AsyncContext async, Runnable release) {
+    release.run();
+    async.complete();
+  }
+
+  private void leave(String streamId, SseStream stream) {
+    channels.computeIfPresent(streamId, (id, channel) -> channel.leave(stream) ? null : channel);
+  }
+
+  private void keepAlives() {
+    long idle = keepAlive.toNanos();
+    for (SseStream stream : streams) {
+      try {
+        stream.keepAlive(idle, 2 * idle + TimeUnit.SECONDS.toNanos(5));
+      } catch (RuntimeException e) {
+        stream.close(true);
+      }
+    }
+  }
+
+  // --- catch-up sources ---
+
+  /** Everything matching after {@code after}, page by page, until the end of the log. */
+  private CatchUp replay(EventFilter filter, Position after) {
+    Position[] cursor = {after};
+    return () -> {
+      GlobalLogPage page = store.readAll(cursor[0], filter, PAGE);
+      cursor[0] = page.next();
+      return new CatchUp.Page(frames(page.events()), page.endOfLog());
+    };
+  }
+
+  /** The last {@code count} matching events, then whatever came after them. */
+  private CatchUp tail(EventFilter filter, int count, Position liveAfter) {
+    CatchUp[] rest = {null};
+    return () -> {
+      if (rest[0] != null) {
+        return rest[0].next();
+      }
+      List<RecordedEvent> latest = new ArrayList<>(store.readLatest(filter, count));
+      Collections.reverse(latest);
+      Position newest = latest.isEmpty() ? liveAfter : latest.get(latest.size() - 1).position();
+      rest[0] = replay(filter, newest);
+      return new CatchUp.Page(frames(latest), false);
+    };
+  }
+
+  /**
+   * A scan stream read by version (not the global log), then its current summary in a page of its
+   * own, so the first events do not wait for the read model.
+   */
+  private CatchUp scanReplay(String streamId, Position after, ScanChannel channel) {
+    long[] nextVersion = {1};
+    RecordedEvent[] newest = {null};
+    boolean[] summaryDue = {false};
+    return () -> {
+      if (summaryDue[0]) {
+        summaryDue[0] = false;
+        Frame summary = channel.summaryFrame(newest[0]);
+        return new CatchUp.Page(summary == null ? List.of() : List.of(summary), true);
+      }
+      StreamSlice slice = store.readStream(streamId, nextVersion[0], PAGE, ReadDirection.FORWARDS);
+      nextVersion[0] = slice.nextVersion(ReadDirection.FORWARDS);
+      List<Frame> frames = new ArrayList<>();
+      for (RecordedEvent event : slice.events()) {
+        if (after == null || event.position().isAfter(after)) {
+          frames.add(eventFrame(event));
+          newest[0] = event;
+        }
+      }
+      boolean end = slice.endOfStream() || slice.events().isEmpty();
+      summaryDue[0] = end && newest[0] != null; // the summary follows as a page of its own
+      return new CatchUp.Page(frames, end && !summaryDue[0]);
+    };
+  }
+
+  private static List<Frame> frames(List<RecordedEvent> events) {
+    List<Frame> frames = new ArrayList<>(events.size());
+    for (RecordedEvent event : events) {
+      frames.add(eventFrame(event));
+    }
+    return frames;
+  }
+
+  // --- frames ---
+
+  /** An unnamed ("message") event: a browser sees every type with one onmessage handler. */
+  static Frame eventFrame(RecordedEvent event) {
+    return new Frame(
+        event.position(), frame(null, event.position(), Json.write(Json.event(event))));
+  }
+
+  static byte[] frame(String name, Position id, String data) {
+    StringBuilder text = new StringBuilder(data.length() + 64);
+    if (name != null) {
+      text.append("event: ").append(name).append('\n');
+    }
+    text.append("id: ").append(id).append('\n');
+    // Compact JSON has no line breaks; a multi-line value would need one data: line each.
+    text.append("data: ").append(data).append("\n\n");
+    return text.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static ThreadFactory threads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + "-" + n.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  /** Ends every stream (clients reconnect elsewhere or later), then the threads. */
+  @Override
+  public void close() {
+    feed.unregister(this);
+    for (SseStream stream : List.copyOf(streams)) {
+      stream.close(false);
+    }
+    ticker.shutdownNow();
+    summaries.shutdownNow();
+    readers.shutdownNow();
+    writers.shutdown();
+    try {
+      writers.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
