@@ -141,13 +141,14 @@ const Eventscan = (() => {
     setInterval(() => { counts.push(thisSecond); if (counts.length > 60) counts.shift(); $('rate').textContent = thisSecond; thisSecond = 0; draw(); }, 1000);
     setInterval(overview, 3000);
     overview();
-    const live = new EventSource('/api/events/live');
+    // The last 50 events on connect, so a quiet system shows something; a reconnect resumes instead.
+    const live = new EventSource('/api/events/live?tail=50');
     live.onopen = () => { $('connection').textContent = 'live'; };
     live.onerror = () => { $('connection').textContent = 'reconnecting…'; };
     const feed = $('feed');
     const onEvent = (e) => {
-      thisSecond++;
       const event = JSON.parse(e.data);
+      if (Date.now() - Date.parse(event.recordedAt) < 5000) thisSecond++; // not the tail's old events
       const line = document.createElement('div');
       line.className = 'event';
       line.textContent = event.position + '  ' + event.type + '  ' + event.streamId;

@@ -39,7 +39,7 @@ public final class BenchmarkMain {
     register(AggregateLoadScenario::new);
     register(ScanPipelineScenario::new);
     register(HttpCreateScanScenario::new);
-    register(SseFanoutScenario::new);
+    SseFanoutScenario.all().forEach(scenario -> SCENARIOS.put(scenario.name(), () -> scenario));
     register(StartupScenario::new);
     register(SimulatorMaxRateScenario::new);
   }

@@ -3,127 +3,428 @@ package dev.eventscan.bench;
 import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.web.Service;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * {@value #CLIENTS} SSE clients on {@code /api/events/live} while events are appended at 200/s for
- * 10 s: time from the append returning to each client receiving the event, p50 and p99 over all
- * deliveries. Goal: p99 < 100 ms.
+ * {@code clients} SSE clients in a separate process ({@link SseLoadGenerator}) while events are
+ * appended at {@code rate}/s for {@value #SECONDS} s: per delivery, the time from the append
+ * returning to the client's receipt. The same generator, rate and clients then run against nginx +
+ * nchan (Debian's {@code libnginx-mod-nchan}), which gets the same JSON published by HTTP POST; its
+ * latency runs from the publish returning. Ours and nchan alternate, {@code -Dsse.runs} times
+ * (default 3), and the medians are printed: {@code ours_p99_ms=... nchan_p99_ms=... ratio=<nchan
+ * p99 / ours p99>}.
  */
 final class SseFanoutScenario implements Scenario {
-  static final int CLIENTS = Integer.getInteger("sse.clients", 1_000);
-  private static final int RATE = 200;
-  private static final int SECONDS = 10;
+  private static final int SECONDS = Integer.getInteger("sse.seconds", 10);
+  private static final int RUNS = Integer.getInteger("sse.runs", 3);
+  private static final Path NCHAN_MODULE = Path.of("/usr/lib/nginx/modules/ngx_nchan_module.so");
+  private static final Pattern RESULT =
+      Pattern.compile(
+          "RESULT delivered=(\\d+) expected=(\\d+) p50_ms=(\\S+) p99_ms=(\\S+) p999_ms=(\\S+)");
+
+  private final int clients;
+  private final int rate;
+
+  SseFanoutScenario(int clients, int rate) {
+    this.clients = clients;
+    this.rate = rate;
+  }
 
   @Override
   public String name() {
-    return "sse-fanout";
+    return "sse-fanout-" + clients;
+  }
+
+  /** One run's outcome as the generator reports it, with the server's size while it ran. */
+  private record Run(
+      long delivered,
+      long expected,
+      double p50,
+      double p99,
+      double p999,
+      long rssMb,
+      long threads) {
+    @Override
+    public String toString() {
+      return String.format(
+          Locale.ROOT,
+          "%d/%d p50=%.1f p99=%.1f p99.9=%.1f rss=%dMB threads=%d",
+          delivered,
+          expected,
+          p50,
+          p99,
+          p999,
+          rssMb,
+          threads);
+    }
   }
 
   @Override
   public String run(BenchmarkDatabase database) throws Exception {
-    Map<String, Long> appendedAt = new ConcurrentHashMap<>();
-    List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
-    AtomicInteger connected = new AtomicInteger();
+    boolean nchan = Files.exists(NCHAN_MODULE) && nginx() != null;
+    if (!nchan) {
+      System.out.println("# " + name() + ": nginx + nchan not installed; its column is left out");
+    }
+    List<Run> ours = new ArrayList<>();
+    List<Run> peer = new ArrayList<>();
+    for (int run = 0; run < RUNS; run++) {
+      ours.add(runOurs(database));
+      System.out.println("# " + name() + " ours  " + ours.get(ours.size() - 1));
+      if (nchan) {
+        peer.add(runNchan());
+        System.out.println("# " + name() + " nchan " + peer.get(peer.size() - 1));
+      }
+    }
+    double oursP99 = median(ours, Run::p99);
+    StringBuilder line =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "clients=%d rate=%d ours_delivered=%s ours_p50_ms=%.1f ours_p99_ms=%.1f"
+                    + " ours_p999_ms=%.1f ours_rss_mb=%.0f ours_threads=%.0f",
+                clients,
+                rate,
+                ours.stream().allMatch(r -> r.delivered() == r.expected()) ? "all" : "MISSING",
+                median(ours, Run::p50),
+                oursP99,
+                median(ours, Run::p999),
+                median(ours, r -> r.rssMb()),
+                median(ours, r -> r.threads())));
+    if (nchan) {
+      double nchanP99 = median(peer, Run::p99);
+      line.append(
+          String.format(
+              Locale.ROOT,
+              " nchan_delivered=%s nchan_p99_ms=%.1f nchan_rss_mb=%.0f ratio=%.2f",
+              peer.stream().allMatch(r -> r.delivered() == r.expected()) ? "all" : "MISSING",
+              nchanP99,
+              median(peer, r -> r.rssMb()),
+              nchanP99 / oursP99));
+    }
+    return line.toString();
+  }
+
+  private Run runOurs(BenchmarkDatabase database) throws Exception {
     String category = "fan" + UUID.randomUUID().toString().substring(0, 6);
     try (Service service = ServiceScenarios.start(database, Map.of())) {
       String url = "http://127.0.0.1:" + service.port() + "/api/events/live?category=" + category;
-      List<java.util.concurrent.CompletableFuture<?>> streams = new ArrayList<>();
-      for (int i = 0; i < CLIENTS; i++) {
-        streams.add(
-            ServiceScenarios.HTTP.sendAsync(
-                HttpRequest.newBuilder(URI.create(url))
-                    .header("Accept", "text/event-stream")
-                    .build(),
-                HttpResponse.BodyHandlers.fromLineSubscriber(
-                    new Receiver(appendedAt, latencies, connected))));
+      try (Generator generator = new Generator(url, clients)) {
+        long pid = ProcessHandle.current().pid();
+        long[] size = new long[2];
+        long[] appendedAt =
+            paced(
+                i -> {
+                  database
+                      .store()
+                      .append(
+                          category + "-" + i,
+                          ExpectedVersion.noStream(),
+                          EventData.of("Fanned", "{\"n\":" + i + "}"));
+                },
+                () -> {
+                  size[0] = rssMb(pid);
+                  size[1] = ManagementFactory.getThreadMXBean().getThreadCount();
+                });
+        return generator.result(appendedAt, size[0], size[1]);
       }
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (service.liveClients() < CLIENTS && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
-      Thread.sleep(500);
-      int total = RATE * SECONDS;
-      long start = System.nanoTime();
-      for (int i = 0; i < total; i++) {
-        long slot = start + i * 1_000_000_000L / RATE;
-        long wait = slot - System.nanoTime();
-        if (wait > 0) {
-          LockSupport.parkNanos(wait);
-        }
-        String streamId = category + "-" + i;
-        EventData event = EventData.of("Fanned", "{\"n\":" + i + "}");
-        database.store().append(streamId, ExpectedVersion.noStream(), event);
-        appendedAt.put(streamId, System.nanoTime());
-      }
-      long expected = (long) total * CLIENTS;
-      long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (latencies.size() < expected && System.nanoTime() < drainDeadline) {
-        Thread.sleep(50);
-      }
-      streams.forEach(s -> s.cancel(true));
-      double[] millis = latencies.stream().mapToDouble(n -> n / 1e6).sorted().toArray();
-      System.out.printf(
-          Locale.ROOT,
-          "# %s: %d clients, %d events, %d of %d deliveries received%n",
-          name(),
-          CLIENTS,
-          total,
-          millis.length,
-          expected);
-      return String.format(
-          Locale.ROOT,
-          "p50_ms=%.1f p99_ms=%.1f",
-          percentile(millis, 0.5),
-          percentile(millis, 0.99));
     }
   }
 
-  private static double percentile(double[] sorted, double p) {
-    return sorted.length == 0
-        ? Double.NaN
-        : sorted[(int) Math.min(sorted.length - 1, p * sorted.length)];
+  private Run runNchan() throws Exception {
+    int port = freePort();
+    Path dir = Files.createTempDirectory("nchan");
+    Files.writeString(dir.resolve("nginx.conf"), nginxConfig(dir, port));
+    Process nginx =
+        new ProcessBuilder(
+                nginx(), "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("nginx.out").toFile())
+            .start();
+    try {
+      String base = "http://127.0.0.1:" + port;
+      awaitListening(base + "/health");
+      try (Generator generator = new Generator(base + "/sub", clients)) {
+        long[] size = new long[2];
+        long[] appendedAt =
+            paced(
+                i ->
+                    ServiceScenarios.HTTP.send(
+                        HttpRequest.newBuilder(URI.create(base + "/pub"))
+                            .POST(HttpRequest.BodyPublishers.ofString(nchanMessage(i)))
+                            .build(),
+                        HttpResponse.BodyHandlers.discarding()),
+                () -> {
+                  size[0] = rssMb(nginx.toHandle());
+                  size[1] = threads(nginx.toHandle());
+                });
+        return generator.result(appendedAt, size[0], size[1]);
+      }
+    } finally {
+      nginx.destroy();
+      nginx.waitFor(10, TimeUnit.SECONDS);
+    }
   }
 
-  /** Parses SSE lines without a thread of its own; records latency per delivered event. */
-  private record Receiver(
-      Map<String, Long> appendedAt, List<Long> latencies, AtomicInteger connected)
-      implements Flow.Subscriber<String> {
-    @Override
-    public void onSubscribe(Flow.Subscription subscription) {
-      connected.incrementAndGet();
-      subscription.request(Long.MAX_VALUE);
-    }
+  /** The shape of what our feed sends for the same event, so both carry about as many bytes. */
+  private static String nchanMessage(int i) {
+    return "{\"position\":\"1000:"
+        + i
+        + "\",\"eventId\":\""
+        + UUID.randomUUID()
+        + "\",\"streamId\":\"fan-"
+        + i
+        + "\",\"streamVersion\":1,\"type\":\"Fanned\",\"data\":{\"n\":"
+        + i
+        + "},\"recordedAt\":\""
+        + java.time.Instant.now()
+        + "\"}";
+  }
 
-    @Override
-    public void onNext(String line) {
-      int at = line.indexOf("\"streamId\":\"");
-      if (line.startsWith("data:") && at > 0) {
-        int from = at + 12;
-        String streamId = line.substring(from, line.indexOf('"', from));
-        Long appended = appendedAt.get(streamId);
-        if (appended != null) {
-          latencies.add(Math.max(0, System.nanoTime() - appended));
-        }
+  private interface Append {
+    void append(int i) throws Exception;
+  }
+
+  /**
+   * Appends at the rate (one writer below 500/s, else 8 writers taking turns, since one append
+   * takes a few ms with durable commits); returns when each append returned (epoch µs). Samples the
+   * server's size midway.
+   */
+  private long[] paced(Append append, Runnable sample) throws Exception {
+    int total = rate * SECONDS;
+    int writers = rate >= 500 ? 8 : 1;
+    long[] appendedAt = new long[total];
+    long start = System.nanoTime();
+    List<Thread> threads = new ArrayList<>();
+    Exception[] failure = new Exception[1];
+    for (int w = 0; w < writers; w++) {
+      int first = w;
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  for (int i = first; i < total; i += writers) {
+                    long wait = start + i * 1_000_000_000L / rate - System.nanoTime();
+                    if (wait > 0) {
+                      LockSupport.parkNanos(wait);
+                    }
+                    append.append(i);
+                    appendedAt[i] = SseLoadGenerator.epochMicros();
+                    if (i == total / 2) {
+                      sample.run();
+                    }
+                  }
+                } catch (Exception e) {
+                  failure[0] = e;
+                }
+              },
+              "sse-bench-writer-" + w);
+      thread.start();
+      threads.add(thread);
+    }
+    for (Thread thread : threads) {
+      thread.join();
+    }
+    if (failure[0] != null) {
+      throw failure[0];
+    }
+    return appendedAt;
+  }
+
+  /** The load generator's process and its protocol. */
+  private static final class Generator implements AutoCloseable {
+    private final Process process;
+    private final BufferedReader out;
+
+    Generator(String url, int clients) throws Exception {
+      String classpath = System.getProperty("java.class.path");
+      process =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-Xmx512m",
+                  "-XX:+UseSerialGC",
+                  "-cp",
+                  classpath,
+                  SseLoadGenerator.class.getName(),
+                  url,
+                  Integer.toString(clients))
+              .redirectError(ProcessBuilder.Redirect.INHERIT)
+              .start();
+      out =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      String line = out.readLine(); // blocks until every client has its headers
+      if (line == null || !line.startsWith("CONNECTED")) {
+        throw new IllegalStateException("load generator did not connect: " + line);
       }
     }
 
-    @Override
-    public void onError(Throwable throwable) {}
+    Run result(long[] appendedAt, long rssMb, long threads) throws IOException {
+      PrintWriter in = new PrintWriter(process.getOutputStream(), false, StandardCharsets.UTF_8);
+      in.println("APPENDED " + appendedAt.length);
+      for (long at : appendedAt) {
+        in.println(at);
+      }
+      in.flush();
+      String line;
+      while ((line = out.readLine()) != null) {
+        Matcher m = RESULT.matcher(line);
+        if (m.find()) {
+          return new Run(
+              Long.parseLong(m.group(1)),
+              Long.parseLong(m.group(2)),
+              Double.parseDouble(m.group(3)),
+              Double.parseDouble(m.group(4)),
+              Double.parseDouble(m.group(5)),
+              rssMb,
+              threads);
+        }
+      }
+      throw new IllegalStateException("load generator ended without a result");
+    }
 
     @Override
-    public void onComplete() {}
+    public void close() throws Exception {
+      process.destroy();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static String nginxConfig(Path dir, int port) {
+    return """
+        load_module %s;
+        worker_processes auto;
+        worker_rlimit_nofile 20000;
+        daemon off;
+        pid %s/nginx.pid;
+        error_log %s/error.log warn;
+        events { worker_connections 16000; }
+        http {
+          access_log off;
+          client_body_temp_path %s/body;
+          proxy_temp_path %s/proxy;
+          fastcgi_temp_path %s/fastcgi;
+          uwsgi_temp_path %s/uwsgi;
+          scgi_temp_path %s/scgi;
+          server {
+            listen 127.0.0.1:%d;
+            location = /health { return 200 "up"; }
+            location = /pub {
+              nchan_publisher;
+              nchan_channel_id fanout;
+              nchan_message_buffer_length 1000;
+              nchan_message_timeout 5m;
+            }
+            location = /sub {
+              nchan_subscriber eventsource;
+              nchan_channel_id fanout;
+            }
+          }
+        }
+        """
+        .formatted(NCHAN_MODULE, dir, dir, dir, dir, dir, dir, dir, port);
+  }
+
+  private static String nginx() {
+    for (String candidate : List.of("/usr/sbin/nginx", "/usr/bin/nginx")) {
+      if (Files.isExecutable(Path.of(candidate))) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+
+  private static void awaitListening(String url) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      try {
+        ServiceScenarios.HTTP.send(
+            HttpRequest.newBuilder(URI.create(url)).build(),
+            HttpResponse.BodyHandlers.discarding());
+        return;
+      } catch (IOException e) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("nginx did not start", e);
+        }
+        Thread.sleep(20);
+      }
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static long rssMb(long pid) {
+    return status(pid, "VmRSS:") / 1024;
+  }
+
+  /** nginx's master and workers together. */
+  private static long rssMb(ProcessHandle nginx) {
+    long kb = status(nginx.pid(), "VmRSS:");
+    for (ProcessHandle worker : nginx.children().toList()) {
+      kb += status(worker.pid(), "VmRSS:");
+    }
+    return kb / 1024;
+  }
+
+  private static long threads(ProcessHandle nginx) {
+    long threads = status(nginx.pid(), "Threads:");
+    for (ProcessHandle worker : nginx.children().toList()) {
+      threads += status(worker.pid(), "Threads:");
+    }
+    return threads;
+  }
+
+  /** A number from /proc/<pid>/status (kB for memory). */
+  private static long status(long pid, String field) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+        if (line.startsWith(field)) {
+          return Long.parseLong(line.substring(field.length()).strip().split("\\s+")[0]);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // gone
+    }
+    return -1;
+  }
+
+  private interface Value {
+    double of(Run run);
+  }
+
+  private static double median(List<Run> runs, Value value) {
+    double[] values = runs.stream().mapToDouble(value::of).sorted().toArray();
+    return values.length == 0 ? Double.NaN : values[values.length / 2];
+  }
+
+  static List<Scenario> all() {
+    return Arrays.asList(
+        new SseFanoutScenario(1_000, 200),
+        new SseFanoutScenario(5_000, 20),
+        new SseFanoutScenario(10, 1_000));
   }
 }

@@ -92,6 +92,8 @@ class BrowserTest {
 
     browser.get(app.url + "/monitor");
     wait.until(ExpectedConditions.textToBe(By.id("connection"), "live"));
+    // ?tail=50: events from before the page opened are shown too.
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("feed"), "scan-" + scanId));
     String other = app.createScan("after-monitor.example");
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("feed"), "scan-" + other));
     wait.until(d -> !d.findElement(By.id("total-events")).getText().equals("–"));
