@@ -41,10 +41,12 @@ final class SseFanoutScenario implements Scenario {
   private static final Path NCHAN_MODULE = Path.of("/usr/lib/nginx/modules/ngx_nchan_module.so");
   private static final Pattern RESULT =
       Pattern.compile(
-          "RESULT delivered=(\\d+) expected=(\\d+) p50_ms=(\\S+) p99_ms=(\\S+) p999_ms=(\\S+)");
+          "RESULT delivered=(\\d+) expected=(\\d+) p50_ms=(\\S+) p99_ms=(\\S+) p999_ms=(\\S+)"
+              + " reconnects=(\\d+)");
 
   private final int clients;
   private final int rate;
+  private final List<Double> feedLagP99 = new ArrayList<>();
 
   SseFanoutScenario(int clients, int rate) {
     this.clients = clients;
@@ -63,18 +65,20 @@ final class SseFanoutScenario implements Scenario {
       double p50,
       double p99,
       double p999,
+      long reconnects,
       long rssMb,
       long threads) {
     @Override
     public String toString() {
       return String.format(
           Locale.ROOT,
-          "%d/%d p50=%.1f p99=%.1f p99.9=%.1f rss=%dMB threads=%d",
+          "%d/%d p50=%.1f p99=%.1f p99.9=%.1f reconnects=%d rss=%dMB threads=%d",
           delivered,
           expected,
           p50,
           p99,
           p999,
+          reconnects,
           rssMb,
           threads);
     }
@@ -102,13 +106,20 @@ final class SseFanoutScenario implements Scenario {
             String.format(
                 Locale.ROOT,
                 "clients=%d rate=%d ours_delivered=%s ours_p50_ms=%.1f ours_p99_ms=%.1f"
-                    + " ours_p999_ms=%.1f ours_rss_mb=%.0f ours_threads=%.0f",
+                    + " ours_p999_ms=%.1f ours_feed_lag_p99_ms=%.0f ours_rss_mb=%.0f"
+                    + " ours_threads=%.0f",
                 clients,
                 rate,
                 ours.stream().allMatch(r -> r.delivered() == r.expected()) ? "all" : "MISSING",
                 median(ours, Run::p50),
                 oursP99,
                 median(ours, Run::p999),
+                feedLagP99.stream()
+                    .mapToDouble(d -> d)
+                    .sorted()
+                    .skip(feedLagP99.size() / 2)
+                    .findFirst()
+                    .orElse(Double.NaN),
                 median(ours, r -> r.rssMb()),
                 median(ours, r -> r.threads())));
     if (nchan) {
@@ -146,9 +157,34 @@ final class SseFanoutScenario implements Scenario {
                   size[0] = rssMb(pid);
                   size[1] = ManagementFactory.getThreadMXBean().getThreadCount();
                 });
-        return generator.result(appendedAt, size[0], size[1]);
+        Run result = generator.result(appendedAt, size[0], size[1]);
+        System.out.println(
+            "# " + name() + " ours  feed lag (recordedAt to hub) " + feedLag(service));
+        return result;
       }
     }
+  }
+
+  /**
+   * The service's {@code sse_feed_lag} quantiles from /metrics: how late events reach the fan-out,
+   * which the fan-out cannot make up for.
+   */
+  private static double[] feedLag(Service service) throws Exception {
+    String metrics =
+        ServiceScenarios.HTTP
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + service.port() + "/metrics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    double[] lag = {Double.NaN, Double.NaN};
+    Matcher m =
+        Pattern.compile("sse_feed_lag_seconds\\{quantile=\"([0-9.]+)\"\\} (\\S+)").matcher(metrics);
+    while (m.find()) {
+      lag[m.group(1).equals("0.5") ? 0 : 1] = Double.parseDouble(m.group(2)) * 1000;
+    }
+    return lag;
   }
 
   private Run runNchan() throws Exception {
@@ -296,6 +332,7 @@ final class SseFanoutScenario implements Scenario {
               Double.parseDouble(m.group(3)),
               Double.parseDouble(m.group(4)),
               Double.parseDouble(m.group(5)),
+              Long.parseLong(m.group(6)),
               rssMb,
               threads);
         }

@@ -21,18 +21,20 @@ import java.util.Locale;
  * line the number {@code "n":<i>} it carries and the wall-clock time of its receipt.
  *
  * <p>Protocol on stdin/stdout with the benchmark: prints {@code CONNECTED <k>} once every client
- * has its response headers; then reads {@code APPENDED <count>} followed by one line per event: the
- * epoch microseconds at which its append (or publish) returned; waits until every delivery arrived
- * or 30 s passed, and prints {@code RESULT delivered=... expected=... p50_ms=... p99_ms=...
- * p999_ms=...}.
+ * has its response headers (a client the server closes reconnects with Last-Event-ID, as
+ * EventSource does, and is counted); then reads {@code APPENDED <count>} followed by one line per
+ * event: the epoch microseconds at which its append (or publish) returned; waits until every
+ * delivery arrived or 30 s passed, and prints {@code RESULT delivered=... expected=... p50_ms=...
+ * p99_ms=... p999_ms=...}.
  */
 public final class SseLoadGenerator {
   private static final long MICROS_BASE = microsBase();
 
   /** One connection's parser state. */
   private static final class Client {
-    final SocketChannel channel;
-    final ByteBuffer request;
+    SocketChannel channel;
+    ByteBuffer request;
+    String lastEventId;
     boolean headersDone;
     boolean chunked;
     long chunkLeft = -1; // -1: reading a chunk-size line
@@ -40,17 +42,36 @@ public final class SseLoadGenerator {
     final StringBuilder headerOrSize = new StringBuilder();
     byte[] line = new byte[512];
     int lineLength;
+  }
 
-    Client(SocketChannel channel, ByteBuffer request) {
-      this.channel = channel;
-      this.request = request;
-    }
+  /**
+   * Opens (or, after the server closed it, reopens with Last-Event-ID, as EventSource does) a
+   * client's connection.
+   */
+  private static void connect(Selector selector, Client client) throws IOException {
+    String request =
+        requestHead
+            + (client.lastEventId == null ? "" : "Last-Event-ID: " + client.lastEventId + "\r\n")
+            + "\r\n";
+    client.request = ByteBuffer.wrap(request.getBytes(StandardCharsets.US_ASCII));
+    client.headersDone = false;
+    client.chunked = false;
+    client.chunkLeft = -1;
+    client.headerOrSize.setLength(0);
+    client.lineLength = 0;
+    client.channel = SocketChannel.open();
+    client.channel.configureBlocking(false);
+    client.channel.connect(new InetSocketAddress("127.0.0.1", target.getPort()));
+    client.channel.register(selector, SelectionKey.OP_CONNECT, client);
   }
 
   private static int[] deliveredN = new int[1 << 16];
   private static long[] deliveredAt = new long[1 << 16];
   private static int delivered;
   private static int connected;
+  private static int reconnects;
+  private static URI target;
+  private static String requestHead;
 
   private SseLoadGenerator() {}
 
@@ -70,21 +91,17 @@ public final class SseLoadGenerator {
   public static void main(String[] args) throws Exception {
     URI url = URI.create(args[0]);
     int clients = Integer.parseInt(args[1]);
-    String request =
+    target = url;
+    requestHead =
         "GET "
             + url.getRawPath()
             + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery())
             + " HTTP/1.1\r\nHost: 127.0.0.1:"
             + url.getPort()
-            + "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+            + "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n";
     Selector selector = Selector.open();
     for (int i = 0; i < clients; i++) {
-      SocketChannel channel = SocketChannel.open();
-      channel.configureBlocking(false);
-      channel.connect(new InetSocketAddress("127.0.0.1", url.getPort()));
-      Client client =
-          new Client(channel, ByteBuffer.wrap(request.getBytes(StandardCharsets.US_ASCII)));
-      channel.register(selector, SelectionKey.OP_CONNECT, client);
+      connect(selector, new Client());
     }
     Thread network = new Thread(() -> loop(selector, clients), "sse-load-selector");
     network.setDaemon(true);
@@ -125,14 +142,29 @@ public final class SseLoadGenerator {
     Arrays.sort(millis);
     System.out.printf(
         Locale.ROOT,
-        "RESULT delivered=%d expected=%d p50_ms=%.1f p99_ms=%.1f p999_ms=%.1f%n",
+        "RESULT delivered=%d expected=%d p50_ms=%.1f p99_ms=%.1f p999_ms=%.1f reconnects=%d%n",
         usable,
         expected,
         percentile(millis, 0.5),
         percentile(millis, 0.99),
-        percentile(millis, 0.999));
+        percentile(millis, 0.999),
+        reconnectCount());
     System.out.flush();
     System.exit(0);
+  }
+
+  /** EventSource reconnects when the server closed its stream, and resumes with Last-Event-ID. */
+  private static void reconnect(Selector selector, Client client) throws IOException {
+    synchronized (SseLoadGenerator.class) {
+      reconnects++;
+    }
+    connect(selector, client);
+  }
+
+  private static int reconnectCount() {
+    synchronized (SseLoadGenerator.class) {
+      return reconnects;
+    }
   }
 
   private static synchronized int deliveredCount() {
@@ -168,6 +200,7 @@ public final class SseLoadGenerator {
               if (read < 0) {
                 key.cancel();
                 client.channel.close();
+                reconnect(selector, client);
                 continue;
               }
               buffer.flip();
@@ -180,6 +213,12 @@ public final class SseLoadGenerator {
             }
           } catch (IOException e) {
             key.cancel();
+            try {
+              client.channel.close();
+              reconnect(selector, client);
+            } catch (IOException again) {
+              System.err.println("reconnect failed: " + again);
+            }
           }
         }
         selector.selectedKeys().clear();
@@ -248,6 +287,10 @@ public final class SseLoadGenerator {
       return;
     }
     int n = numberIn(client.line, client.lineLength);
+    if (n < 0 && client.lineLength > 4 && client.line[0] == 'i' && client.line[1] == 'd') {
+      client.lastEventId =
+          new String(client.line, 3, client.lineLength - 3, StandardCharsets.UTF_8).strip();
+    }
     client.lineLength = 0;
     if (n >= 0) {
       record(n, now);

@@ -10,11 +10,13 @@ import dev.eventscan.eventstore.stream.StreamSlice;
 import dev.eventscan.web.SseStream.CatchUp;
 import dev.eventscan.web.SseStream.Frame;
 import io.javalin.http.Context;
+import io.micrometer.core.instrument.Timer;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -46,6 +48,7 @@ final class LiveHub implements LiveFeed.Listener, AutoCloseable {
   private final LiveFeed feed;
   private final Duration keepAlive;
   private final BiFunction<String, RecordedEvent, String> summaryAfter;
+  private final Timer feedLag;
   private final ExecutorService writers;
   private final ExecutorService readers;
   private final ExecutorService summaries;
@@ -59,16 +62,19 @@ final class LiveHub implements LiveFeed.Listener, AutoCloseable {
   /**
    * @param summaryAfter (scan id, event) → the scan's summary JSON once the read model has the
    *     event, or null; may block for a while, it runs on its own threads
+   * @param feedLag records how late events reach the hub (their recordedAt to now)
    */
   LiveHub(
       EventStore store,
       LiveFeed feed,
       Duration keepAlive,
-      BiFunction<String, RecordedEvent, String> summaryAfter) {
+      BiFunction<String, RecordedEvent, String> summaryAfter,
+      Timer feedLag) {
     this.store = store;
     this.feed = feed;
     this.keepAlive = keepAlive;
     this.summaryAfter = summaryAfter;
+    this.feedLag = feedLag;
     int cores = Runtime.getRuntime().availableProcessors();
     this.writers = Executors.newFixedThreadPool(Math.max(2, cores), threads("sse-writer"));
     this.readers = Executors.newFixedThreadPool(4, threads("sse-catch-up"));
@@ -160,6 +166,7 @@ final class LiveHub implements LiveFeed.Listener, AutoCloseable {
 
   @Override
   public void offer(RecordedEvent event) {
+    feedLag.record(Duration.between(event.recordedAt(), Instant.now()));
     synchronized (dispatch) {
       Frame frame = null;
       for (GlobalClient client : globalClients) {

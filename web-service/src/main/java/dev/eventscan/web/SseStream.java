@@ -196,43 +196,52 @@ final class SseStream implements WriteListener, AsyncListener {
     drain();
   }
 
-  /** Writes what is pending while the socket takes it; returns as soon as it does not. */
+  /**
+   * Writes what is pending while the socket takes it; returns as soon as it does not. Only one
+   * thread drains a stream at a time (whoever set {@code drainScheduled}, or the container calling
+   * onWritePossible after isReady said no), and it does its I/O outside the lock, so the feed never
+   * waits for a socket while handing out frames.
+   */
   private void drain() {
-    boolean broken = false;
-    synchronized (this) {
-      try {
-        while (!closed) {
-          if (!out.isReady()) {
-            // Jetty calls onWritePossible once the socket drained; drainScheduled stays set.
-            if (blockedSinceNanos == 0) {
-              blockedSinceNanos = System.nanoTime();
-            }
+    try {
+      while (true) {
+        if (!out.isReady()) {
+          // Jetty calls onWritePossible once the socket drained; drainScheduled stays set.
+          if (blockedSinceNanos == 0) {
+            blockedSinceNanos = System.nanoTime();
+          }
+          return;
+        }
+        blockedSinceNanos = 0;
+        byte[] batch;
+        synchronized (this) {
+          if (closed) {
             return;
           }
-          blockedSinceNanos = 0;
           if (flushPending) {
             flushPending = false;
-            out.flush();
-            continue;
-          }
-          if (queue.isEmpty()) {
+            batch = null;
+          } else if (queue.isEmpty()) {
             drainScheduled = false;
             if (catchUp != null && !catchUpInFlight) {
               catchUpInFlight = true;
               readers.execute(this::readCatchUpPage);
             }
             return;
+          } else {
+            batch = takeBatch();
+            flushPending = true;
           }
-          out.write(takeBatch());
-          flushPending = true;
+        }
+        if (batch == null) {
+          out.flush();
+        } else {
+          out.write(batch);
           lastWriteNanos = System.nanoTime();
         }
-      } catch (IOException | IllegalStateException e) {
-        broken = true; // the client went away, or the request is over: nothing to report
       }
-    }
-    if (broken) {
-      close(false);
+    } catch (IOException | IllegalStateException e) {
+      close(false); // the client went away, or the request is over: nothing to report
     }
   }
 

@@ -38,7 +38,7 @@ public final class WebApp implements AutoCloseable {
   private final LiveFeed feed;
   private final LiveHub hub;
   private final LiveConnections liveConnections;
-  private final QueuedThreadPool threads = new QueuedThreadPool(200, 8);
+  private final QueuedThreadPool threads = new QueuedThreadPool(100, 8);
   private final Simulator simulator;
 
   WebApp(
@@ -54,7 +54,13 @@ public final class WebApp implements AutoCloseable {
             store,
             feed,
             config.sseKeepAlive(),
-            (scanId, event) -> ScanApi.summaryAfter(scans, scanId, event));
+            (scanId, event) -> ScanApi.summaryAfter(scans, scanId, event),
+            io.micrometer.core.instrument.Timer.builder("sse_feed_lag")
+                .description(
+                    "from an event's recordedAt to the live feed handing it to the streams:"
+                        + " what the fan-out cannot make up for")
+                .publishPercentiles(0.5, 0.99)
+                .register(metrics));
     this.simulator = simulatorFactory.apply(feed);
     RequestGuard guard = new RequestGuard(config);
     this.liveConnections =
