@@ -158,8 +158,14 @@ final class SseFanoutScenario implements Scenario {
                   size[1] = ManagementFactory.getThreadMXBean().getThreadCount();
                 });
         Run result = generator.result(appendedAt, size[0], size[1]);
-        System.out.println(
-            "# " + name() + " ours  feed lag (recordedAt to hub) " + feedLag(service));
+        double[] lag = feedLag(service);
+        feedLagP99.add(lag[1]);
+        System.out.printf(
+            Locale.ROOT,
+            "# %s ours  feed lag (recordedAt to the hub): p50=%.0f p99=%.0f ms%n",
+            name(),
+            lag[0],
+            lag[1]);
         return result;
       }
     }
