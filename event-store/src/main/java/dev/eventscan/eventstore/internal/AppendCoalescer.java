@@ -194,6 +194,11 @@ final class AppendCoalescer {
     }
   }
 
+  /** How many batches may be written at once. */
+  int maxWriters() {
+    return maxWriters;
+  }
+
   /** Appends waiting for a batch (tests use it to line up a batch). */
   int queued() {
     lock.lock();

@@ -214,6 +214,11 @@ final class JdbcStreamWriter implements StreamWriter {
     }
   }
 
+  /** How many coalesced batches may be written at once; 0 when appends are not coalesced. */
+  int maxBatchesInFlight() {
+    return coalescer == null ? 0 : coalescer.maxWriters();
+  }
+
   /** Appends waiting for a coalesced batch; 0 when appends are not coalesced. */
   int queuedAppends() {
     return coalescer == null ? 0 : coalescer.queued();

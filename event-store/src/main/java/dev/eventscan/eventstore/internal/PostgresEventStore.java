@@ -156,6 +156,11 @@ public final class PostgresEventStore implements EventStore {
     }
   }
 
+  /** How many coalesced batches may be written at once (tests plug them all). */
+  int maxBatchesInFlight() {
+    return writer.maxBatchesInFlight();
+  }
+
   /** Appends waiting for a coalesced batch (tests line batches up with it). */
   int queuedAppends() {
     return writer.queuedAppends();

@@ -159,8 +159,7 @@ class CoalescedAppendTest {
   @Test
   void a_batch_whose_backend_is_terminated_while_committing_is_outcome_unknown_to_all_its_callers()
       throws Exception {
-    String plugA = newStreamId("plug");
-    String plugB = newStreamId("plug");
+    List<String> plugs = plugStreams();
     String trap = newStreamId("trap");
     List<Call> calls = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
@@ -168,10 +167,10 @@ class CoalescedAppendTest {
     }
     calls.add(new Call(trap, ExpectedVersion.noStream(), List.of(event("Trapped", 1))));
     List<CompletableFuture<Outcome>> pending;
-    try (Connection blocker = holdVersionOne(List.of(plugA, plugB, trap))) {
-      CompletableFuture<Outcome> first = plug(plugA);
-      CompletableFuture<Outcome> second = plug(plugB);
-      Await.until("both batch writers wait on the blocker", WAIT, () -> waiting("") == 2);
+    List<String> held = new ArrayList<>(plugs);
+    held.add(trap);
+    try (Connection blocker = holdVersionOne(held)) {
+      List<CompletableFuture<Outcome>> plugged = plugAll(plugs);
       pending = submit(calls);
       Await.until("the calls queue", WAIT, () -> store.queuedAppends() == calls.size());
 
@@ -189,7 +188,11 @@ class CoalescedAppendTest {
                 e -> assertThat(e.streamId()).isEqualTo(streamId));
       }
       blocker.rollback();
-      assertThat(List.of(first.get(60, TimeUnit.SECONDS), second.get(60, TimeUnit.SECONDS)))
+      List<Outcome> plugOutcomes = new ArrayList<>();
+      for (CompletableFuture<Outcome> plug : plugged) {
+        plugOutcomes.add(plug.get(60, TimeUnit.SECONDS));
+      }
+      assertThat(plugOutcomes)
           .as("the plugs")
           .anySatisfy(
               o -> assertThat(o.failure()).isInstanceOf(AppendOutcomeUnknownException.class))
@@ -216,13 +219,10 @@ class CoalescedAppendTest {
 
   /** Plugs both batch writers, queues every call behind them, then lets them all go. */
   private static List<Outcome> runInOneBatch(List<Call> calls) throws Exception {
-    String plugA = newStreamId("plug");
-    String plugB = newStreamId("plug");
+    List<String> plugs = plugStreams();
     List<CompletableFuture<Outcome>> pending;
-    try (Connection blocker = holdVersionOne(List.of(plugA, plugB))) {
-      plug(plugA);
-      plug(plugB);
-      Await.until("both batch writers wait on the blocker", WAIT, () -> waiting("") == 2);
+    try (Connection blocker = holdVersionOne(plugs)) {
+      plugAll(plugs);
       pending = submit(calls);
       Await.until("the calls queue", WAIT, () -> store.queuedAppends() == calls.size());
       blocker.rollback();
@@ -232,6 +232,25 @@ class CoalescedAppendTest {
       outcomes.add(outcome.get(60, TimeUnit.SECONDS));
     }
     return outcomes;
+  }
+
+  /** One stream per batch writer: appends there wait on the blocker, occupying every writer. */
+  private static List<String> plugStreams() {
+    List<String> plugs = new ArrayList<>();
+    for (int i = 0; i < store.maxBatchesInFlight(); i++) {
+      plugs.add(newStreamId("plug"));
+    }
+    return plugs;
+  }
+
+  private static List<CompletableFuture<Outcome>> plugAll(List<String> plugs) {
+    List<CompletableFuture<Outcome>> plugged = new ArrayList<>();
+    for (String plug : plugs) {
+      plugged.add(plug(plug));
+      // One at a time, so each plug is a writer of its own and not queued behind another.
+      Await.until("the plug waits on the blocker", WAIT, () -> waiting("") == plugged.size());
+    }
+    return plugged;
   }
 
   private static CompletableFuture<Outcome> plug(String streamId) {
