@@ -80,8 +80,11 @@ final class LiveHub implements LiveFeed.Listener, AutoCloseable {
     this.readers = Executors.newFixedThreadPool(4, threads("sse-catch-up"));
     this.summaries = Executors.newFixedThreadPool(2, threads("sse-summary"));
     this.ticker = Executors.newSingleThreadScheduledExecutor(threads("sse-keep-alive"));
+    Position start = feed.register(this); // not under dispatch: the feed calls offer under its lock
     synchronized (dispatch) {
-      this.lastDispatched = feed.register(this);
+      if (lastDispatched == null) { // offer may have run already
+        lastDispatched = start;
+      }
     }
     ticker.scheduleWithFixedDelay(this::keepAlives, 1, 1, TimeUnit.SECONDS);
   }
