@@ -6,7 +6,6 @@ import dev.eventscan.eventstore.live.LiveListener;
 import dev.eventscan.eventstore.live.LiveSubscription;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -24,7 +23,6 @@ final class LiveFeed implements AutoCloseable {
 
   private final Set<Listener> listeners = ConcurrentHashMap.newKeySet();
   private final Set<Listener> observers = ConcurrentHashMap.newKeySet();
-  private final Map<Position, String> rendered = new ConcurrentHashMap<>();
   private final LiveSubscription subscription;
   private volatile boolean closed;
   private Position cursor;
@@ -72,14 +70,6 @@ final class LiveFeed implements AutoCloseable {
 
   int listeners() {
     return listeners.size();
-  }
-
-  /** The event's public JSON, serialized once however many clients receive it. */
-  String json(RecordedEvent event) {
-    if (rendered.size() > 4_096) {
-      rendered.clear();
-    }
-    return rendered.computeIfAbsent(event.position(), p -> Json.write(Json.event(event)));
   }
 
   private synchronized void dispatch(RecordedEvent event) {
