@@ -46,7 +46,7 @@ class LiveEventsTest {
       writer.start();
       record Subscriber(Position after, List<RecordedEvent> received, LiveSubscription handle) {}
       List<Subscriber> subscribers = new ArrayList<>();
-      while (writer.isAlive()) {
+      while (writer.isAlive() || subscribers.size() < 8) {
         Position after =
             appended.isEmpty()
                 ? Position.START
