@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
@@ -112,6 +113,31 @@ public final class Jdbc {
             || state.equals("57P01")
             || state.equals("57P02")
             || state.equals("57P03"));
+  }
+
+  /**
+   * Hands back a connection that carried session state (advisory locks, LISTEN): the state is
+   * dropped explicitly, and a connection where that cannot be made sure is aborted, so no lock or
+   * LISTEN ever reaches a pooled connection someone else will use. Null is ignored.
+   */
+  public static void releaseSessionConnection(Connection connection) {
+    if (connection == null) {
+      return;
+    }
+    try {
+      try (Statement reset = connection.createStatement()) {
+        reset.execute("SELECT pg_advisory_unlock_all()");
+        reset.execute("UNLISTEN *");
+      }
+      connection.close();
+    } catch (SQLException e) {
+      try {
+        connection.abort(Runnable::run);
+        connection.close();
+      } catch (SQLException ignored) {
+        // Aborted or already gone: either way PostgreSQL ends the session and its state with it.
+      }
+    }
   }
 
   /** Puts auto-commit back as it was; a connection that broke meanwhile is left alone. */

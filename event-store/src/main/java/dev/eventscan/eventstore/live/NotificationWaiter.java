@@ -1,5 +1,6 @@
 package dev.eventscan.eventstore.live;
 
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -41,22 +42,7 @@ final class NotificationWaiter implements AutoCloseable {
 
   @Override
   public void close() {
-    if (connection == null) {
-      return;
-    }
-    try {
-      try (Statement unlisten = connection.createStatement()) {
-        unlisten.execute("UNLISTEN *");
-      }
-      connection.close();
-    } catch (SQLException e) {
-      try {
-        connection.abort(Runnable::run);
-        connection.close();
-      } catch (SQLException ignored) {
-        // gone either way: the session and its LISTEN end with it
-      }
-    }
+    Jdbc.releaseSessionConnection(connection);
     connection = null;
   }
 }

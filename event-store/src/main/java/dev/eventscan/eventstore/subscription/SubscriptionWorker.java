@@ -157,7 +157,7 @@ final class SubscriptionWorker implements Subscription {
         control.setAutoCommit(true);
         if (!tryLock(control)) {
           state = SubscriptionState.STANDBY;
-          release(control);
+          Jdbc.releaseSessionConnection(control);
           control = null;
           pause(options.standbyInterval());
           continue;
@@ -186,11 +186,11 @@ final class SubscriptionWorker implements Subscription {
             name(),
             storageFailures,
             e.toString());
-        release(control);
+        Jdbc.releaseSessionConnection(control);
         control = null;
         pause(reconnectDelay(storageFailures));
       } finally {
-        release(control);
+        Jdbc.releaseSessionConnection(control);
       }
     }
     if (state != SubscriptionState.FAILED) {
@@ -201,31 +201,6 @@ final class SubscriptionWorker implements Subscription {
   private Duration reconnectDelay(int storageFailures) {
     long millis = options.standbyInterval().toMillis() << Math.min(storageFailures - 1, 10);
     return Duration.ofMillis(Math.min(millis, MAX_RECONNECT_DELAY.toMillis()));
-  }
-
-  /**
-   * Hands the control connection back without its session state: the lock and LISTEN are dropped
-   * explicitly, and a connection where that cannot be made sure is aborted, never pooled with a
-   * lock that would freeze this subscription on every node.
-   */
-  private static void release(Connection control) {
-    if (control == null) {
-      return;
-    }
-    try {
-      try (Statement reset = control.createStatement()) {
-        reset.execute("SELECT pg_advisory_unlock_all()");
-        reset.execute("UNLISTEN *");
-      }
-      control.close();
-    } catch (SQLException e) {
-      try {
-        control.abort(Runnable::run);
-        control.close();
-      } catch (SQLException ignored) {
-        // Aborted or already gone: either way PostgreSQL ends the session and its lock with it.
-      }
-    }
   }
 
   /** Returns true if stopped by a failure under {@link FailurePolicy#PARK_AND_STOP}. */
