@@ -30,6 +30,7 @@ public final class BenchmarkMain {
   static {
     register(() -> new AppendSingleScenario(1, RUN_TIME));
     register(() -> new AppendSingleScenario(8, RUN_TIME));
+    register(() -> new AppendSingleScenario(16, RUN_TIME));
     register(() -> new AppendSingleScenario(32, RUN_TIME));
     register(() -> new AppendBatchScenario(RUN_TIME));
     register(() -> new AppendBreakdownScenario(1, RUN_TIME));
@@ -68,7 +69,9 @@ public final class BenchmarkMain {
             .setDataDirectory(dataDirectory)
             .setCleanDataDirectory(true)
             .setServerConfig("fsync", "on")
-            .setServerConfig("synchronous_commit", "on")
+            // -Dbench.synchronousCommit=off shows the CPU and round-trip costs a flush hides.
+            .setServerConfig(
+                "synchronous_commit", System.getProperty("bench.synchronousCommit", "on"))
             .setServerConfig("full_page_writes", "on")
             .setServerConfig("shared_buffers", "512MB")
             .setServerConfig("max_connections", "200")

@@ -16,7 +16,16 @@ import java.util.function.ToDoubleFunction;
  * ratio to the same limit.
  */
 abstract class RatioScenario implements Scenario {
-  static final int RUNS = 3;
+  /**
+   * Interleaved runs per contender; {@code -Dbench.runs=5} narrows the medians on a busy machine.
+   */
+  static final int RUNS = Integer.getInteger("bench.runs", 3);
+
+  /**
+   * The peers to run, by BENCH key ({@code -Dbench.peers=uncoalesced}); all when unset, none when
+   * empty. For quick comparisons while developing: the README's lines run all of them.
+   */
+  private static final String PEERS = System.getProperty("bench.peers");
 
   /** One implementation in the interleaving. */
   @FunctionalInterface
@@ -45,7 +54,13 @@ abstract class RatioScenario implements Scenario {
     Map<String, Contender> contenders = new LinkedHashMap<>();
     contenders.put("ours", this::runOurs);
     contenders.put("limit", this::runLimit);
-    contenders.putAll(peers(database));
+    peers(database)
+        .forEach(
+            (name, peer) -> {
+              if (PEERS == null || List.of(PEERS.split(",")).contains(name)) {
+                contenders.put(name, peer);
+              }
+            });
 
     for (Contender contender : contenders.values()) {
       contender.run(database); // warm-up: JIT, caches, connection pools

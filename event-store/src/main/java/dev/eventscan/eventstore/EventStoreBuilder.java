@@ -56,9 +56,11 @@ public final class EventStoreBuilder {
   /**
    * Whether concurrent {@code append} calls with an exact expected version ({@code exactly(n)},
    * {@code noStream()}) share one transaction and one commit; default true. Each call keeps its own
-   * expected-version check and its own result or error, and returns once its events are durable. A
-   * lone append is written at once, as without coalescing. Never applies to atomic multi-stream
-   * appends, {@code any()} / {@code streamExists()}, or a store with inline projections.
+   * expected-version check and its own result or error, and returns once its events are durable.
+   * Appends gather only while many are in flight (more than 16); fewer go alone, as without
+   * coalescing, because PostgreSQL's group commit already shares their flushes. Never applies to
+   * atomic multi-stream appends, {@code any()} / {@code streamExists()}, or a store with inline
+   * projections.
    */
   public EventStoreBuilder coalesceAppends(boolean coalesceAppends) {
     this.coalesceAppends = coalesceAppends;

@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -16,6 +17,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * queued meanwhile; the others wait for their outcome, and when a writer's own append is done it
  * hands the queue to the first caller still waiting. So a lone writer writes alone, without a
  * hand-off, and N concurrent writers share one transaction per batch.
+ *
+ * <p>Gathering only pays with many appends in flight: PostgreSQL's group commit already shares one
+ * WAL flush among a few concurrent transactions, and a queue only adds a wait to theirs. So while
+ * at most {@code gatherAbove} appends are in flight, {@link #admit()} sends each one alone,
+ * straight to its own statement; past that, they gather.
  *
  * <p>Only the queue lives here; {@link BatchAppender} writes a batch and decides each append's
  * outcome. A batch never holds two appends to one stream (the later waits for the next batch), so
@@ -33,6 +39,8 @@ final class AppendCoalescer {
   private final int maxEvents;
   private final long maxChars;
   private final int maxWriters;
+  private final int gatherAbove;
+  private final AtomicInteger inFlight = new AtomicInteger();
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<Request> queue = new ArrayDeque<>();
   private int writers;
@@ -41,8 +49,14 @@ final class AppendCoalescer {
   private int largestBatch;
 
   AppendCoalescer(
-      BatchWriter writer, int maxWriters, int maxAppends, int maxEvents, long maxChars) {
+      BatchWriter writer,
+      int gatherAbove,
+      int maxWriters,
+      int maxAppends,
+      int maxEvents,
+      long maxChars) {
     this.writer = writer;
+    this.gatherAbove = gatherAbove;
     this.maxWriters = maxWriters;
     this.maxAppends = maxAppends;
     this.maxEvents = maxEvents;
@@ -59,6 +73,30 @@ final class AppendCoalescer {
       this.append = append;
       this.settled = settled;
     }
+  }
+
+  /** One append in flight, from {@link #admit()} until closed. */
+  final class Admission implements AutoCloseable {
+    private final boolean gathers;
+
+    private Admission(boolean gathers) {
+      this.gathers = gathers;
+    }
+
+    /** Whether the append should join a batch ({@link #append}) rather than go alone. */
+    boolean gathers() {
+      return gathers;
+    }
+
+    @Override
+    public void close() {
+      inFlight.decrementAndGet();
+    }
+  }
+
+  /** Counts an append in flight until the admission is closed; it gathers past the threshold. */
+  Admission admit() {
+    return new Admission(inFlight.incrementAndGet() > gatherAbove);
   }
 
   /**
@@ -197,6 +235,11 @@ final class AppendCoalescer {
   /** How many batches may be written at once. */
   int maxWriters() {
     return maxWriters;
+  }
+
+  /** Up to how many appends in flight each goes alone. */
+  int gatherAbove() {
+    return gatherAbove;
   }
 
   /** Appends waiting for a batch (tests use it to line up a batch). */

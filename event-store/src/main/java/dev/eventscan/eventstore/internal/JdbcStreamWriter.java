@@ -62,6 +62,13 @@ final class JdbcStreamWriter implements StreamWriter {
    */
   private static final int MAX_BATCHES_IN_FLIGHT = 4;
 
+  /**
+   * Appends gather into batches only while more than this many are in flight. Below, PostgreSQL's
+   * group commit already shares WAL flushes and a queue only adds a wait: gathering lost to
+   * appending alone at 8 and at 16 writers and won at 32 (benchmarks/README, issue 12).
+   */
+  static final int GATHER_ABOVE = 16;
+
   private static final int MAX_BATCH_EVENTS = 2_000;
   private static final long MAX_BATCH_DATA_CHARS = 8L * 1024 * 1024;
 
@@ -89,7 +96,8 @@ final class JdbcStreamWriter implements StreamWriter {
       List<Projection> inlineProjections,
       String notifyInTransactionChannel,
       Runnable afterCommit,
-      boolean coalesceAppends) {
+      boolean coalesceAppends,
+      int gatherAbove) {
     this.dataSource = dataSource;
     this.notifyInTransactionChannel = notifyInTransactionChannel;
     this.afterCommit = afterCommit;
@@ -134,6 +142,7 @@ final class JdbcStreamWriter implements StreamWriter {
         coalesceAppends && this.inlineProjections.isEmpty()
             ? new AppendCoalescer(
                 this::writeBatch,
+                gatherAbove,
                 MAX_BATCHES_IN_FLIGHT,
                 MAX_BATCH_APPENDS,
                 MAX_BATCH_EVENTS,
@@ -182,17 +191,22 @@ final class JdbcStreamWriter implements StreamWriter {
   public AppendResult append(String streamId, ExpectedVersion expected, List<EventData> events) {
     validator.validate(streamId, expected, events);
     StreamAppend part = new StreamAppend(streamId, expected, events);
-    if (coalescer != null && BatchAppender.accepts(part)) {
-      BatchOutcome outcome = coalescer.append(part);
-      if (outcome instanceof BatchOutcome.Appended appended) {
-        return appended.result();
-      }
-      if (outcome instanceof BatchOutcome.Unknown unknown) {
-        throw new AppendOutcomeUnknownException(streamId, unknown.cause());
-      }
-      // Not written: appending alone explains the refusal, or writes it (a batch that failed).
+    if (coalescer == null || !BatchAppender.accepts(part)) {
+      return appendAtomicallyValidated(List.of(part)).get(0);
     }
-    return appendAtomicallyValidated(List.of(part)).get(0);
+    try (AppendCoalescer.Admission admission = coalescer.admit()) {
+      if (admission.gathers()) {
+        BatchOutcome outcome = coalescer.append(part);
+        if (outcome instanceof BatchOutcome.Appended appended) {
+          return appended.result();
+        }
+        if (outcome instanceof BatchOutcome.Unknown unknown) {
+          throw new AppendOutcomeUnknownException(streamId, unknown.cause());
+        }
+        // Not written: appending alone explains the refusal, or writes it (a batch that failed).
+      }
+      return appendAtomicallyValidated(List.of(part)).get(0);
+    }
   }
 
   /** Writes a coalesced batch; one append alone takes the one-statement path, as if uncoalesced. */
@@ -217,6 +231,11 @@ final class JdbcStreamWriter implements StreamWriter {
   /** How many coalesced batches may be written at once; 0 when appends are not coalesced. */
   int maxBatchesInFlight() {
     return coalescer == null ? 0 : coalescer.maxWriters();
+  }
+
+  /** Up to how many appends in flight each goes alone; 0 when appends are not coalesced. */
+  int gatherAbove() {
+    return coalescer == null ? 0 : coalescer.gatherAbove();
   }
 
   /** Appends waiting for a coalesced batch; 0 when appends are not coalesced. */

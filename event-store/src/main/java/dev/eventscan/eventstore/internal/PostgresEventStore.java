@@ -50,6 +50,27 @@ public final class PostgresEventStore implements EventStore {
       dev.eventscan.eventstore.NotifyMode notifyMode,
       Duration pollInterval,
       boolean coalesceAppends) {
+    this(
+        dataSource,
+        schema,
+        maxEventDataBytes,
+        inlineProjections,
+        notifyMode,
+        pollInterval,
+        coalesceAppends,
+        JdbcStreamWriter.GATHER_ABOVE);
+  }
+
+  /** Tests choose from how many appends in flight on they gather, to line batches up cheaply. */
+  PostgresEventStore(
+      DataSource dataSource,
+      String schema,
+      int maxEventDataBytes,
+      List<dev.eventscan.eventstore.projection.Projection> inlineProjections,
+      dev.eventscan.eventstore.NotifyMode notifyMode,
+      Duration pollInterval,
+      boolean coalesceAppends,
+      int gatherAbove) {
     this.dataSource = dataSource;
     this.pollInterval = pollInterval;
     this.schema = schema;
@@ -67,7 +88,8 @@ public final class PostgresEventStore implements EventStore {
                 ? notificationChannel()
                 : null,
             notifier == null ? () -> {} : notifier::appended,
-            coalesceAppends);
+            coalesceAppends,
+            gatherAbove);
     this.reader = new JdbcStreamReader(dataSource, schema);
     this.globalLog = new JdbcGlobalLogReader(dataSource, schema);
   }
@@ -159,6 +181,11 @@ public final class PostgresEventStore implements EventStore {
   /** How many coalesced batches may be written at once (tests plug them all). */
   int maxBatchesInFlight() {
     return writer.maxBatchesInFlight();
+  }
+
+  /** Up to how many appends in flight each goes alone; 0 when appends are not coalesced. */
+  int gatherAbove() {
+    return writer.gatherAbove();
   }
 
   /** Appends waiting for a coalesced batch (tests line batches up with it). */

@@ -3,8 +3,11 @@ package dev.eventscan.eventstore.internal;
 import static dev.eventscan.eventstore.Events.event;
 import static dev.eventscan.eventstore.Events.newStreamId;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.EventStoreBuilder;
+import dev.eventscan.eventstore.NotifyMode;
 import dev.eventscan.eventstore.stream.AppendOutcomeUnknownException;
 import dev.eventscan.eventstore.stream.AppendResult;
 import dev.eventscan.eventstore.stream.DuplicateEventIdException;
@@ -39,26 +42,111 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * deleted stream or duplicate id in one append never fails another in the same batch, and a batch
  * lost with its connection is reported as outcome unknown to each of its callers.
  *
- * <p>Batches are lined up deterministically: a blocker transaction holds version 1 of two "plug"
- * streams, so the two appends that write batches wait inside PostgreSQL while the appends under
- * test queue behind them; rolling the blocker back releases them all into one batch.
+ * <p>The store under test gathers past {@value #GATHER_ABOVE} appends in flight (the default is
+ * higher; a low threshold keeps the plugs below few and the pool large enough). Batches are lined
+ * up deterministically: a blocker transaction holds version 1 of "plug" streams, so the appends
+ * that go alone and those that write batches wait inside PostgreSQL while the appends under test
+ * queue behind them; rolling the blocker back releases them all into one batch.
  */
 @ExtendWith(PostgresExtension.class)
 class CoalescedAppendTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final int GATHER_ABOVE = 2;
   private static TestDatabase database;
+  private static EventStore migrated;
   private static PostgresEventStore store;
   private static final ExecutorService callers = Executors.newCachedThreadPool();
 
   @BeforeAll
   static void createStore(TestDatabase testDatabase) {
     database = testDatabase;
-    store = (PostgresEventStore) EventStore.builder(testDatabase.dataSource()).build();
+    migrated = EventStore.builder(testDatabase.dataSource()).build();
+    store =
+        new PostgresEventStore(
+            testDatabase.dataSource(),
+            migrated.schema(),
+            EventStoreBuilder.DEFAULT_MAX_EVENT_DATA_BYTES,
+            List.of(),
+            NotifyMode.AFTER_COMMIT,
+            Duration.ofMillis(500),
+            true,
+            GATHER_ABOVE);
   }
 
   @AfterAll
   static void stopCallers() {
     callers.shutdownNow();
+    store.close();
+    migrated.close();
+  }
+
+  @Test
+  void while_few_appends_are_in_flight_each_goes_alone_with_its_own_check_error_and_result()
+      throws Exception {
+    long batchesBefore = store.coalescerStats().orElseThrow().batches();
+    String streamId = newStreamId("alone");
+    EventData firstEvent = event("A", 1);
+    AppendResult first = store.append(streamId, ExpectedVersion.noStream(), firstEvent);
+    assertThat(committedVersion(streamId)).as("committed on return").isEqualTo(1);
+    assertThat(store.append(streamId, ExpectedVersion.exactly(1), event("A", 2)).streamVersion())
+        .isEqualTo(2);
+    assertThatThrownBy(() -> store.append(streamId, ExpectedVersion.exactly(1), event("A", 3)))
+        .isInstanceOfSatisfying(
+            WrongExpectedVersionException.class, e -> assertThat(e.actualVersion()).isEqualTo(2));
+    assertThatThrownBy(() -> store.append(streamId, ExpectedVersion.exactly(5), event("A", 4)))
+        .isInstanceOfSatisfying(
+            WrongExpectedVersionException.class, e -> assertThat(e.actualVersion()).isEqualTo(2));
+    assertThat(store.append(streamId, ExpectedVersion.noStream(), firstEvent))
+        .as("the same event again returns the first result")
+        .isEqualTo(first);
+    store.deleteStream(streamId, ExpectedVersion.exactly(2));
+    assertThatThrownBy(() -> store.append(streamId, ExpectedVersion.exactly(3), event("A", 5)))
+        .isInstanceOf(StreamDeletedException.class);
+
+    // Up to the threshold in flight at once, still alone: neither queues for a batch.
+    List<String> plugs = List.of(newStreamId("alone"), newStreamId("alone"));
+    try (Connection blocker = holdVersionOne(plugs)) {
+      List<CompletableFuture<Outcome>> plugged = plugAll(plugs);
+      assertThat(store.queuedAppends()).isZero();
+      blocker.rollback();
+      for (CompletableFuture<Outcome> plug : plugged) {
+        assertThat(plug.get(60, TimeUnit.SECONDS).result().streamVersion()).isEqualTo(1);
+      }
+    }
+    assertThat(store.coalescerStats().orElseThrow().batches())
+        .as("no append went through a batch")
+        .isEqualTo(batchesBefore);
+  }
+
+  @Test
+  void past_the_threshold_appends_gather_and_each_keeps_its_own_check_error_and_result()
+      throws Exception {
+    String hot = newStreamId("hot");
+    store.append(hot, ExpectedVersion.noStream(), event("Seed", 0));
+    String deleted = newStreamId("deleted");
+    store.append(deleted, ExpectedVersion.noStream(), event("Seed", 0));
+    store.deleteStream(deleted, ExpectedVersion.exactly(1));
+    String fresh = newStreamId("fresh");
+    AppendCoalescer.Stats before = store.coalescerStats().orElseThrow();
+
+    List<Call> calls =
+        List.of(
+            new Call(fresh, ExpectedVersion.noStream(), List.of(event("Fresh", 1))),
+            new Call(hot, ExpectedVersion.exactly(0), List.of(event("Stale", 1))),
+            new Call(deleted, ExpectedVersion.exactly(1), List.of(event("Late", 1))));
+    List<Outcome> outcomes = runInOneBatch(calls);
+
+    AppendCoalescer.Stats after = store.coalescerStats().orElseThrow();
+    assertThat(after.coalescedAppends() - before.coalescedAppends())
+        .as("the three calls shared one batch")
+        .isGreaterThanOrEqualTo(calls.size());
+    assertThat(outcomes.get(0).result().streamVersion()).isEqualTo(1);
+    assertThat(committedVersion(fresh)).isEqualTo(1);
+    assertThat(outcomes.get(1).failure())
+        .isInstanceOfSatisfying(
+            WrongExpectedVersionException.class, e -> assertThat(e.actualVersion()).isEqualTo(1));
+    assertThat(outcomes.get(2).failure()).isInstanceOf(StreamDeletedException.class);
+    assertThat(committedVersion(hot)).isEqualTo(1);
   }
 
   @Test
@@ -174,9 +262,12 @@ class CoalescedAppendTest {
       pending = submit(calls);
       Await.until("the calls queue", WAIT, () -> store.queuedAppends() == calls.size());
 
-      terminate(firstWaiting("")); // one plug: its writer takes the queue as one batch
+      // The plug that began last is a batch writer's (those that go alone began first): once
+      // its append is settled, the writer hands the queue to one caller, who writes it as one
+      // batch.
+      terminate(latestWaiting(""));
       Await.until("the batch waits on the trap", WAIT, () -> waiting("WITH appended") == 1);
-      terminate(firstWaiting("WITH appended"));
+      terminate(latestWaiting("WITH appended"));
 
       for (int i = 0; i < calls.size(); i++) {
         Outcome outcome = pending.get(i).get(60, TimeUnit.SECONDS);
@@ -234,10 +325,13 @@ class CoalescedAppendTest {
     return outcomes;
   }
 
-  /** One stream per batch writer: appends there wait on the blocker, occupying every writer. */
+  /**
+   * One stream per append that goes alone and per batch writer: appends there wait on the blocker,
+   * so every later append gathers and every writer is busy.
+   */
   private static List<String> plugStreams() {
     List<String> plugs = new ArrayList<>();
-    for (int i = 0; i < store.maxBatchesInFlight(); i++) {
+    for (int i = 0; i < store.gatherAbove() + store.maxBatchesInFlight(); i++) {
       plugs.add(newStreamId("plug"));
     }
     return plugs;
@@ -299,8 +393,23 @@ class CoalescedAppendTest {
     return waitingBackends(sql).size();
   }
 
-  private static int firstWaiting(String sql) {
+  /** The waiting backend whose statement began last. */
+  private static int latestWaiting(String sql) {
     return waitingBackends(sql).get(0);
+  }
+
+  /** The version of the stream as another session sees it: committed, not just returned. */
+  private static long committedVersion(String streamId) throws SQLException {
+    try (Connection other = database.openUnpooledConnection();
+        PreparedStatement s =
+            other.prepareStatement(
+                "SELECT coalesce(max(stream_version), 0) FROM event_store.events WHERE stream_id = ?")) {
+      s.setString(1, streamId);
+      try (ResultSet row = s.executeQuery()) {
+        row.next();
+        return row.getLong(1);
+      }
+    }
   }
 
   private static List<Integer> waitingBackends(String sql) {
@@ -311,7 +420,7 @@ class CoalescedAppendTest {
                 SELECT pid FROM pg_stat_activity
                  WHERE wait_event_type = 'Lock' AND datname = current_database()
                    AND position(? IN query) > 0
-                 ORDER BY pid
+                 ORDER BY query_start DESC
                 """)) {
       s.setString(1, sql);
       List<Integer> pids = new ArrayList<>();
