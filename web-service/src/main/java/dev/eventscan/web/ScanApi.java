@@ -8,6 +8,7 @@ import dev.eventscan.scan.ScanModule;
 import dev.eventscan.scan.export.FindingsExport;
 import dev.eventscan.scan.lifecycle.ScanEventTypes;
 import dev.eventscan.scan.lifecycle.ScanNotFoundException;
+import dev.eventscan.scan.lifecycle.ScanState;
 import dev.eventscan.scan.readmodel.ScanQueries;
 import dev.eventscan.scan.readmodel.ScanReadModelProjection;
 import dev.eventscan.scan.readmodel.ScanSummary;
@@ -137,17 +138,16 @@ final class ScanApi {
     var summary = scans.queries().get(scanId);
     if (summary.isEmpty()) {
       // Just requested: the read model has not caught up yet, the events are there.
-      var state = scans.scans().load(scanId).state();
-      if (!state.exists()) {
+      if (!(scans.scans().load(scanId).state() instanceof ScanState.Requested state)) {
         throw new ScanNotFoundException(scanId);
       }
       Map<String, Object> early = new LinkedHashMap<>();
       early.put("id", scanId);
-      early.put("target", state.target());
-      early.put("scanner", state.scanner());
+      early.put("target", state.request().target());
+      early.put("scanner", state.request().scanner());
       early.put("status", state.status().name());
       early.put("progressPercent", state.progressPercent());
-      early.put("requestedAt", state.requestedAt());
+      early.put("requestedAt", state.request().requestedAt());
       ctx.json(early);
       return;
     }

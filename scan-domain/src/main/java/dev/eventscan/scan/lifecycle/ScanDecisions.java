@@ -16,6 +16,9 @@ import dev.eventscan.scan.lifecycle.ScanEvent.ScanRequested;
 import dev.eventscan.scan.lifecycle.ScanEvent.StepAttemptFailed;
 import dev.eventscan.scan.lifecycle.ScanEvent.SubdomainDiscoveryStarted;
 import dev.eventscan.scan.lifecycle.ScanEvent.SubdomainsDiscovered;
+import dev.eventscan.scan.lifecycle.ScanState.Finished;
+import dev.eventscan.scan.lifecycle.ScanState.Requested;
+import dev.eventscan.scan.lifecycle.ScanState.Running;
 import dev.eventscan.scan.lifecycle.ScanState.StepProgress;
 import dev.eventscan.scan.scanner.SubdomainDiscovery.Finding;
 import dev.eventscan.scan.scoring.ExposureScoring;
@@ -37,35 +40,35 @@ public final class ScanDecisions {
     if (command instanceof RequestScan c) {
       return request(scanId, state, c);
     }
-    if (!state.exists()) {
+    if (!(state instanceof Requested requested)) {
       throw new InvalidScanTransitionException(scanId, null, "it was never requested");
     }
     if (command instanceof Cancel c) {
-      return cancel(state, c);
+      return cancel(requested, c);
     }
-    if (state.status().isFinal()) {
+    if (!(state instanceof Running running)) {
       return List.of(); // late results after a cancel or a failure are ignored
     }
     if (command instanceof StartDomainDiscovery c) {
       boolean due =
-          (state.status() == ScanStatus.STARTED && c.attempt() == 1)
-              || (state.status() == ScanStatus.DISCOVERING_DOMAINS
-                  && c.attempt() == state.domainStep().attempt() + 1
-                  && state.domainStep().nextRetryAt() != null);
+          (running.status() == ScanStatus.STARTED && c.attempt() == 1)
+              || (running.status() == ScanStatus.DISCOVERING_DOMAINS
+                  && c.attempt() == running.domainStep().attempt() + 1
+                  && running.domainStep().nextRetryAt() != null);
       return due ? List.of(new DomainDiscoveryStarted(scanId, c.attempt(), c.at())) : List.of();
     } else if (command instanceof RecordDomains c) {
-      if (state.status() != ScanStatus.DISCOVERING_DOMAINS) {
+      if (running.status() != ScanStatus.DISCOVERING_DOMAINS) {
         return List.of();
       }
       List<ScanEvent> events = new ArrayList<>();
       DomainsDiscovered discovered = new DomainsDiscovered(scanId, c.domains(), c.at());
       events.add(discovered);
       if (c.domains().isEmpty()) {
-        events.add(completion(state.apply(discovered), c.at()));
+        events.add(completion((Running) running.apply(discovered), c.at()));
       }
       return events;
     } else if (command instanceof StartSubdomainDiscovery c) {
-      StepProgress step = subdomainStep(state, c.domain());
+      StepProgress step = running.subdomainStep(c.domain());
       boolean due =
           step != null
               && !step.done()
@@ -75,25 +78,26 @@ public final class ScanDecisions {
           ? List.of(new SubdomainDiscoveryStarted(scanId, c.domain(), c.attempt(), c.at()))
           : List.of();
     } else if (command instanceof RecordSubdomains c) {
-      StepProgress step = subdomainStep(state, c.domain());
+      StepProgress step = running.subdomainStep(c.domain());
       if (step == null || step.done()) {
         return List.of();
       }
       SubdomainsDiscovered discovered =
           new SubdomainsDiscovered(scanId, c.domain(), c.findings(), c.wildcard(), c.at());
-      ScanState after = state.apply(discovered);
+      Running after = (Running) running.apply(discovered);
       return after.allSubdomainStepsDone()
           ? List.of(discovered, completion(after, c.at()))
           : List.of(discovered);
     } else if (command instanceof RecordStepFailure c) {
-      return failure(scanId, state, c);
+      return failure(scanId, running, c);
     }
     throw new IllegalArgumentException("unknown scan command " + command);
   }
 
   private static List<ScanEvent> request(String scanId, ScanState state, RequestScan c) {
-    if (state.exists()) {
-      throw new InvalidScanTransitionException(scanId, state.status(), "it was already requested");
+    if (state instanceof Requested requested) {
+      throw new InvalidScanTransitionException(
+          scanId, requested.status(), "it was already requested");
     }
     if (c.maxRetries() < 0 || c.maxRetries() > MAX_RETRIES_LIMIT) {
       throw new InvalidScanCommandException(
@@ -103,22 +107,22 @@ public final class ScanDecisions {
         new ScanRequested(scanId, c.target().domain(), c.scanner(), c.maxRetries(), c.at()));
   }
 
-  private static List<ScanEvent> cancel(ScanState state, Cancel c) {
+  private static List<ScanEvent> cancel(Requested state, Cancel c) {
     if (state.status() == ScanStatus.CANCELLED) {
       return List.of();
     }
-    if (state.status().isFinal()) {
+    if (state instanceof Finished) {
       throw new InvalidScanTransitionException(
           state.scanId(), state.status(), "a finished scan cannot be cancelled");
     }
     return List.of(new ScanCancelled(state.scanId(), c.reason(), c.at()));
   }
 
-  private static List<ScanEvent> failure(String scanId, ScanState state, RecordStepFailure c) {
+  private static List<ScanEvent> failure(String scanId, Running state, RecordStepFailure c) {
     StepProgress step =
         c.step() == ScanStep.DOMAIN_DISCOVERY
             ? state.domainStep()
-            : subdomainStep(state, c.domain());
+            : state.subdomainStep(c.domain());
     // Only the running attempt can fail, once.
     if (step == null
         || step.done()
@@ -126,7 +130,7 @@ public final class ScanDecisions {
         || step.nextRetryAt() != null) {
       return List.of();
     }
-    boolean attemptsLeft = c.attempt() < state.attemptsAllowed();
+    boolean attemptsLeft = c.attempt() < state.request().attemptsAllowed();
     Instant retryAt = attemptsLeft ? c.at().plus(c.retryDelay()) : null;
     StepAttemptFailed failed =
         new StepAttemptFailed(
@@ -149,13 +153,7 @@ public final class ScanDecisions {
             c.at()));
   }
 
-  private static StepProgress subdomainStep(ScanState state, String domain) {
-    return state.status() == ScanStatus.DISCOVERING_SUBDOMAINS
-        ? state.subdomainSteps().get(domain)
-        : null;
-  }
-
-  private static ScanCompleted completion(ScanState state, Instant at) {
+  private static ScanCompleted completion(Running state, Instant at) {
     List<String> subdomains = new ArrayList<>();
     boolean wildcard = false;
     for (StepProgress step : state.subdomainSteps().values()) {

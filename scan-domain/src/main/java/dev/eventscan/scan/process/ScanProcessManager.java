@@ -298,7 +298,7 @@ public final class ScanProcessManager implements AutoCloseable {
   /** Looks at the scan's state and queues whatever it is waiting for. Safe to repeat. */
   private void drive(String scanId) {
     ScanState state = scans.load(scanId).state();
-    if (state.exists() && state.status().isFinal()) {
+    if (state instanceof ScanState.Finished) {
       forgetFinished(scanId); // its final event was parked or is not handled yet
       return;
     }

@@ -1,6 +1,8 @@
 package dev.eventscan.scan.process;
 
 import dev.eventscan.scan.lifecycle.ScanState;
+import dev.eventscan.scan.lifecycle.ScanState.Running;
+import dev.eventscan.scan.lifecycle.ScanState.ScanRequest;
 import dev.eventscan.scan.lifecycle.ScanState.StepProgress;
 import dev.eventscan.scan.lifecycle.ScanStatus;
 import dev.eventscan.scan.lifecycle.ScanStep;
@@ -35,8 +37,8 @@ record ScanWork(
     return scanId + "/" + step + "/" + domain + "/" + attempt;
   }
 
-  static List<ScanWork> pending(ScanState state) {
-    if (!state.exists() || state.status().isFinal()) {
+  static List<ScanWork> pending(ScanState scan) {
+    if (!(scan instanceof Running state)) {
       return List.of();
     }
     List<ScanWork> work = new ArrayList<>();
@@ -54,8 +56,7 @@ record ScanWork(
     return work;
   }
 
-  private static ScanWork next(
-      ScanState state, ScanStep step, String domain, StepProgress progress) {
+  private static ScanWork next(Running state, ScanStep step, String domain, StepProgress progress) {
     if (progress.attempt() == 0) {
       return of(state, step, domain, 1, true, null);
     }
@@ -66,8 +67,9 @@ record ScanWork(
   }
 
   private static ScanWork of(
-      ScanState state, ScanStep step, String domain, int attempt, boolean start, Instant due) {
+      Running state, ScanStep step, String domain, int attempt, boolean start, Instant due) {
+    ScanRequest request = state.request();
     return new ScanWork(
-        state.scanId(), state.scanner(), state.target(), step, domain, attempt, start, due);
+        request.scanId(), request.scanner(), request.target(), step, domain, attempt, start, due);
   }
 }

@@ -13,6 +13,9 @@ import dev.eventscan.scan.lifecycle.ScanCommand.StartSubdomainDiscovery;
 import dev.eventscan.scan.lifecycle.ScanEvent.ScanCompleted;
 import dev.eventscan.scan.lifecycle.ScanEvent.ScanFailed;
 import dev.eventscan.scan.lifecycle.ScanEvent.StepAttemptFailed;
+import dev.eventscan.scan.lifecycle.ScanState.Finished;
+import dev.eventscan.scan.lifecycle.ScanState.Requested;
+import dev.eventscan.scan.lifecycle.ScanState.Running;
 import dev.eventscan.scan.scanner.DomainDiscovery.AssociatedDomain;
 import dev.eventscan.scan.scanner.SubdomainDiscovery.Finding;
 import dev.eventscan.scan.target.Target;
@@ -24,6 +27,15 @@ import org.junit.jupiter.api.Test;
 class ScanDecisionsTest {
   private static final Instant NOW = Instant.parse("2026-11-23T10:00:00Z");
   private ScanState state = ScanState.NONE;
+
+  private ScanStatus status() {
+    return ((Requested) state).status();
+  }
+
+  /** The scan's steps, whether it still runs or has ended. */
+  private Running lastRunning() {
+    return state instanceof Finished finished ? finished.last() : (Running) state;
+  }
 
   private List<ScanEvent> run(ScanCommand command) {
     List<ScanEvent> events = ScanDecisions.decide("s1", state, command);
@@ -45,28 +57,28 @@ class ScanDecisionsTest {
   @Test
   void a_scan_moves_through_its_steps_to_a_scored_completion() {
     run(new RequestScan(Target.parse("example.com"), "simulated", 3, NOW));
-    assertThat(state.status()).isEqualTo(ScanStatus.STARTED);
+    assertThat(status()).isEqualTo(ScanStatus.STARTED);
     run(new StartDomainDiscovery(1, NOW));
-    assertThat(state.status()).isEqualTo(ScanStatus.DISCOVERING_DOMAINS);
+    assertThat(status()).isEqualTo(ScanStatus.DISCOVERING_DOMAINS);
     run(
         new RecordDomains(
             List.of(
                 new AssociatedDomain("example.com", "TARGET"),
                 new AssociatedDomain("ex-cdn.net", "MX")),
             NOW));
-    assertThat(state.status()).isEqualTo(ScanStatus.DISCOVERING_SUBDOMAINS);
+    assertThat(status()).isEqualTo(ScanStatus.DISCOVERING_SUBDOMAINS);
     run(new StartSubdomainDiscovery("example.com", 1, NOW));
     run(
         new RecordSubdomains(
             "example.com", List.of(new Finding("admin.example.com", "A", "10.0.0.1")), false, NOW));
-    assertThat(state.progressPercent()).isEqualTo(57);
+    assertThat(((Requested) state).progressPercent()).isEqualTo(57);
     run(new StartSubdomainDiscovery("ex-cdn.net", 1, NOW));
     List<ScanEvent> last = run(new RecordSubdomains("ex-cdn.net", List.of(), false, NOW));
 
     assertThat(last).last().isInstanceOf(ScanCompleted.class);
-    assertThat(state.status()).isEqualTo(ScanStatus.COMPLETED);
-    assertThat(state.score().score()).isEqualTo(2 + 8 + 2);
-    assertThat(state.progressPercent()).isEqualTo(100);
+    assertThat(status()).isEqualTo(ScanStatus.COMPLETED);
+    assertThat(((Finished) state).score().score()).isEqualTo(2 + 8 + 2);
+    assertThat(((Requested) state).progressPercent()).isEqualTo(100);
   }
 
   @Test
@@ -79,7 +91,9 @@ class ScanDecisionsTest {
     assertThat(run(new StartSubdomainDiscovery("example.com", 1, NOW))).isEmpty();
     run(new RecordSubdomains("example.com", List.of(), false, NOW));
     assertThat(run(new RecordSubdomains("example.com", List.of(), false, NOW))).isEmpty();
-    assertThat(state.domains()).extracting(AssociatedDomain::domain).containsExactly("example.com");
+    assertThat(lastRunning().domains())
+        .extracting(AssociatedDomain::domain)
+        .containsExactly("example.com");
   }
 
   @Test
@@ -119,8 +133,8 @@ class ScanDecisionsTest {
         .isInstanceOfSatisfying(
             ScanFailed.class,
             e -> assertThat(e.reason()).contains("after 3 attempts").contains("example.com"));
-    assertThat(state.status()).isEqualTo(ScanStatus.FAILED);
-    assertThat(state.failedAttempts()).isEqualTo(3);
+    assertThat(status()).isEqualTo(ScanStatus.FAILED);
+    assertThat(lastRunning().failedAttempts()).isEqualTo(3);
   }
 
   @Test
@@ -128,13 +142,13 @@ class ScanDecisionsTest {
     requestAndDiscover("example.com");
     run(new StartSubdomainDiscovery("example.com", 1, NOW));
     run(new Cancel("user asked", NOW));
-    assertThat(state.status()).isEqualTo(ScanStatus.CANCELLED);
+    assertThat(status()).isEqualTo(ScanStatus.CANCELLED);
     assertThat(run(new RecordSubdomains("example.com", List.of(), false, NOW))).isEmpty();
     assertThat(run(new Cancel("again", NOW))).isEmpty();
 
     state = ScanState.NONE;
     requestAndDiscover();
-    assertThat(state.status()).isEqualTo(ScanStatus.COMPLETED);
+    assertThat(status()).isEqualTo(ScanStatus.COMPLETED);
     assertThatThrownBy(() -> run(new Cancel("too late", NOW)))
         .isInstanceOf(InvalidScanTransitionException.class)
         .hasMessageContaining("COMPLETED");
