@@ -1,5 +1,6 @@
 package dev.eventscan.eventstore.subscription;
 
+import dev.eventscan.eventstore.internal.EventRows;
 import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
@@ -229,6 +230,21 @@ final class SubscriptionTables {
       throw new FailureAlreadySettledException(id, failure.status());
     }
     return failure;
+  }
+
+  /** The event a failure parked. */
+  RecordedEvent event(Connection c, ParkedFailure failure) throws SQLException {
+    try (PreparedStatement select =
+        c.prepareStatement(
+            "SELECT %s FROM %s.events WHERE id = ?".formatted(EventRows.COLUMNS, schema))) {
+      select.setLong(1, failure.position().eventId());
+      try (ResultSet row = select.executeQuery()) {
+        if (!row.next()) {
+          throw new UnknownFailureException(failure.id(), "refers to a missing event");
+        }
+        return EventRows.map(row);
+      }
+    }
   }
 
   void settleFailure(Connection c, long id, String status) throws SQLException {

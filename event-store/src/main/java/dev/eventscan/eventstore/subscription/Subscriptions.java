@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * Starts named subscriptions on an {@link EventStore} and manages their checkpoints and parked
@@ -35,7 +36,7 @@ public final class Subscriptions {
 
   /** Delivers events at least once to {@code handler}. */
   public Subscription start(SubscriptionOptions options, EventHandler handler) {
-    return start(options, new SubscriptionWorker.Delivery.Plain(handler));
+    return startWorker(options, checkpoints -> new Delivery.Plain(handler, checkpoints));
   }
 
   /**
@@ -44,56 +45,27 @@ public final class Subscriptions {
    */
   public Subscription startTransactional(
       SubscriptionOptions options, TransactionalEventHandler handler) {
-    return start(options, new SubscriptionWorker.Delivery.Transactional(handler));
+    return startWorker(options, checkpoints -> new Delivery.Transactional(handler, checkpoints));
   }
 
-  private Subscription start(SubscriptionOptions options, SubscriptionWorker.Delivery delivery) {
-    SubscriptionWorker worker = new SubscriptionWorker(store, tables, options, delivery, owner);
-    if (running.putIfAbsent(options.name(), worker) != null) {
+  private Subscription startWorker(
+      SubscriptionOptions options, Function<CheckpointTransactions, Delivery> delivery) {
+    String name = options.name();
+    SubscriptionWorker worker =
+        new SubscriptionWorker(
+            store, tables, options, owner, delivery, stopped -> running.remove(name, stopped));
+    if (running.putIfAbsent(name, worker) != null) {
       throw new IllegalStateException(
-          "subscription " + options.name() + " is already started in this process");
+          "subscription " + name + " is already started in this process");
     }
     worker.start();
-    return new Subscription() {
-      @Override
-      public String name() {
-        return worker.name();
-      }
-
-      @Override
-      public SubscriptionState state() {
-        return worker.state();
-      }
-
-      @Override
-      public Position position() {
-        return worker.position();
-      }
-
-      @Override
-      public boolean awaitPosition(Position position, java.time.Duration timeout)
-          throws InterruptedException {
-        return worker.awaitPosition(position, timeout);
-      }
-
-      @Override
-      public java.util.concurrent.CompletableFuture<Position> caughtUp() {
-        return worker.caughtUp();
-      }
-
-      @Override
-      public void stop() {
-        worker.stop();
-        running.remove(options.name(), worker);
-      }
-    };
+    return worker;
   }
 
   /** Stops every subscription started through this object and waits for their threads. */
   public void stopAll() {
     for (SubscriptionWorker worker : List.copyOf(running.values())) {
       worker.stop();
-      running.remove(worker.name(), worker);
     }
   }
 

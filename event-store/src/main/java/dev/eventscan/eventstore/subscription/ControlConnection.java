@@ -1,0 +1,94 @@
+package dev.eventscan.eventstore.subscription;
+
+import dev.eventscan.eventstore.jdbc.Jdbc;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+
+/**
+ * The dedicated connection that holds a subscription's advisory lock and LISTENs for appends.
+ * Losing it means losing the lock, so waiting on it also checks it is alive. It goes back with the
+ * lock and the LISTEN undone, or is aborted: never into the pool with either.
+ */
+final class ControlConnection implements AutoCloseable {
+  private static final Duration ALIVE_CHECK_INTERVAL = Duration.ofMillis(100);
+
+  /** A 64-bit key from the subscription's schema and name, so names practically never collide. */
+  private static final String LOCK_KEY = "('x' || substr(md5(?), 1, 16))::bit(64)::bigint";
+
+  private final Connection connection;
+  private long lastAliveCheck;
+
+  private ControlConnection(Connection connection) {
+    this.connection = connection;
+  }
+
+  /** The lock of {@code lockName}, listening on {@code channel}; empty if another holds it. */
+  static Optional<ControlConnection> tryAcquire(
+      DataSource dataSource, String lockName, String channel) throws SQLException {
+    Connection c = dataSource.getConnection();
+    try {
+      c.setAutoCommit(true);
+      if (!tryLock(c, lockName)) {
+        Jdbc.releaseSessionConnection(c);
+        return Optional.empty();
+      }
+      try (Statement listen = c.createStatement()) {
+        listen.execute("LISTEN " + channel);
+      }
+      return Optional.of(new ControlConnection(c));
+    } catch (SQLException | RuntimeException e) {
+      Jdbc.releaseSessionConnection(c);
+      throw e;
+    }
+  }
+
+  private static boolean tryLock(Connection c, String lockName) throws SQLException {
+    try (PreparedStatement lock =
+        c.prepareStatement("SELECT pg_try_advisory_lock(" + LOCK_KEY + ")")) {
+      lock.setString(1, lockName);
+      try (ResultSet row = lock.executeQuery()) {
+        row.next();
+        return row.getBoolean(1);
+      }
+    }
+  }
+
+  /** For reading and creating the checkpoint, outside any transaction. */
+  Connection connection() {
+    return connection;
+  }
+
+  /** Waits for a notification or the poll interval; fails if the connection is gone. */
+  void awaitAppend(Duration pollInterval) throws SQLException {
+    connection.unwrap(PGConnection.class).getNotifications((int) pollInterval.toMillis());
+    requireAlive();
+  }
+
+  /**
+   * Checks the connection, at most every {@link #ALIVE_CHECK_INTERVAL}: a lost lock is noticed
+   * within that time, and the compare-and-set checkpoint keeps a late worker harmless meanwhile.
+   */
+  void requireAlive() throws SQLException {
+    long now = System.nanoTime();
+    if (now - lastAliveCheck < ALIVE_CHECK_INTERVAL.toNanos()) {
+      return;
+    }
+    lastAliveCheck = now;
+    try (Statement ping = connection.createStatement()) {
+      ping.execute("SELECT 1");
+    }
+    connection.unwrap(PGConnection.class).getNotifications(); // drop hints already acted on
+  }
+
+  @Override
+  public void close() {
+    Jdbc.releaseSessionConnection(connection);
+  }
+}
