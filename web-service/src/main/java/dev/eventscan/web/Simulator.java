@@ -37,8 +37,15 @@ final class Simulator implements AutoCloseable {
   static final int MAX_DURATION_SECONDS = 3_600;
   private static final int REQUESTERS = 8;
 
-  /** What POST /api/simulation/start takes. */
-  record Settings(Double ratePerSecond, Integer durationSeconds, Double failureRate) {}
+  /** A run: scans per second, for how long, and the share of scanner calls that fail. */
+  record Plan(double ratePerSecond, Duration duration, double failureRate) {}
+
+  /** A second run was asked for while one is going. */
+  static final class AlreadyRunningException extends RuntimeException {
+    AlreadyRunningException() {
+      super("the simulation is already running; stop it first");
+    }
+  }
 
   private final ScanModule scans;
   private final AdjustableScanner scanner;
@@ -75,27 +82,13 @@ final class Simulator implements AutoCloseable {
     feed.observe(this::observe);
   }
 
-  synchronized Map<String, Object> start(Settings settings) {
-    double ratePerSecond = settings.ratePerSecond() == null ? 5 : settings.ratePerSecond();
-    int duration = settings.durationSeconds() == null ? 300 : settings.durationSeconds();
-    double failureRate = settings.failureRate() == null ? 0.2 : settings.failureRate();
-    if (!(ratePerSecond > 0 && ratePerSecond <= MAX_RATE)) {
-      throw ApiException.badRequest("ratePerSecond must be > 0 and <= " + MAX_RATE);
-    }
-    if (duration < 1 || duration > MAX_DURATION_SECONDS) {
-      throw ApiException.badRequest(
-          "durationSeconds must be between 1 and " + MAX_DURATION_SECONDS);
-    }
-    if (!(failureRate >= 0 && failureRate <= 1)) {
-      throw ApiException.badRequest("failureRate must be between 0 and 1");
-    }
+  synchronized Map<String, Object> start(Plan plan) {
     if (generator != null && generator.isAlive()) {
-      throw new ApiException(409, "conflict", "the simulation is already running; stop it first");
+      throw new AlreadyRunningException();
     }
-    scanner.failureRate(failureRate);
-    rate = ratePerSecond;
-    Thread thread =
-        new Thread(() -> generate(ratePerSecond, Duration.ofSeconds(duration)), "simulator");
+    scanner.failureRate(plan.failureRate());
+    rate = plan.ratePerSecond();
+    Thread thread = new Thread(() -> generate(plan.ratePerSecond(), plan.duration()), "simulator");
     thread.setDaemon(true);
     generator = thread;
     thread.start();
@@ -231,10 +224,8 @@ final class Simulator implements AutoCloseable {
     return status;
   }
 
+  /** Null leaves a setting as it is. */
   synchronized Map<String, Object> faults(Boolean failingProjection, Double share) {
-    if (share != null && !(share >= 0 && share <= 1)) {
-      throw ApiException.badRequest("failureShare must be between 0 and 1");
-    }
     if (share != null) {
       faultShare = share;
     }
