@@ -5,6 +5,7 @@ import dev.eventscan.eventstore.EventStoreException;
 import dev.eventscan.eventstore.serialization.EventSerializer;
 import dev.eventscan.eventstore.snapshot.Snapshot;
 import dev.eventscan.eventstore.snapshot.SnapshotStore;
+import dev.eventscan.eventstore.stream.DuplicateEventIdException;
 import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.eventstore.stream.ReadDirection;
@@ -103,16 +104,24 @@ public final class AggregateRepository<S, E> {
     if (events.isEmpty()) {
       return loaded;
     }
+    String streamId = streamId(loaded.id());
     List<EventData> data = new ArrayList<>(events.size());
     S state = loaded.state();
     for (E event : events) {
-      data.add(serializer.serialize(event, metadata.eventMetadata()));
+      EventData serialized = serializer.serialize(event, metadata.eventMetadata());
+      if (metadata.deterministicEventIds()) {
+        serialized =
+            new EventData(
+                metadata.eventId(streamId, data.size()),
+                serialized.type(),
+                serialized.data(),
+                serialized.metadata());
+      }
+      data.add(serialized);
       state = type.apply(state, event);
     }
     long version =
-        store
-            .append(streamId(loaded.id()), ExpectedVersion.exactly(loaded.version()), data)
-            .streamVersion();
+        store.append(streamId, ExpectedVersion.exactly(loaded.version()), data).streamVersion();
     Aggregate<S> saved = new Aggregate<>(loaded.id(), state, version);
     if (snapshots != null && type.snapshotPolicy().due(loaded.version(), version)) {
       saveSnapshot(saved);
@@ -124,7 +133,9 @@ public final class AggregateRepository<S, E> {
    * Loads, decides and saves; after a concurrent change, waits a random moment (so competing
    * writers fall out of step), loads and decides again, at most {@code maxConflictRetries} more
    * times, then rethrows the conflict. A {@link CommandRejectedException} from the decision is
-   * never retried: it passes straight to the caller, and nothing is appended.
+   * never retried: it passes straight to the caller, and nothing is appended. With {@link
+   * CommandMetadata#withDeterministicEventIds()}, a command that was appended before appends
+   * nothing and returns the aggregate as it is, with no events.
    */
   public UpdateResult<S, E> update(String id, CommandMetadata metadata, Decision<S, E> decision) {
     for (int attempt = 0; ; attempt++) {
@@ -132,6 +143,12 @@ public final class AggregateRepository<S, E> {
       List<E> events = decision.decide(loaded.state());
       try {
         return new UpdateResult<>(save(loaded, events, metadata), events);
+      } catch (DuplicateEventIdException sentBefore) {
+        if (!metadata.deterministicEventIds()) {
+          throw sentBefore;
+        }
+        // Ids derived from this stream and command id exist: this command was appended before.
+        return new UpdateResult<>(load(id), List.of());
       } catch (WrongExpectedVersionException conflict) {
         if (attempt >= maxConflictRetries) {
           throw conflict;

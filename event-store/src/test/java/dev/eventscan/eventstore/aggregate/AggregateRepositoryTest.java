@@ -209,6 +209,76 @@ class AggregateRepositoryTest {
     assertThat(accounts.load(id).state().commands()).doesNotContain("mine");
   }
 
+  /** A decision that is not idempotent by itself: it deposits every time it is asked. */
+  private static Decision<Account.State, Account.Event> depositTwiceEveryTime() {
+    return state ->
+        List.of(
+            new Account.Deposited(1, UUID.randomUUID().toString()),
+            new Account.Deposited(2, UUID.randomUUID().toString()));
+  }
+
+  @Test
+  void a_command_sent_again_with_deterministic_event_ids_appends_nothing() {
+    var accounts = repository(SnapshotPolicy.NEVER, 1, 5);
+    String id = UUID.randomUUID().toString();
+    accounts.update(id, CommandMetadata.newCommand(), Account.open("z"));
+    CommandMetadata command =
+        new CommandMetadata("client-command-7", null, java.util.Map.of())
+            .withDeterministicEventIds();
+
+    UpdateResult<Account.State, Account.Event> first =
+        accounts.update(id, command, depositTwiceEveryTime());
+    // The sender never learned the outcome (a timeout) and sends the same command again.
+    UpdateResult<Account.State, Account.Event> again =
+        accounts.update(id, command, depositTwiceEveryTime());
+
+    assertThat(first.appended()).hasSize(2);
+    assertThat(again.appended()).isEmpty();
+    assertThat(again.version()).isEqualTo(3);
+    assertThat(accounts.load(id).state().balance()).isEqualTo(3);
+    // The ids are the same for the same stream, command and index, and differ across streams.
+    String other = UUID.randomUUID().toString();
+    accounts.update(other, command, depositTwiceEveryTime());
+    List<UUID> ids =
+        store.readStream("account-" + id).events().stream().map(RecordedEvent::eventId).toList();
+    assertThat(store.readStream("account-" + other).events())
+        .extracting(RecordedEvent::eventId)
+        .doesNotContainAnyElementsOf(ids);
+
+    // Without deterministic ids the same re-send is a second deposit: what the option prevents.
+    CommandMetadata random = new CommandMetadata("client-command-8", null, java.util.Map.of());
+    accounts.update(id, random, depositTwiceEveryTime());
+    accounts.update(id, random, depositTwiceEveryTime());
+    assertThat(accounts.load(id).state().balance()).isEqualTo(3 + 3 + 3);
+  }
+
+  @Test
+  void concurrent_sends_of_one_command_with_deterministic_event_ids_append_it_once()
+      throws Exception {
+    var accounts = repository(SnapshotPolicy.NEVER, 1, 50);
+    String id = UUID.randomUUID().toString();
+    accounts.update(id, CommandMetadata.newCommand(), Account.open("z"));
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<?>> senders = new ArrayList<>();
+      for (int c = 0; c < 20; c++) {
+        CommandMetadata command =
+            new CommandMetadata("command-" + c, null, java.util.Map.of())
+                .withDeterministicEventIds();
+        for (int copy = 0; copy < 3; copy++) {
+          senders.add(pool.submit(() -> accounts.update(id, command, depositTwiceEveryTime())));
+        }
+      }
+      for (Future<?> sender : senders) {
+        sender.get(120, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(accounts.load(id).state().balance()).isEqualTo(20 * 3);
+    assertThat(accounts.load(id).version()).isEqualTo(1 + 20 * 2);
+  }
+
   @Test
   void events_carry_the_commands_correlation_and_causation_ids() {
     var accounts = repository(SnapshotPolicy.NEVER, 1, 0);
