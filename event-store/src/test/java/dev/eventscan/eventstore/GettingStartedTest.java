@@ -121,8 +121,10 @@ class GettingStartedTest {
                   Position.START,
                   EventFilter.categories("order"),
                   event -> seen.add("live " + event.type()))) {
-        store.projections().awaitPosition("order-totals", store.headPosition(), WAIT);
-        audit.awaitPosition(store.headPosition(), WAIT);
+        store
+            .projections()
+            .awaitPosition("order-totals", store.headPosition(), Duration.ofSeconds(30));
+        audit.awaitPosition(store.headPosition(), Duration.ofSeconds(30));
       }
     } // close() stops the subscriptions, projections and live feed it started
   }
