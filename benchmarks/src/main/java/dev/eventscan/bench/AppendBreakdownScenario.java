@@ -43,6 +43,28 @@ final class AppendBreakdownScenario implements Scenario {
       RETURNING stream_version, transaction_id::text AS transaction_id_text, id
       """;
 
+  /**
+   * A copy of the library's statement for {@code exactly(n)}, one event, n > 0, since issue 11: the
+   * stream's head read in the statement, checked against the expectation's range.
+   */
+  private static final String HEAD_GUARDED_INSERT =
+      """
+      INSERT INTO event_store.events (event_id, stream_id, stream_version, type, data, metadata)
+      SELECT u.event_id, u.stream_id, coalesce(h.version, 0) + u.ord, u.type, u.data::jsonb,
+             u.metadata::jsonb
+        FROM (VALUES (?::text, ?::bigint, ?::bigint, ?::uuid, 1, ?::text, ?::text, ?::text, 1))
+             AS u(stream_id, lowest, highest, event_id, ord, type, data, metadata, n)
+        LEFT JOIN LATERAL (SELECT e.stream_version AS version, e.type = '$stream-deleted' AS deleted
+                             FROM event_store.events e
+                            WHERE e.stream_id = u.stream_id
+                            ORDER BY e.stream_version DESC
+                            LIMIT 1) h ON true
+       WHERE NOT coalesce(h.deleted, false)
+         AND coalesce(h.version, 0) BETWEEN u.lowest AND u.highest
+       ORDER BY u.n
+      RETURNING stream_id, stream_version, transaction_id::text AS transaction_id_text, id, false
+      """;
+
   private static final String RETURNING_INSERT =
       """
       INSERT INTO limit_jdbc.events (event_id, stream_id, stream_version, type, data, metadata)
@@ -82,6 +104,7 @@ final class AppendBreakdownScenario implements Scenario {
       steps.put("limit", () -> raw(relaxed, false, Payloads.LIMIT_INSERT));
       steps.put("returning", () -> raw(relaxed, false, RETURNING_INSERT));
       steps.put("guard", () -> raw(relaxed, false, GUARDED_INSERT));
+      steps.put("head_guard", () -> raw(relaxed, false, HEAD_GUARDED_INSERT));
       steps.put("guard_pool", () -> raw(relaxed, true, GUARDED_INSERT));
       steps.put("ours_nonotify", () -> ours(silent));
       steps.put("ours", () -> ours(notifying));
@@ -145,7 +168,7 @@ final class AppendBreakdownScenario implements Scenario {
    * appends version 1 through the library's table directly.
    */
   private Measurement raw(DataSource pool, boolean pooled, String sql) throws Exception {
-    boolean guarded = sql == GUARDED_INSERT;
+    boolean guarded = sql == GUARDED_INSERT || sql == HEAD_GUARDED_INSERT;
     return Throughput.measure(
         writers,
         runTime,
@@ -180,7 +203,11 @@ final class AppendBreakdownScenario implements Scenario {
             private void execute(PreparedStatement s, String streamId, long version)
                 throws SQLException {
               if (guarded) {
-                bindGuarded(s, streamId, version);
+                if (sql == GUARDED_INSERT) {
+                  bindGuarded(s, streamId, version);
+                } else {
+                  bindHeadGuarded(s, streamId, version);
+                }
                 try (ResultSet r = s.executeQuery()) {
                   if (!r.next()) {
                     throw new IllegalStateException("guard refused version " + version);
@@ -203,6 +230,19 @@ final class AppendBreakdownScenario implements Scenario {
             }
           };
         });
+  }
+
+  /** Binds the head-guarded INSERT for appending version {@code expected + 1}. */
+  private static void bindHeadGuarded(PreparedStatement s, String streamId, long expected)
+      throws SQLException {
+    EventData event = Payloads.event();
+    s.setString(1, streamId);
+    s.setLong(2, expected);
+    s.setLong(3, expected);
+    s.setObject(4, event.eventId());
+    s.setString(5, event.type());
+    s.setString(6, event.data());
+    s.setString(7, MetadataJson.write(event.metadata()));
   }
 
   /** Binds the guarded INSERT for appending version {@code expected + 1}. */

@@ -12,7 +12,6 @@ import dev.eventscan.testsupport.TestDatabase;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.util.List;
-import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -40,7 +39,7 @@ class OutOfOrderCommitTest {
 
     try (Connection transactionA = database.openUnpooledConnection()) {
       transactionA.setAutoCommit(false);
-      appendThroughTheStoreFunction(transactionA, streamA);
+      insertInTransaction(transactionA, streamA);
 
       store.append(streamB, ExpectedVersion.noStream(), event("Fast", 1));
 
@@ -68,7 +67,7 @@ class OutOfOrderCommitTest {
 
     try (Connection transaction = database.openUnpooledConnection()) {
       transaction.setAutoCommit(false);
-      appendThroughTheStoreFunction(transaction, rolledBack);
+      insertInTransaction(transaction, rolledBack);
       transaction.rollback();
     }
     store.append(committed, ExpectedVersion.noStream(), event("Committed", 1));
@@ -78,18 +77,16 @@ class OutOfOrderCommitTest {
         .containsExactly(committed);
   }
 
-  /** The same single call the library makes, inside a transaction this test controls. */
-  private static void appendThroughTheStoreFunction(Connection connection, String streamId)
-      throws Exception {
+  /** An event of a new stream, inserted in a transaction this test controls. */
+  private static void insertInTransaction(Connection connection, String streamId) throws Exception {
     try (PreparedStatement statement =
         connection.prepareStatement(
-            "SELECT * FROM event_store.append_to_stream(?, -2, ?, ?, ?, ?)")) {
+            """
+            INSERT INTO event_store.events (event_id, stream_id, stream_version, type, data)
+            VALUES (gen_random_uuid(), ?, 1, 'Slow', '{}')
+            """)) {
       statement.setString(1, streamId);
-      statement.setArray(2, connection.createArrayOf("uuid", new UUID[] {UUID.randomUUID()}));
-      statement.setArray(3, connection.createArrayOf("text", new String[] {"Slow"}));
-      statement.setArray(4, connection.createArrayOf("text", new String[] {"{}"}));
-      statement.setArray(5, connection.createArrayOf("text", new String[] {"{}"}));
-      statement.executeQuery().close();
+      statement.executeUpdate();
     }
   }
 }

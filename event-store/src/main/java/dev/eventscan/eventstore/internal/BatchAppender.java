@@ -1,24 +1,18 @@
 package dev.eventscan.eventstore.internal;
 
 import dev.eventscan.eventstore.jdbc.Jdbc;
-import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.AppendResult;
-import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
-import dev.eventscan.eventstore.stream.MetadataJson;
 import dev.eventscan.eventstore.stream.StreamAppend;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import javax.sql.DataSource;
 
 /**
@@ -26,8 +20,9 @@ import javax.sql.DataSource;
  * INSERT and one commit, without letting one append's refusal fail another:
  *
  * <ul>
- *   <li>each row carries its append's expected version; the existence probe of the one-append path
- *       runs per row, so an append whose expected version does not hold inserts nothing;
+ *   <li>each row carries its append's expected version, checked by the same guard as a lone
+ *       append's ({@link GuardedInsert}), so an append whose expectation does not hold inserts
+ *       nothing;
  *   <li>{@code ON CONFLICT DO NOTHING} turns what would abort the statement (a version or an event
  *       id taken by someone else) into rows not inserted, so there is no SAVEPOINT per append and
  *       no subtransaction at all;
@@ -45,46 +40,19 @@ final class BatchAppender {
   private final DataSource dataSource;
   private final String notifyInTransactionChannel;
   private final Runnable afterCommit;
-  private final String insertSql;
+  private final GuardedInsert guardedInsert;
   private final String undoSql;
 
   BatchAppender(
       DataSource dataSource,
       String schema,
+      GuardedInsert guardedInsert,
       String notifyInTransactionChannel,
       Runnable afterCommit) {
     this.dataSource = dataSource;
+    this.guardedInsert = guardedInsert;
     this.notifyInTransactionChannel = notifyInTransactionChannel;
     this.afterCommit = afterCommit;
-    // Expected version 0 (no stream) needs no probe: version 1 conflicts if the stream exists.
-    // The probe is a scalar subquery, not EXISTS: the planner may run an EXISTS under OR as a
-    // hashed subplan, which reads the whole events table once per batch.
-    this.insertSql =
-        """
-        WITH appended AS (
-          INSERT INTO %1$s.events (event_id, stream_id, stream_version, type, data, metadata)
-          SELECT u.event_id, u.stream_id, u.expected + u.ord, u.type, u.data::jsonb,
-                 u.metadata::jsonb
-            FROM unnest(?::uuid[], ?::text[], ?::bigint[], ?::int[], ?::text[], ?::text[], ?::text[])
-                 WITH ORDINALITY AS u(event_id, stream_id, expected, ord, type, data, metadata, n)
-           WHERE u.expected = 0
-              OR (SELECT e.type FROM %1$s.events e
-                   WHERE e.stream_id = u.stream_id AND e.stream_version = u.expected)
-                 <> '$stream-deleted'
-           ORDER BY u.n
-          ON CONFLICT DO NOTHING
-          RETURNING stream_id, stream_version, transaction_id, id
-        ), created AS (
-          INSERT INTO %1$s.streams (stream_id)
-          SELECT stream_id FROM appended WHERE stream_version = 1
-          ON CONFLICT DO NOTHING
-          RETURNING stream_id
-        )
-        SELECT a.stream_id, a.stream_version, a.transaction_id::text, a.id,
-               a.stream_version = 1 AND a.stream_id IN (SELECT stream_id FROM created)
-          FROM appended a
-        """
-            .formatted(schema);
     this.undoSql =
         """
         WITH undone AS (DELETE FROM %1$s.events WHERE id = ANY(?::bigint[]))
@@ -97,15 +65,6 @@ final class BatchAppender {
   static boolean accepts(StreamAppend append) {
     return append.expectedVersion() instanceof ExpectedVersion.Exactly
         || append.expectedVersion() instanceof ExpectedVersion.NoStream;
-  }
-
-  /** The rows one append got in. */
-  private static final class Written {
-    final List<Long> ids = new ArrayList<>();
-    long lastVersion;
-    long lastId;
-    String transactionId;
-    boolean createdStream;
   }
 
   List<BatchOutcome> write(List<StreamAppend> batch) {
@@ -132,9 +91,9 @@ final class BatchAppender {
 
   private List<BatchOutcome> writeInOneStatement(
       Connection connection, List<StreamAppend> batch, List<StreamAppend> sorted) {
-    Map<String, Written> written;
+    Map<String, GuardedInsert.Written> written;
     try {
-      written = insert(connection, sorted);
+      written = guardedInsert.insertSkippingConflicts(connection, sorted);
     } catch (SQLException e) {
       return Jdbc.isConnectionFailure(e)
           ? all(batch, new BatchOutcome.Unknown(e))
@@ -149,7 +108,8 @@ final class BatchAppender {
       Connection connection, List<StreamAppend> batch, List<StreamAppend> sorted) {
     List<BatchOutcome> outcomes;
     try {
-      Map<String, Written> written = insert(connection, sorted);
+      Map<String, GuardedInsert.Written> written =
+          guardedInsert.insertSkippingConflicts(connection, sorted);
       undoHalfWritten(connection, batch, written);
       outcomes = outcomes(batch, written);
       if (notifyInTransactionChannel != null) {
@@ -182,69 +142,14 @@ final class BatchAppender {
     return outcomes;
   }
 
-  private Map<String, Written> insert(Connection connection, List<StreamAppend> sorted)
-      throws SQLException {
-    int rows = sorted.stream().mapToInt(append -> append.events().size()).sum();
-    UUID[] ids = new UUID[rows];
-    String[] streams = new String[rows];
-    Long[] expected = new Long[rows];
-    Integer[] ords = new Integer[rows];
-    String[] types = new String[rows];
-    String[] data = new String[rows];
-    String[] metadata = new String[rows];
-    int row = 0;
-    for (StreamAppend append : sorted) {
-      long version =
-          append.expectedVersion() instanceof ExpectedVersion.Exactly exactly
-              ? exactly.version()
-              : 0;
-      int ord = 1;
-      for (EventData event : append.events()) {
-        ids[row] = event.eventId();
-        streams[row] = append.streamId();
-        expected[row] = version;
-        ords[row] = ord++;
-        types[row] = event.type();
-        data[row] = event.data();
-        metadata[row] = MetadataJson.write(event.metadata());
-        row++;
-      }
-    }
-    Map<String, Written> written = new HashMap<>();
-    try (PreparedStatement statement = connection.prepareStatement(insertSql)) {
-      statement.setArray(1, connection.createArrayOf("uuid", ids));
-      statement.setArray(2, connection.createArrayOf("text", streams));
-      statement.setArray(3, connection.createArrayOf("bigint", expected));
-      statement.setArray(4, connection.createArrayOf("int4", ords));
-      statement.setArray(5, connection.createArrayOf("text", types));
-      statement.setArray(6, connection.createArrayOf("text", data));
-      statement.setArray(7, connection.createArrayOf("text", metadata));
-      try (ResultSet result = statement.executeQuery()) {
-        while (result.next()) {
-          Written stream = written.computeIfAbsent(result.getString(1), id -> new Written());
-          long version = result.getLong(2);
-          long id = result.getLong(4);
-          stream.ids.add(id);
-          if (version > stream.lastVersion) {
-            stream.lastVersion = version;
-            stream.lastId = id;
-            stream.transactionId = result.getString(3);
-          }
-          stream.createdStream |= result.getBoolean(5);
-        }
-      }
-    }
-    return written;
-  }
-
   /** Deletes the rows of appends that got only some events in; they then count as not written. */
   private void undoHalfWritten(
-      Connection connection, List<StreamAppend> batch, Map<String, Written> written)
+      Connection connection, List<StreamAppend> batch, Map<String, GuardedInsert.Written> written)
       throws SQLException {
     List<Long> rows = new ArrayList<>();
     List<String> createdStreams = new ArrayList<>();
     for (StreamAppend append : batch) {
-      Written stream = written.get(append.streamId());
+      GuardedInsert.Written stream = written.get(append.streamId());
       if (stream != null && stream.ids.size() != append.events().size()) {
         rows.addAll(stream.ids);
         if (stream.createdStream) {
@@ -264,17 +169,14 @@ final class BatchAppender {
   }
 
   private static List<BatchOutcome> outcomes(
-      List<StreamAppend> batch, Map<String, Written> written) {
+      List<StreamAppend> batch, Map<String, GuardedInsert.Written> written) {
     List<BatchOutcome> outcomes = new ArrayList<>(batch.size());
     for (StreamAppend append : batch) {
-      Written stream = written.get(append.streamId());
+      GuardedInsert.Written stream = written.get(append.streamId());
       outcomes.add(
           stream != null && stream.ids.size() == append.events().size()
               ? new BatchOutcome.Appended(
-                  new AppendResult(
-                      append.streamId(),
-                      stream.lastVersion,
-                      Position.of(stream.transactionId, stream.lastId)))
+                  new AppendResult(append.streamId(), stream.lastVersion, stream.lastPosition()))
               : new BatchOutcome.NotWritten());
     }
     return outcomes;

@@ -11,7 +11,6 @@ import dev.eventscan.eventstore.stream.AppendResult;
 import dev.eventscan.eventstore.stream.DuplicateEventIdException;
 import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
-import dev.eventscan.eventstore.stream.MetadataJson;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.stream.StreamAppend;
 import dev.eventscan.eventstore.stream.StreamDeletedException;
@@ -40,7 +39,7 @@ import javax.sql.DataSource;
 import org.postgresql.util.PSQLException;
 
 /**
- * Appends through the {@code append_to_stream} function: one round trip, no lock. Everything that
+ * Appends with one guarded INSERT ({@link GuardedInsert}): one round trip, no lock. Everything that
  * is not the plain success path (conflicts, retries after a timeout, deleted streams) is sorted out
  * here after the database refused the append, so it costs nothing when appends succeed.
  */
@@ -51,6 +50,8 @@ final class JdbcStreamWriter implements StreamWriter {
   private static final String VERSION_CONSTRAINT = "events_stream_version_unique";
   private static final String EVENT_ID_CONSTRAINT = "events_event_id_unique";
   private static final String TOMBSTONE_TYPE = "$stream-deleted";
+  private static final String DELETED_STREAMS_SQL =
+      "UPDATE %s.streams SET deleted_at = now() WHERE stream_id = ?";
 
   /** A coalesced batch's bounds: enough to fill a commit, small enough to keep latency flat. */
   private static final int MAX_BATCH_APPENDS = 256;
@@ -78,14 +79,9 @@ final class JdbcStreamWriter implements StreamWriter {
   private final Runnable afterCommit;
   private final String appendedEventsSql;
   private final AppendValidator validator;
-  private final String appendSql;
-  private final String appendExactSql;
-  private final String appendExactOneSql;
-  private final String createAndAppendSql;
-  private final String createAndAppendOneSql;
-  private final String deleteSql;
+  private final GuardedInsert guardedInsert;
+  private final String markDeletedSql;
   private final String originalAppendSql;
-  private final String lastEventSql;
   private final AppendCoalescer coalescer;
   private final BatchAppender batchAppender;
 
@@ -106,20 +102,8 @@ final class JdbcStreamWriter implements StreamWriter {
     this.appendedEventsSql =
         "SELECT %s FROM %s.events WHERE event_id = ANY(?) ORDER BY id"
             .formatted(EventRows.COLUMNS, schema);
-    this.appendSql =
-        """
-        SELECT stream_version, transaction_id, last_id
-          FROM %s.append_to_stream(?, ?, ?, ?, ?, ?)
-        """
-            .formatted(schema);
-    // The hot path, for an exact expectation: a plain INSERT at the next versions, guarded by
-    // the existence of the expected version; no function call, no read-modify-write. Zero rows
-    // or a unique violation sends the append down the slow path that explains why.
-    this.appendExactSql = exactInsert(schema, false, false);
-    this.appendExactOneSql = exactInsert(schema, false, true);
-    this.createAndAppendSql = exactInsert(schema, true, false);
-    this.createAndAppendOneSql = exactInsert(schema, true, true);
-    this.deleteSql = "SELECT %s.delete_stream(?, ?, ?)".formatted(schema);
+    this.guardedInsert = new GuardedInsert(schema);
+    this.markDeletedSql = DELETED_STREAMS_SQL.formatted(schema);
     this.originalAppendSql =
         """
         SELECT event_id, stream_id, stream_version, transaction_id::text AS transaction_id_text, id
@@ -127,16 +111,9 @@ final class JdbcStreamWriter implements StreamWriter {
          WHERE event_id = ANY(?)
         """
             .formatted(schema);
-    this.lastEventSql =
-        """
-        SELECT stream_version, type FROM %s.events
-         WHERE stream_id = ?
-         ORDER BY stream_version DESC
-         LIMIT 1
-        """
-            .formatted(schema);
     this.batchAppender =
-        new BatchAppender(dataSource, schema, notifyInTransactionChannel, afterCommit);
+        new BatchAppender(
+            dataSource, schema, guardedInsert, notifyInTransactionChannel, afterCommit);
     // Inline projections run per append inside its transaction: such appends are never batched.
     this.coalescer =
         coalesceAppends && this.inlineProjections.isEmpty()
@@ -148,43 +125,6 @@ final class JdbcStreamWriter implements StreamWriter {
                 MAX_BATCH_EVENTS,
                 MAX_BATCH_DATA_CHARS)
             : null;
-  }
-
-  /**
-   * The INSERT for an exact expectation. A new stream (version 0) also registers the stream row; an
-   * existing one must have its expected version, which must not be the tombstone. One event binds
-   * scalars instead of arrays: the common case, and measurably cheaper.
-   */
-  private static String exactInsert(String schema, boolean newStream, boolean oneEvent) {
-    String source =
-        oneEvent
-            ? "(VALUES (?::uuid, ?::text, ?::text, ?::text, 1)) AS u(event_id, type, data, metadata, ord)"
-            : "unnest(?::uuid[], ?::text[], ?::text[], ?::text[])"
-                + " WITH ORDINALITY AS u(event_id, type, data, metadata, ord)";
-    String guard =
-        newStream
-            ? ""
-            : """
-              WHERE EXISTS (SELECT 1 FROM %s.events e
-                             WHERE e.stream_id = ? AND e.stream_version = ?
-                               AND e.type <> '$stream-deleted')
-              """
-                .formatted(schema);
-    String create =
-        newStream
-            ? "WITH created AS (INSERT INTO %s.streams (stream_id) VALUES (?) ON CONFLICT DO NOTHING)\n"
-                .formatted(schema)
-            : "";
-    return create
-        + """
-        INSERT INTO %s.events (event_id, stream_id, stream_version, type, data, metadata)
-        SELECT u.event_id, ?, ? + u.ord, u.type, u.data::jsonb, u.metadata::jsonb
-          FROM %s
-        %s
-         ORDER BY u.ord
-        RETURNING stream_version, transaction_id::text AS transaction_id_text, id
-        """
-            .formatted(schema, source, guard);
   }
 
   @Override
@@ -401,69 +341,14 @@ final class JdbcStreamWriter implements StreamWriter {
     }
   }
 
-  /** One part's INSERT; empty when an exact expectation's guard matched no row. */
+  /** One part's INSERT; empty when the guard refused it (expected version or tombstone). */
   private Optional<AppendResult> insert(Connection connection, StreamAppend part)
       throws SQLException {
-    List<EventData> events = part.events();
-    int size = events.size();
-    UUID[] ids = new UUID[size];
-    String[] types = new String[size];
-    String[] data = new String[size];
-    String[] metadata = new String[size];
-    for (int i = 0; i < size; i++) {
-      EventData event = events.get(i);
-      ids[i] = event.eventId();
-      types[i] = event.type();
-      data[i] = event.data();
-      metadata[i] = MetadataJson.write(event.metadata());
-    }
-    ExpectedVersion expected = part.expectedVersion();
-    long exactVersion =
-        expected instanceof ExpectedVersion.Exactly exactly
-            ? exactly.version()
-            : expected instanceof ExpectedVersion.NoStream ? 0 : -1;
-    if (exactVersion < 0) {
-      return Optional.of(callFunction(connection, part, ids, types, data, metadata));
-    }
-    boolean one = size == 1;
-    String sql =
-        exactVersion == 0
-            ? (one ? createAndAppendOneSql : createAndAppendSql)
-            : (one ? appendExactOneSql : appendExactSql);
-    try (PreparedStatement statement = connection.prepareStatement(sql)) {
-      int p = 1;
-      if (exactVersion == 0) {
-        statement.setString(p++, part.streamId()); // the stream row
-      }
-      statement.setString(p++, part.streamId());
-      statement.setLong(p++, exactVersion);
-      if (one) {
-        statement.setObject(p++, ids[0]);
-        statement.setString(p++, types[0]);
-        statement.setString(p++, data[0]);
-        statement.setString(p++, metadata[0]);
-      } else {
-        statement.setArray(p++, connection.createArrayOf("uuid", ids));
-        statement.setArray(p++, connection.createArrayOf("text", types));
-        statement.setArray(p++, connection.createArrayOf("text", data));
-        statement.setArray(p++, connection.createArrayOf("text", metadata));
-      }
-      if (exactVersion > 0) {
-        statement.setString(p++, part.streamId()); // the guard: version n exists
-        statement.setLong(p, exactVersion);
-      }
-      try (ResultSet rows = statement.executeQuery()) {
-        AppendResult result = null;
-        while (rows.next()) {
-          result =
-              new AppendResult(
-                  part.streamId(),
-                  rows.getLong(1),
-                  Position.of(rows.getString(2), rows.getLong(3)));
-        }
-        return Optional.ofNullable(result);
-      }
-    }
+    GuardedInsert.Written written = guardedInsert.insert(connection, part).get(part.streamId());
+    return written == null
+        ? Optional.empty()
+        : Optional.of(
+            new AppendResult(part.streamId(), written.lastVersion, written.lastPosition()));
   }
 
   private void notifyInTransaction(Connection connection) throws SQLException {
@@ -504,30 +389,6 @@ final class JdbcStreamWriter implements StreamWriter {
     }
   }
 
-  /** {@code any} and {@code streamExists} need the current version: the function reads it. */
-  private AppendResult callFunction(
-      Connection connection,
-      StreamAppend part,
-      UUID[] ids,
-      String[] types,
-      String[] data,
-      String[] metadata)
-      throws SQLException {
-    try (PreparedStatement statement = connection.prepareStatement(appendSql)) {
-      statement.setString(1, part.streamId());
-      statement.setLong(2, encode(part.expectedVersion()));
-      statement.setArray(3, connection.createArrayOf("uuid", ids));
-      statement.setArray(4, connection.createArrayOf("text", types));
-      statement.setArray(5, connection.createArrayOf("text", data));
-      statement.setArray(6, connection.createArrayOf("text", metadata));
-      try (ResultSet row = statement.executeQuery()) {
-        row.next();
-        return new AppendResult(
-            part.streamId(), row.getLong(1), Position.of(row.getString(2), row.getLong(3)));
-      }
-    }
-  }
-
   /**
    * The error for a refused part, or null when trying again is right (a lost race, a snapshot older
    * than the stream). Runs after the rollback, so what it reads is current.
@@ -539,11 +400,6 @@ final class JdbcStreamWriter implements StreamWriter {
     String streamId = part.streamId();
     String state = cause == null || cause.getSQLState() == null ? "" : cause.getSQLState();
     switch (state) {
-      case "ES409":
-        return new WrongExpectedVersionException(
-            streamId, part.expectedVersion(), Long.parseLong(detail(cause)));
-      case "ES410":
-        return new StreamDeletedException(streamId);
       case "40001", "40P01":
         return null; // serialization failure or deadlock: nothing was written
       case "23505":
@@ -574,18 +430,14 @@ final class JdbcStreamWriter implements StreamWriter {
    */
   private RuntimeException explainRefusedExpectation(Connection connection, StreamAppend part)
       throws SQLException {
-    try (PreparedStatement statement = connection.prepareStatement(lastEventSql)) {
-      statement.setString(1, part.streamId());
-      try (ResultSet row = statement.executeQuery()) {
-        long actual = row.next() ? row.getLong(1) : 0;
-        if (actual > 0 && row.getString(2).equals(TOMBSTONE_TYPE)) {
-          return new StreamDeletedException(part.streamId());
-        }
-        return part.expectedVersion().matches(actual)
-            ? null
-            : new WrongExpectedVersionException(part.streamId(), part.expectedVersion(), actual);
-      }
+    GuardedInsert.Head head = guardedInsert.head(connection, part.streamId());
+    if (head.deleted()) {
+      return new StreamDeletedException(part.streamId());
     }
+    return part.expectedVersion().matches(head.version())
+        ? null
+        : new WrongExpectedVersionException(
+            part.streamId(), part.expectedVersion(), head.version());
   }
 
   /**
@@ -662,26 +514,6 @@ final class JdbcStreamWriter implements StreamWriter {
             || part.expectedVersion() instanceof ExpectedVersion.StreamExists);
   }
 
-  /** The function's encoding of an expectation: a version, or a negative mode. */
-  private static long encode(ExpectedVersion expected) {
-    if (expected instanceof ExpectedVersion.Exactly exactly) {
-      return exactly.version();
-    } else if (expected instanceof ExpectedVersion.Any) {
-      return -1;
-    } else if (expected instanceof ExpectedVersion.NoStream) {
-      return -2;
-    } else {
-      return -3;
-    }
-  }
-
-  private static String detail(SQLException e) {
-    if (e instanceof PSQLException psql && psql.getServerErrorMessage() != null) {
-      return psql.getServerErrorMessage().getDetail();
-    }
-    return null;
-  }
-
   private static String constraint(SQLException e) {
     if (e instanceof PSQLException psql && psql.getServerErrorMessage() != null) {
       return psql.getServerErrorMessage().getConstraint();
@@ -689,47 +521,100 @@ final class JdbcStreamWriter implements StreamWriter {
     return null;
   }
 
+  /**
+   * Appends the tombstone through the same guard as every append, then marks the stream row, in one
+   * transaction. A delete needs an existing stream: {@code any()} means {@code streamExists()}, and
+   * an expectation of no stream is refused without writing.
+   */
   @Override
   public void deleteStream(String streamId, ExpectedVersion expected) {
     StreamIds.requireValid(streamId);
     if (expected == null) {
       throw new InvalidInputException("expected version must not be null");
     }
-    StreamAppend part = new StreamAppend(streamId, expected, List.of());
+    StreamAppend tombstone =
+        new StreamAppend(
+            streamId,
+            expected instanceof ExpectedVersion.Any ? ExpectedVersion.streamExists() : expected,
+            List.of(new EventData(UUID.randomUUID(), TOMBSTONE_TYPE, "{}", null)));
     for (int attempt = 1; ; attempt++) {
       try (Connection connection = dataSource.getConnection()) {
-        try (PreparedStatement statement = connection.prepareStatement(deleteSql)) {
-          statement.setString(1, streamId);
-          statement.setLong(2, encode(expected));
-          statement.setObject(3, UUID.randomUUID());
-          statement.executeQuery().close();
-          if (!connection.getAutoCommit()) {
-            connection.commit();
+        RuntimeException error;
+        if (expected.highestVersion() == 0) {
+          error = deleteRefusal(connection, tombstone);
+        } else {
+          Attempt outcome = deleteInTransaction(connection, tombstone);
+          if (outcome instanceof Attempt.Appended) {
+            afterCommit.run();
+            return;
           }
-        } catch (SQLException refused) {
-          if (Jdbc.isConnectionFailure(refused)) {
-            throw new AppendOutcomeUnknownException(streamId, refused);
-          }
-          if (!connection.getAutoCommit()) {
-            connection.rollback();
-          }
-          if ("ES404".equals(refused.getSQLState())) {
-            throw new StreamNotFoundException(streamId);
-          }
-          RuntimeException error = refusal(connection, new Attempt.Refused(part, refused));
-          if (error != null) {
-            throw error;
-          }
-          if (attempt < MAX_RACE_RETRIES) {
-            continue;
-          }
-          throw Jdbc.storageFailure("delete " + streamId, refused);
+          Attempt.Refused refused = (Attempt.Refused) outcome;
+          error =
+              refused.cause() == null
+                  ? deleteRefusal(connection, tombstone)
+                  : refusal(connection, refused);
         }
-        afterCommit.run();
-        return;
+        if (error != null) {
+          throw error;
+        }
+        if (attempt >= MAX_RACE_RETRIES) {
+          throw new EventStoreStorageException(
+              "delete of '" + streamId + "' lost the race to concurrent appends; try again", null);
+        }
       } catch (SQLException e) {
         throw Jdbc.storageFailure("delete " + streamId, e);
       }
     }
+  }
+
+  private Attempt deleteInTransaction(Connection connection, StreamAppend tombstone)
+      throws SQLException {
+    boolean autoCommit = connection.getAutoCommit();
+    connection.setAutoCommit(false);
+    try {
+      Optional<AppendResult> result;
+      try {
+        result = insert(connection, tombstone);
+      } catch (SQLException e) {
+        if (Jdbc.isConnectionFailure(e)) {
+          throw e; // never committed: PostgreSQL rolls back a transaction whose session died
+        }
+        connection.rollback();
+        return new Attempt.Refused(tombstone, e);
+      }
+      if (result.isEmpty()) {
+        connection.rollback();
+        return new Attempt.Refused(tombstone, null);
+      }
+      try (PreparedStatement mark = connection.prepareStatement(markDeletedSql)) {
+        mark.setString(1, tombstone.streamId());
+        mark.executeUpdate();
+      }
+      try {
+        connection.commit();
+      } catch (SQLException e) {
+        if (Jdbc.isConnectionFailure(e)) {
+          throw new AppendOutcomeUnknownException(tombstone.streamId(), e);
+        }
+        throw e;
+      }
+      return new Attempt.Appended(List.of(result.get()));
+    } catch (SQLException | RuntimeException e) {
+      if (!(e instanceof AppendOutcomeUnknownException)) {
+        Jdbc.rollbackQuietly(connection, e);
+      }
+      throw e;
+    } finally {
+      Jdbc.restoreAutoCommit(connection, autoCommit);
+    }
+  }
+
+  /** Why a delete was refused: a stream never written is not found; else as for an append. */
+  private RuntimeException deleteRefusal(Connection connection, StreamAppend tombstone)
+      throws SQLException {
+    if (guardedInsert.head(connection, tombstone.streamId()).version() == 0) {
+      return new StreamNotFoundException(tombstone.streamId());
+    }
+    return explainRefusedExpectation(connection, tombstone);
   }
 }

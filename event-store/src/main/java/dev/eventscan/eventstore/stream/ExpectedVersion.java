@@ -27,15 +27,32 @@ public sealed interface ExpectedVersion {
     return new Exactly(version);
   }
 
+  /**
+   * The lowest stream version (0: no stream yet) this expectation accepts. With {@link
+   * #highestVersion()} this is the one definition of the rule: the database's append statement
+   * checks the stream's version against the same range.
+   */
+  long lowestVersion();
+
+  /** The highest stream version this expectation accepts ({@link Long#MAX_VALUE}: no bound). */
+  long highestVersion();
+
   /** Whether a stream at {@code actualVersion} satisfies this expectation. */
-  boolean matches(long actualVersion);
+  default boolean matches(long actualVersion) {
+    return lowestVersion() <= actualVersion && actualVersion <= highestVersion();
+  }
 
   record Any() implements ExpectedVersion {
     private static final Any INSTANCE = new Any();
 
     @Override
-    public boolean matches(long actualVersion) {
-      return true;
+    public long lowestVersion() {
+      return 0;
+    }
+
+    @Override
+    public long highestVersion() {
+      return Long.MAX_VALUE;
     }
 
     @Override
@@ -48,8 +65,13 @@ public sealed interface ExpectedVersion {
     private static final NoStream INSTANCE = new NoStream();
 
     @Override
-    public boolean matches(long actualVersion) {
-      return actualVersion == 0;
+    public long lowestVersion() {
+      return 0;
+    }
+
+    @Override
+    public long highestVersion() {
+      return 0;
     }
 
     @Override
@@ -62,8 +84,13 @@ public sealed interface ExpectedVersion {
     private static final StreamExists INSTANCE = new StreamExists();
 
     @Override
-    public boolean matches(long actualVersion) {
-      return actualVersion > 0;
+    public long lowestVersion() {
+      return 1;
+    }
+
+    @Override
+    public long highestVersion() {
+      return Long.MAX_VALUE;
     }
 
     @Override
@@ -80,8 +107,13 @@ public sealed interface ExpectedVersion {
     }
 
     @Override
-    public boolean matches(long actualVersion) {
-      return actualVersion == version;
+    public long lowestVersion() {
+      return version;
+    }
+
+    @Override
+    public long highestVersion() {
+      return version;
     }
 
     @Override

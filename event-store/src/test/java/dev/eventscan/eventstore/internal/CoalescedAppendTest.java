@@ -266,8 +266,9 @@ class CoalescedAppendTest {
       // its append is settled, the writer hands the queue to one caller, who writes it as one
       // batch.
       terminate(latestWaiting(""));
-      Await.until("the batch waits on the trap", WAIT, () -> waiting("WITH appended") == 1);
-      terminate(latestWaiting("WITH appended"));
+      Await.until(
+          "the batch waits on the trap", WAIT, () -> waiting(GuardedInsert.BATCH_COMMENT) == 1);
+      terminate(latestWaiting(GuardedInsert.BATCH_COMMENT));
 
       for (int i = 0; i < calls.size(); i++) {
         Outcome outcome = pending.get(i).get(60, TimeUnit.SECONDS);
