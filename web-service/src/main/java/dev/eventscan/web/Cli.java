@@ -24,8 +24,10 @@ final class Cli {
         replay   [--projection NAME] [--from POSITION] [--dry-run]
                  rebuild a projection (default scan-read-models) from the start, or replay it
                  from a position; --dry-run reports what would be replayed
-        monitor  [--stats] [--failures] [--projections] [--watch]
-                 print the overview (default) or the chosen sections; --watch repeats every 2 s
+        monitor  [--stats] [--failures] [--projections] [--subscriptions] [--watch]
+                 print the overview (default) or the chosen sections; --subscriptions shows
+                 each subscription's segments with owner node, state, lag and position, and
+                 the node that answered; --watch repeats every 2 s
 
       options for every command:
         --url URL      the service (default http://127.0.0.1:8080, or $EVENTSCAN_URL)
@@ -87,9 +89,10 @@ final class Cli {
     boolean stats = rest.remove("--stats");
     boolean failures = rest.remove("--failures");
     boolean projections = rest.remove("--projections");
+    boolean subscriptions = rest.remove("--subscriptions");
     boolean watch = rest.remove("--watch");
     requireEmpty(rest);
-    boolean overview = !stats && !failures && !projections;
+    boolean overview = !stats && !failures && !projections && !subscriptions;
     do {
       if (overview) {
         JsonNode o = client.get("/api/events/overview");
@@ -116,6 +119,9 @@ final class Cli {
               p.get("position").asText());
         }
       }
+      if (subscriptions) {
+        printSubscriptions(client.get("/api/subscriptions"), out);
+      }
       if (failures) {
         for (JsonNode f : client.get("/api/events/failures?status=open").get("failures")) {
           out.printf(
@@ -133,6 +139,27 @@ final class Cli {
       }
     } while (watch);
     return 0;
+  }
+
+  /** Owners and the answering node are shown only with the token (they name hosts). */
+  private static void printSubscriptions(JsonNode body, PrintStream out) {
+    out.printf("answered by node %s%n", body.path("node").asText("(hidden: no token)"));
+    for (JsonNode subscription : body.get("subscriptions")) {
+      out.printf(
+          "%s  segments %s  max lag %s%n",
+          subscription.get("name").asText(),
+          subscription.get("segmentCount"),
+          subscription.get("maxLag"));
+      for (JsonNode segment : subscription.get("segments")) {
+        out.printf(
+            "  #%-3s %-12s lag %-8s at %-16s owner %s%n",
+            segment.get("index"),
+            segment.get("state").asText(),
+            segment.get("lag"),
+            segment.get("position").asText(),
+            segment.path("owner").asText("-"));
+      }
+    }
   }
 
   private static String option(List<String> rest, String name, String fallback) {

@@ -64,6 +64,7 @@ final class MonitoringApi {
         "/api/events/projections",
         ctx -> ctx.json(Map.of("projections", scans.projections().statuses())));
     routes.get("/api/events/failures", this::failures);
+    routes.get("/api/subscriptions", this::subscriptions);
     routes.post("/api/events/projections/{name}/rebuild", this::rebuild);
     routes.post("/api/events/failures/{id}/resolve", this::resolve);
     routes.post("/api/events/failures/{id}/retry", this::retry);
@@ -94,6 +95,17 @@ final class MonitoringApi {
       }
     }
     ctx.json(overview);
+  }
+
+  /**
+   * Per subscription its segments: state, position, lag and, for a caller with the token, the owner
+   * node and last error.
+   */
+  private void subscriptions(Context ctx) {
+    boolean internals = guard.authorized(ctx);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("subscriptions", SubscriptionsView.of(scans.subscriptions().list(), internals));
+    ctx.json(body);
   }
 
   private void recent(Context ctx) {

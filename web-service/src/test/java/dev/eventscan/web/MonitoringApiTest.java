@@ -173,6 +173,45 @@ class MonitoringApiTest {
   }
 
   @Test
+  void subscriptions_show_their_segments_with_owners_only_to_a_caller_with_the_token(
+      TestDatabase database) throws Exception {
+    String id = app.createScan("segments.example");
+    app.awaitStatus(id, "COMPLETED");
+    JsonNode processManager = subscription(app.get("/api/subscriptions").json());
+    assertThat(processManager.get("segmentCount").asInt())
+        .isEqualTo(processManager.get("segments").size());
+    JsonNode segment = processManager.get("segments").get(0);
+    assertThat(segment.get("checkpoint").asText()).startsWith("scan-process-manager");
+    assertThat(segment.get("eventsHandled").asLong()).isPositive();
+    assertThat(segment.get("owner").asText()).contains("@");
+
+    String token = "monitoring-token-0123456789";
+    try (RunningService guarded = new RunningService(database, Map.of("API_TOKEN", token))) {
+      JsonNode anonymous = guarded.get("/api/subscriptions").json();
+      assertThat(anonymous.has("node")).isFalse();
+      assertThat(subscription(anonymous).get("segments").get(0).has("owner")).isFalse();
+      assertThat(subscription(anonymous).has("owners")).isFalse();
+      JsonNode withToken =
+          guarded
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create(guarded.url + "/api/subscriptions"))
+                      .header("Authorization", "Bearer " + token))
+              .json();
+      assertThat(subscription(withToken).get("owners")).isNotEmpty();
+    }
+  }
+
+  private static JsonNode subscription(JsonNode body) {
+    for (JsonNode subscription : body.get("subscriptions")) {
+      if (subscription.get("name").asText().equals("scan-process-manager")) {
+        return subscription;
+      }
+    }
+    throw new AssertionError("no scan-process-manager in " + body);
+  }
+
+  @Test
   void the_cli_monitors_and_replays_through_the_api() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -183,6 +222,15 @@ class MonitoringApiTest {
             new PrintStream(err));
     assertThat(status).as(err.toString()).isZero();
     assertThat(out.toString()).contains("scan-read-models");
+
+    out.reset();
+    status =
+        Cli.run(
+            List.of("monitor", "--subscriptions", "--url", app.url),
+            new PrintStream(out),
+            new PrintStream(err));
+    assertThat(status).as(err.toString()).isZero();
+    assertThat(out.toString()).contains("answered by node", "scan-process-manager", "#0");
 
     out.reset();
     status =

@@ -77,13 +77,20 @@ final class RunningService implements AutoCloseable {
 
   /** POSTs a scan to any running service; returns its id. */
   static String createScanAt(String url, String body) throws Exception {
-    HttpResponse<String> created =
-        HTTP.send(
-            HttpRequest.newBuilder(URI.create(url + "/api/scans"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    return createScanAt(url, body, null);
+  }
+
+  /** POSTs a scan to any running service, with the API token if not null; returns its id. */
+  static String createScanAt(String url, String body, String token) throws Exception {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(url + "/api/scans"))
+            .header("Content-Type", "application/json")
+            .timeout(Duration.ofSeconds(30))
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    HttpResponse<String> created = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     if (created.statusCode() != 202) {
       throw new AssertionError("scan not created: " + created.body());
     }

@@ -1,0 +1,465 @@
+package dev.eventscan.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.eventscan.scan.ScanModule;
+import dev.eventscan.scan.lifecycle.ScanEventTypes;
+import dev.eventscan.testsupport.PostgresExtension;
+import dev.eventscan.testsupport.TestDatabase;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Three service processes (separate JVMs) on one PostgreSQL, driven over HTTP like a load balancer
+ * would: 300 scans requested round-robin, one node killed with SIGKILL mid-run, a node started
+ * later. The tests run in order on the same nodes.
+ *
+ * <p>The checks that work spreads over the nodes need the process manager on segments (checkpoints
+ * named {@code scan-process-manager#<index>}); with one checkpoint they are skipped, and the others
+ * check the failover of the single owner instead.
+ */
+@ExtendWith(PostgresExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(OrderAnnotation.class)
+class ClusterTest {
+  private static final String TOKEN = "cluster-test-token-0123456789";
+  private static final int SCANS = 300;
+  private static final int KILL_AFTER = 120;
+
+  /** Every segment of a dead node has a live owner again within this. */
+  private static final Duration TAKEOVER_BOUND = Duration.ofSeconds(10);
+
+  private static final Duration SCANS_FINISH_WITHIN = Duration.ofMinutes(4);
+  private static final Set<String> FINAL_EVENTS =
+      Set.of(
+          ScanEventTypes.SCAN_COMPLETED, ScanEventTypes.SCAN_FAILED, ScanEventTypes.SCAN_CANCELLED);
+
+  private TestDatabase database;
+  private Path logs;
+  private final List<ServiceProcess> nodes = new ArrayList<>();
+
+  @BeforeAll
+  void start_three_nodes(TestDatabase database) throws Exception {
+    this.database = database;
+    this.logs = Files.createTempDirectory("eventscan-cluster");
+    ExecutorService starting = Executors.newFixedThreadPool(3);
+    try {
+      List<Future<ServiceProcess>> started = new ArrayList<>();
+      for (int i = 1; i <= 3; i++) {
+        String name = "node" + i;
+        started.add(starting.submit(() -> startNode(name)));
+      }
+      for (Future<ServiceProcess> node : started) {
+        nodes.add(node.get());
+      }
+    } finally {
+      starting.shutdown();
+    }
+    // A checkpoint shows its owner once it has handled an event: a few scans to get there.
+    List<String> warmUp = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      warmUp.add(
+          RunningService.createScanAt(
+              nodes.get(i % 3).url(), "{\"target\":\"warm" + i + ".example\"}", TOKEN));
+    }
+    RunningService.await(
+        "the warm-up scans finished",
+        SCANS_FINISH_WITHIN,
+        () -> finishedScans(scanEvents()).keySet().containsAll(warmUp));
+  }
+
+  @AfterAll
+  void stop_nodes() throws Exception {
+    for (ServiceProcess node : nodes) {
+      node.close();
+    }
+  }
+
+  private ServiceProcess startNode(String name) throws Exception {
+    return ServiceProcess.start(
+        logs,
+        name,
+        Map.of(
+            "DATABASE_URL",
+            database.jdbcUrl(),
+            "API_TOKEN",
+            TOKEN,
+            // The test is one client sending 300 scans; the limit is not what is tested here.
+            "SCAN_RATE_LIMIT_PER_MINUTE",
+            "1000000",
+            "LOG_LEVEL",
+            "warn"));
+  }
+
+  @Test
+  @Order(1)
+  void the_segments_spread_over_all_three_nodes() {
+    awaitEveryCheckpointOwnedByALiveNode(Duration.ofSeconds(60));
+    // SEGMENTS: needs the process manager on segments.
+    assumeTrue(segmented(), "the process manager runs on one checkpoint: nothing to spread");
+    RunningService.await(
+        "every node owns a segment of the process manager",
+        Duration.ofSeconds(60),
+        () -> ownersByCheckpoint().values().stream().collect(Collectors.toSet()).size() == 3);
+    Map<String, Long> perNode =
+        ownersByCheckpoint().values().stream()
+            .collect(Collectors.groupingBy(owner -> owner, Collectors.counting()));
+    long segments = ownersByCheckpoint().size();
+    // Fair: with K segments on 3 nodes, each owns floor(K/3) or ceil(K/3).
+    assertThat(perNode.values()).allMatch(n -> n >= segments / 3 && n <= (segments + 2) / 3);
+  }
+
+  @Test
+  @Order(2)
+  void three_hundred_scans_survive_a_node_killed_with_sigkill() throws Exception {
+    awaitEveryCheckpointOwnedByALiveNode(Duration.ofSeconds(60));
+    List<String> scanIds = new ArrayList<>();
+    ServiceProcess victim = null;
+    Set<Step> victimsInFlight = Set.of();
+    Set<Long> eventsAtKill = Set.of();
+    double takeoverSeconds = Double.NaN;
+    for (int i = 0; i < SCANS; i++) {
+      if (i == KILL_AFTER) {
+        victim = busiestNode();
+        Set<String> victimsCheckpoints = checkpointsOwnedBy(victim);
+        victim.kill();
+        long killedAt = System.nanoTime();
+        List<ScanRecord> log = scanEvents();
+        eventsAtKill = log.stream().map(ScanRecord::id).collect(Collectors.toSet());
+        victimsInFlight =
+            stepsInFlight(log).stream()
+                .filter(step -> victimsCheckpoints.contains(checkpointOf(step.scanId())))
+                .collect(Collectors.toSet());
+        awaitEveryCheckpointOwnedByALiveNode(TAKEOVER_BOUND.plus(Duration.ofSeconds(5)));
+        takeoverSeconds = (System.nanoTime() - killedAt) / 1e9;
+      }
+      List<ServiceProcess> live = nodes.stream().filter(ServiceProcess::alive).toList();
+      ServiceProcess node = live.get(i % live.size());
+      scanIds.add(
+          RunningService.createScanAt(
+              node.url(), "{\"target\":\"cluster" + i + ".example\"}", TOKEN));
+    }
+    assertThat(victimsInFlight)
+        .as("steps the killed node was running when it died (else nothing shows a retry)")
+        .isNotEmpty();
+
+    assertThat(takeoverSeconds)
+        .as("seconds from the SIGKILL until every checkpoint had a live owner")
+        .isLessThan(TAKEOVER_BOUND.toSeconds());
+
+    RunningService.await(
+        "all " + SCANS + " scans finished",
+        SCANS_FINISH_WITHIN,
+        () -> finishedScans(scanEvents()).keySet().containsAll(scanIds));
+    List<ScanRecord> log = scanEvents();
+
+    Map<String, List<String>> finals = finishedScans(log);
+    for (String scanId : scanIds) {
+      assertThat(finals.get(scanId))
+          .as("final events of scan %s", scanId)
+          .hasSize(1)
+          .allMatch(
+              type ->
+                  type.equals(ScanEventTypes.SCAN_COMPLETED)
+                      || type.equals(ScanEventTypes.SCAN_FAILED));
+    }
+    assertEveryResultRecordedOnce(log, finals);
+
+    Set<Long> atKill = eventsAtKill;
+    for (Step step : victimsInFlight) {
+      assertThat(log)
+          .as("an outcome of %s recorded after the kill, by a surviving node", step)
+          .anyMatch(event -> !atKill.contains(event.id()) && step.settledBy(event));
+    }
+  }
+
+  @Test
+  @Order(3)
+  void a_node_started_later_receives_segments_and_work() throws Exception {
+    // SEGMENTS: needs the process manager on segments; with one checkpoint a new node stands by.
+    assumeTrue(segmented(), "the process manager runs on one checkpoint: a new node stands by");
+    ServiceProcess late = startNode("node4");
+    nodes.add(late);
+    RunningService.await(
+        "the late node owns a segment",
+        Duration.ofSeconds(30),
+        () -> !checkpointsOwnedBy(late).isEmpty());
+    Map<String, Long> handledBefore = eventsHandled();
+    List<String> scanIds = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      scanIds.add(
+          RunningService.createScanAt(late.url(), "{\"target\":\"late" + i + ".example\"}", TOKEN));
+    }
+    RunningService.await(
+        "the late scans finished",
+        SCANS_FINISH_WITHIN,
+        () -> finishedScans(scanEvents()).keySet().containsAll(scanIds));
+    Map<String, Long> handledAfter = eventsHandled();
+    assertThat(checkpointsOwnedBy(late))
+        .as("segments the late node owns and has handled events on")
+        .anyMatch(
+            checkpoint ->
+                handledAfter.getOrDefault(checkpoint, 0L)
+                    > handledBefore.getOrDefault(checkpoint, 0L));
+  }
+
+  // --- the monitoring API, as an operator would read it ---
+
+  /** The process manager's checkpoints and their owners (null while none). */
+  private Map<String, String> ownersByCheckpoint() {
+    Map<String, String> owners = new LinkedHashMap<>();
+    for (JsonNode segment : processManager().path("segments")) {
+      owners.put(
+          segment.path("checkpoint").asText(),
+          segment.path("owner").isNull() ? null : segment.path("owner").asText());
+    }
+    return owners;
+  }
+
+  private Map<String, Long> eventsHandled() {
+    Map<String, Long> handled = new HashMap<>();
+    for (JsonNode segment : processManager().path("segments")) {
+      handled.put(segment.path("checkpoint").asText(), segment.path("eventsHandled").asLong());
+    }
+    return handled;
+  }
+
+  private JsonNode processManager() {
+    for (ServiceProcess node : nodes) {
+      if (!node.alive()) {
+        continue;
+      }
+      try {
+        HttpResponse<String> response =
+            RunningService.HTTP.send(
+                HttpRequest.newBuilder(URI.create(node.url() + "/api/subscriptions"))
+                    .header("Authorization", "Bearer " + TOKEN)
+                    .timeout(Duration.ofSeconds(10))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        for (JsonNode subscription : Json.tree(response.body()).path("subscriptions")) {
+          if (subscription.path("name").asText().equals(ScanModule.PROCESS_MANAGER)) {
+            return subscription;
+          }
+        }
+        return Json.MAPPER.createObjectNode();
+      } catch (Exception e) {
+        // this node is busy or going away: ask the next one
+      }
+    }
+    throw new AssertionError("no live node answered /api/subscriptions");
+  }
+
+  private boolean segmented() {
+    return ownersByCheckpoint().keySet().stream().anyMatch(name -> name.contains("#"));
+  }
+
+  /** The node that owns a checkpoint: its owner id starts with the process id ("pid@host/..."). */
+  private Optional<ServiceProcess> nodeOwning(String owner) {
+    return nodes.stream()
+        .filter(node -> owner != null && owner.startsWith(node.pid() + "@"))
+        .findFirst();
+  }
+
+  private Set<String> checkpointsOwnedBy(ServiceProcess node) {
+    return ownersByCheckpoint().entrySet().stream()
+        .filter(entry -> nodeOwning(entry.getValue()).filter(node::equals).isPresent())
+        .map(Map.Entry::getKey)
+        .collect(Collectors.toSet());
+  }
+
+  private ServiceProcess busiestNode() {
+    return nodes.stream()
+        .filter(ServiceProcess::alive)
+        .max(java.util.Comparator.comparingInt(node -> checkpointsOwnedBy(node).size()))
+        .orElseThrow();
+  }
+
+  private void awaitEveryCheckpointOwnedByALiveNode(Duration within) {
+    RunningService.await(
+        "every checkpoint of the process manager owned by a live node",
+        within,
+        () -> {
+          Map<String, String> owners = ownersByCheckpoint();
+          return !owners.isEmpty()
+              && owners.values().stream()
+                  .allMatch(owner -> nodeOwning(owner).filter(ServiceProcess::alive).isPresent());
+        });
+  }
+
+  /** The checkpoint a scan's events are handled under: its segment's, or the only one. */
+  private String checkpointOf(String scanId) {
+    Map<String, String> owners = ownersByCheckpoint();
+    if (owners.size() == 1) {
+      return owners.keySet().iterator().next();
+    }
+    return ScanModule.PROCESS_MANAGER
+        + "#"
+        + segmentOf(ScanEventTypes.streamId(scanId), owners.size());
+  }
+
+  /** The library's stream-to-segment hash: the first 32 bits of the stream id's MD5. */
+  private static int segmentOf(String streamId, int count) {
+    try {
+      byte[] md5 =
+          java.security.MessageDigest.getInstance("MD5")
+              .digest(streamId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      int hash = java.nio.ByteBuffer.wrap(md5).getInt();
+      return (hash & Integer.MAX_VALUE) % count;
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // --- the events themselves, read straight from PostgreSQL ---
+
+  /** One scan event: its row id, scan, type and the fields that identify a step. */
+  private record ScanRecord(
+      long id, String scanId, String type, String step, String domain, int attempt) {}
+
+  /** One attempt of a scanner call. */
+  private record Step(String scanId, String step, String domain, int attempt) {
+    static final String DOMAIN_DISCOVERY = "DOMAIN_DISCOVERY";
+    static final String SUBDOMAIN_DISCOVERY = "SUBDOMAIN_DISCOVERY";
+
+    /** A result, or this attempt's failure. */
+    boolean settledBy(ScanRecord event) {
+      if (!event.scanId().equals(scanId)) {
+        return false;
+      }
+      boolean result =
+          step.equals(DOMAIN_DISCOVERY)
+              ? event.type().equals(ScanEventTypes.DOMAINS_DISCOVERED)
+              : event.type().equals(ScanEventTypes.SUBDOMAINS_DISCOVERED)
+                  && domain.equals(event.domain());
+      boolean failure =
+          event.type().equals(ScanEventTypes.STEP_ATTEMPT_FAILED)
+              && step.equals(event.step())
+              && java.util.Objects.equals(domain, event.domain())
+              && attempt == event.attempt();
+      return result || failure;
+    }
+  }
+
+  private List<ScanRecord> scanEvents() {
+    try (Connection c = database.dataSource().getConnection();
+        PreparedStatement select =
+            c.prepareStatement(
+                """
+                SELECT id, data->>'scanId', type, data->>'step', data->>'domain',
+                       coalesce((data->>'attempt')::int, 0)
+                  FROM event_store.events
+                 WHERE stream_id LIKE 'scan-%'
+                 ORDER BY transaction_id, id
+                """);
+        ResultSet rows = select.executeQuery()) {
+      List<ScanRecord> events = new ArrayList<>();
+      while (rows.next()) {
+        events.add(
+            new ScanRecord(
+                rows.getLong(1),
+                rows.getString(2),
+                rows.getString(3),
+                rows.getString(4),
+                rows.getString(5),
+                rows.getInt(6)));
+      }
+      return events;
+    } catch (java.sql.SQLException e) {
+      throw new AssertionError("reading the scan events failed", e);
+    }
+  }
+
+  /** Attempts started and neither answered nor failed yet. */
+  private static Set<Step> stepsInFlight(List<ScanRecord> log) {
+    Set<Step> started = new HashSet<>();
+    for (ScanRecord event : log) {
+      if (event.type().equals(ScanEventTypes.DOMAIN_DISCOVERY_STARTED)) {
+        started.add(new Step(event.scanId(), Step.DOMAIN_DISCOVERY, null, event.attempt()));
+      } else if (event.type().equals(ScanEventTypes.SUBDOMAIN_DISCOVERY_STARTED)) {
+        started.add(
+            new Step(event.scanId(), Step.SUBDOMAIN_DISCOVERY, event.domain(), event.attempt()));
+      } else {
+        started.removeIf(step -> step.settledBy(event));
+      }
+    }
+    return started;
+  }
+
+  /** Scan id to the types of its final events, for scans with at least one. */
+  private static Map<String, List<String>> finishedScans(List<ScanRecord> log) {
+    return log.stream()
+        .filter(event -> FINAL_EVENTS.contains(event.type()))
+        .collect(
+            Collectors.groupingBy(
+                ScanRecord::scanId, Collectors.mapping(ScanRecord::type, Collectors.toList())));
+  }
+
+  /**
+   * No scan discovered its domains twice, no domain's subdomains were recorded twice, and a
+   * completed scan has exactly one result for each domain it discovered.
+   */
+  private static void assertEveryResultRecordedOnce(
+      List<ScanRecord> log, Map<String, List<String>> finals) {
+    Map<String, Long> domainResults =
+        log.stream()
+            .filter(event -> event.type().equals(ScanEventTypes.DOMAINS_DISCOVERED))
+            .collect(Collectors.groupingBy(ScanRecord::scanId, Collectors.counting()));
+    assertThat(domainResults).allSatisfy((scan, count) -> assertThat(count).isEqualTo(1));
+    Map<String, Long> subdomainResults =
+        log.stream()
+            .filter(event -> event.type().equals(ScanEventTypes.SUBDOMAINS_DISCOVERED))
+            .collect(
+                Collectors.groupingBy(
+                    event -> event.scanId() + " " + event.domain(), Collectors.counting()));
+    assertThat(subdomainResults)
+        .as("SubdomainsDiscovered per scan and domain")
+        .allSatisfy((scanAndDomain, count) -> assertThat(count).isEqualTo(1));
+    Map<String, Set<String>> startedDomains =
+        log.stream()
+            .filter(e -> e.type().equals(ScanEventTypes.SUBDOMAIN_DISCOVERY_STARTED))
+            .collect(
+                Collectors.groupingBy(
+                    ScanRecord::scanId,
+                    Collectors.mapping(ScanRecord::domain, Collectors.toSet())));
+    finals.forEach(
+        (scanId, types) -> {
+          if (types.contains(ScanEventTypes.SCAN_COMPLETED)) {
+            for (String domain : startedDomains.getOrDefault(scanId, Set.of())) {
+              assertThat(subdomainResults)
+                  .as("results of completed scan %s for %s", scanId, domain)
+                  .containsEntry(scanId + " " + domain, 1L);
+            }
+          }
+        });
+  }
+}
