@@ -50,7 +50,8 @@ final class ScanApi {
     this.store = store;
     this.hub = hub;
     this.config = config;
-    this.rateLimiter = new RateLimiter(config.scansPerMinutePerClient());
+    this.rateLimiter =
+        new RateLimiter(store.dataSource(), Service.SCAN_SCHEMA, config.scansPerMinutePerClient());
     this.liveConnections = liveConnections;
   }
 

@@ -61,6 +61,7 @@ public final class Service implements AutoCloseable {
                       Duration.ofSeconds(10)),
                   Duration.ofMillis(500)),
               Clock.systemUTC());
+      RateLimiter.migrate(database.dataSource(), SCAN_SCHEMA);
       scans.projections().start(new StatisticsProjection(store.schema()));
       EventStatistics statistics = store.statistics();
       PrometheusMeterRegistry metrics = metrics(store, scans);

@@ -9,6 +9,7 @@ import dev.eventscan.web.RunningService.Response;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -187,6 +188,25 @@ class ScanApiTest {
       Response refused = limited.postJson("/api/scans", "{\"target\":\"limit9.example\"}");
       assertError(refused, 429, "too many");
       assertThat(refused.raw().headers().firstValue("Retry-After")).isPresent();
+    }
+  }
+
+  @Test
+  void the_rate_limit_holds_across_nodes_on_one_database() throws Exception {
+    Map<String, String> fourPerMinute = Map.of("SCAN_RATE_LIMIT_PER_MINUTE", "4");
+    try (RunningService first = new RunningService(database, fourPerMinute);
+        RunningService second = new RunningService(database, fourPerMinute)) {
+      for (int i = 0; i < 4; i++) {
+        RunningService node = i % 2 == 0 ? first : second;
+        assertThat(node.postJson("/api/scans", "{\"target\":\"nodes" + i + ".example\"}").status())
+            .isEqualTo(202);
+      }
+      for (RunningService node : List.of(first, second)) {
+        Response refused = node.postJson("/api/scans", "{\"target\":\"nodes9.example\"}");
+        assertError(refused, 429, "too many");
+        assertThat(refused.raw().headers().firstValue("Retry-After").map(Long::parseLong))
+            .hasValueSatisfying(seconds -> assertThat(seconds).isBetween(1L, 15L));
+      }
     }
   }
 
