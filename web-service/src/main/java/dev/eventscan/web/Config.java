@@ -30,7 +30,8 @@ public record Config(
     int scansPerMinutePerClient,
     Duration sseKeepAlive,
     int maxLiveConnections,
-    int maxLiveConnectionsPerClient) {
+    int maxLiveConnectionsPerClient,
+    String clientAddressHeader) {
 
   /** Thrown for a bad setting; the message names it. */
   public static final class InvalidConfigException extends RuntimeException {
@@ -75,7 +76,17 @@ public record Config(
         // Capped below Jetty's 30 s idle timeout, which would otherwise close quiet streams.
         Duration.ofSeconds(intValue(env, "SSE_KEEPALIVE_SECONDS", 15, 1, 25)),
         intValue(env, "MAX_LIVE_CONNECTIONS", 500, 1, 100_000),
-        intValue(env, "MAX_LIVE_CONNECTIONS_PER_CLIENT", 20, 1, 100_000));
+        intValue(env, "MAX_LIVE_CONNECTIONS_PER_CLIENT", 20, 1, 100_000),
+        headerName(env, "CLIENT_ADDRESS_HEADER"));
+  }
+
+  private static String headerName(Map<String, String> env, String name) {
+    String value = blankToNull(env.get(name));
+    if (value != null && !value.matches("[A-Za-z0-9-]{1,64}")) {
+      throw new InvalidConfigException(
+          name + " must be an HTTP header name such as X-Real-IP, got '" + value + "'");
+    }
+    return value;
   }
 
   /** True when the token check applies: a token is configured. */

@@ -21,9 +21,12 @@ final class LiveConnections {
   private int open;
   private final Map<String, Integer> perClient = new HashMap<>();
 
-  LiveConnections(int max, int maxPerClient) {
+  private final ClientAddresses clients;
+
+  LiveConnections(int max, int maxPerClient, ClientAddresses clients) {
     this.max = max;
     this.maxPerClient = maxPerClient;
+    this.clients = clients;
   }
 
   /**
@@ -36,7 +39,7 @@ final class LiveConnections {
       throw new ApiException(
           406, "not_acceptable", "this is a live event stream: send Accept: text/event-stream");
     }
-    String client = ctx.ip();
+    String client = clients.of(ctx);
     synchronized (this) {
       if (open >= max) {
         throw full(ctx, "the service has as many live streams open as it allows (" + max + ")");

@@ -39,13 +39,15 @@ final class ScanApi {
   private final Config config;
   private final RateLimiter rateLimiter;
   private final LiveConnections liveConnections;
+  private final ClientAddresses clients;
 
   ScanApi(
       ScanModule scans,
       EventStore store,
       LiveHub hub,
       Config config,
-      LiveConnections liveConnections) {
+      LiveConnections liveConnections,
+      ClientAddresses clients) {
     this.scans = scans;
     this.store = store;
     this.hub = hub;
@@ -53,6 +55,7 @@ final class ScanApi {
     this.rateLimiter =
         new RateLimiter(store.dataSource(), Service.SCAN_SCHEMA, config.scansPerMinutePerClient());
     this.liveConnections = liveConnections;
+    this.clients = clients;
   }
 
   void register(RoutesConfig routes) {
@@ -75,7 +78,7 @@ final class ScanApi {
   }
 
   private void create(Context ctx) {
-    long wait = rateLimiter.acquire(ctx.ip());
+    long wait = rateLimiter.acquire(clients.of(ctx));
     if (wait > 0) {
       ctx.header("Retry-After", Long.toString(wait));
       throw new ApiException(

@@ -63,10 +63,12 @@ public final class WebApp implements AutoCloseable {
                 .register(metrics));
     this.simulator = simulatorFactory.apply(feed);
     RequestGuard guard = new RequestGuard(config);
+    ClientAddresses clients = new ClientAddresses(config.clientAddressHeader());
     this.liveConnections =
-        new LiveConnections(config.maxLiveConnections(), config.maxLiveConnectionsPerClient());
+        new LiveConnections(
+            config.maxLiveConnections(), config.maxLiveConnectionsPerClient(), clients);
     SimulationApi simulationApi = new SimulationApi(simulator);
-    ScanApi scanApi = new ScanApi(scans, store, hub, config, liveConnections);
+    ScanApi scanApi = new ScanApi(scans, store, hub, config, liveConnections, clients);
     MonitoringApi monitoringApi =
         new MonitoringApi(store, scans, statistics, hub, metrics, guard, liveConnections);
     JsonErrorHandler jettyErrors = new JsonErrorHandler();

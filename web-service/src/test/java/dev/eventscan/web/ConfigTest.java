@@ -35,7 +35,8 @@ class ConfigTest {
         "ALLOW_UNAUTHENTICATED|maybe|ALLOW_UNAUTHENTICATED must be true or false",
         "ALLOWED_HOSTS|evil.example:8080|ALLOWED_HOSTS must be comma-separated host names",
         "MAX_LIVE_CONNECTIONS|0|MAX_LIVE_CONNECTIONS must be between",
-        "MAX_LIVE_CONNECTIONS_PER_CLIENT|-5|MAX_LIVE_CONNECTIONS_PER_CLIENT must be between"
+        "MAX_LIVE_CONNECTIONS_PER_CLIENT|-5|MAX_LIVE_CONNECTIONS_PER_CLIENT must be between",
+        "CLIENT_ADDRESS_HEADER|X Real IP|CLIENT_ADDRESS_HEADER must be an HTTP header name"
       })
   void a_bad_value_is_refused_naming_the_variable(String name, String value, String message) {
     assertThatThrownBy(() -> Config.fromEnvironment(Map.of(name, value)))

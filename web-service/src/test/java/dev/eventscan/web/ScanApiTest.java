@@ -210,6 +210,32 @@ class ScanApiTest {
     }
   }
 
+  @Test
+  void behind_a_trusted_proxy_the_limit_counts_the_address_the_proxy_names() throws Exception {
+    Map<String, String> env =
+        Map.of("SCAN_RATE_LIMIT_PER_MINUTE", "1", "CLIENT_ADDRESS_HEADER", "X-Real-IP");
+    try (RunningService proxied = new RunningService(database, env)) {
+      assertThat(createFrom(proxied, "192.0.2.1").status()).isEqualTo(202);
+      assertError(createFrom(proxied, "192.0.2.1"), 429, "too many");
+      assertThat(createFrom(proxied, "192.0.2.2").status()).isEqualTo(202);
+    }
+    // Without the setting the header is only a header: both share the peer's budget.
+    try (RunningService direct =
+        new RunningService(database, Map.of("SCAN_RATE_LIMIT_PER_MINUTE", "2"))) {
+      assertThat(createFrom(direct, "192.0.2.3").status()).isEqualTo(202);
+      assertThat(createFrom(direct, "192.0.2.4").status()).isEqualTo(202);
+      assertError(createFrom(direct, "192.0.2.5"), 429, "too many");
+    }
+  }
+
+  private static Response createFrom(RunningService node, String address) throws Exception {
+    return node.send(
+        HttpRequest.newBuilder(URI.create(node.url + "/api/scans"))
+            .header("Content-Type", "application/json")
+            .header("X-Real-IP", address)
+            .POST(HttpRequest.BodyPublishers.ofString("{\"target\":\"proxied.example\"}")));
+  }
+
   private static void assertError(Response response, int status, String messagePart) {
     assertThat(response.status()).as(response.body()).isEqualTo(status);
     assertThat(response.raw().headers().firstValue("Content-Type").orElse(""))
