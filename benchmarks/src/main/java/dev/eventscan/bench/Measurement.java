@@ -10,6 +10,13 @@ record Measurement(double perSecond, double p50Millis, double p99Millis) {
     return new Measurement(perSecond, Double.NaN, Double.NaN);
   }
 
+  /** The value at fraction {@code p} of sorted values (NaN sorts last). */
+  static double percentile(double[] sorted, double p) {
+    return sorted.length == 0
+        ? Double.NaN
+        : sorted[(int) Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  }
+
   boolean hasLatency() {
     return !Double.isNaN(p99Millis);
   }

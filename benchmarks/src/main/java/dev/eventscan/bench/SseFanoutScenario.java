@@ -1,5 +1,6 @@
 package dev.eventscan.bench;
 
+import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.web.Service;
@@ -22,7 +23,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -143,20 +143,29 @@ final class SseFanoutScenario implements Scenario {
       try (Generator generator = new Generator(url, clients)) {
         long pid = ProcessHandle.current().pid();
         long[] size = new long[2];
-        long[] appendedAt =
-            paced(
-                i -> {
-                  database
-                      .store()
-                      .append(
-                          category + "-" + i,
-                          ExpectedVersion.noStream(),
-                          EventData.of("Fanned", "{\"n\":" + i + "}"));
-                },
-                () -> {
-                  size[0] = rssMb(pid);
-                  size[1] = ManagementFactory.getThreadMXBean().getThreadCount();
-                });
+        Position[] positions = new Position[rate * SECONDS];
+        long[] appendedAt;
+        try (BarrierProbe barrier = new BarrierProbe(database.jdbcUrl())) {
+          appendedAt =
+              PacedAppends.run(
+                  rate,
+                  SECONDS,
+                  i ->
+                      positions[i] =
+                          database
+                              .store()
+                              .append(
+                                  category + "-" + i,
+                                  ExpectedVersion.noStream(),
+                                  EventData.of("Fanned", "{\"n\":" + i + "}"))
+                              .lastPosition(),
+                  () -> {
+                    size[0] = rssMb(pid);
+                    size[1] = ManagementFactory.getThreadMXBean().getThreadCount();
+                  });
+          Thread.sleep(500); // the probe sees the last events below the barrier
+          barrier.report(name() + " ours", positions, appendedAt);
+        }
         Run result = generator.result(appendedAt, size[0], size[1]);
         double[] lag = feedLag(service);
         feedLagP99.add(lag[1]);
@@ -209,7 +218,9 @@ final class SseFanoutScenario implements Scenario {
       try (Generator generator = new Generator(base + "/sub", clients)) {
         long[] size = new long[2];
         long[] appendedAt =
-            paced(
+            PacedAppends.run(
+                rate,
+                SECONDS,
                 i ->
                     ServiceScenarios.HTTP.send(
                         HttpRequest.newBuilder(URI.create(base + "/pub"))
@@ -241,56 +252,6 @@ final class SseFanoutScenario implements Scenario {
         + "},\"recordedAt\":\""
         + java.time.Instant.now()
         + "\"}";
-  }
-
-  private interface Append {
-    void append(int i) throws Exception;
-  }
-
-  /**
-   * Appends at the rate (one writer below 500/s, else 8 writers taking turns, since one append
-   * takes a few ms with durable commits); returns when each append returned (epoch µs). Samples the
-   * server's size midway.
-   */
-  private long[] paced(Append append, Runnable sample) throws Exception {
-    int total = rate * SECONDS;
-    int writers = rate >= 500 ? 8 : 1;
-    long[] appendedAt = new long[total];
-    long start = System.nanoTime();
-    List<Thread> threads = new ArrayList<>();
-    Exception[] failure = new Exception[1];
-    for (int w = 0; w < writers; w++) {
-      int first = w;
-      Thread thread =
-          new Thread(
-              () -> {
-                try {
-                  for (int i = first; i < total; i += writers) {
-                    long wait = start + i * 1_000_000_000L / rate - System.nanoTime();
-                    if (wait > 0) {
-                      LockSupport.parkNanos(wait);
-                    }
-                    append.append(i);
-                    appendedAt[i] = SseLoadGenerator.epochMicros();
-                    if (i == total / 2) {
-                      sample.run();
-                    }
-                  }
-                } catch (Exception e) {
-                  failure[0] = e;
-                }
-              },
-              "sse-bench-writer-" + w);
-      thread.start();
-      threads.add(thread);
-    }
-    for (Thread thread : threads) {
-      thread.join();
-    }
-    if (failure[0] != null) {
-      throw failure[0];
-    }
-    return appendedAt;
   }
 
   /** The load generator's process and its protocol. */

@@ -3,6 +3,7 @@ package dev.eventscan.web;
 import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.global.GlobalLogPage;
+import dev.eventscan.eventstore.live.LiveSubscription;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.ReadDirection;
 import dev.eventscan.eventstore.stream.RecordedEvent;
@@ -30,22 +31,25 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 
 /**
- * Fans the live feed out to every SSE client: one listener on {@link LiveFeed} for the whole
- * service, each event serialized once into an SSE frame that all matching clients share, written by
- * a small pool of writers with non-blocking output (see {@link SseStream}). Per-scan streams go
- * through a {@link ScanChannel} per watched scan, which adds the summary once per event for all its
- * viewers.
+ * Fans the live feed out to every SSE client: one subscription to the library's live events ({@link
+ * EventStore#live()}) for the whole service, each event serialized once into an SSE frame that all
+ * matching clients share, written by a small pool of writers with non-blocking output (see {@link
+ * SseStream}). Per-scan streams go through a {@link ScanChannel} per watched scan, which adds the
+ * summary once per event for all its viewers. Clients register under the lock that hands out
+ * events, so each learns exactly the position after which it sees every event.
  */
-final class LiveHub implements LiveFeed.Listener, AutoCloseable {
+final class LiveHub implements AutoCloseable {
   private static final int PAGE = 500;
 
   /** A global-feed client: the filter it asked for. */
   private record GlobalClient(SseStream stream, EventFilter filter) {}
 
   private final EventStore store;
-  private final LiveFeed feed;
+  private final LiveSubscription feed;
+  private final Set<Consumer<RecordedEvent>> observers = ConcurrentHashMap.newKeySet();
   private final Duration keepAlive;
   private final BiFunction<String, RecordedEvent, String> summaryAfter;
   private final Timer feedLag;
@@ -66,12 +70,10 @@ final class LiveHub implements LiveFeed.Listener, AutoCloseable {
    */
   LiveHub(
       EventStore store,
-      LiveFeed feed,
       Duration keepAlive,
       BiFunction<String, RecordedEvent, String> summaryAfter,
       Timer feedLag) {
     this.store = store;
-    this.feed = feed;
     this.keepAlive = keepAlive;
     this.summaryAfter = summaryAfter;
     this.feedLag = feedLag;
@@ -80,10 +82,11 @@ final class LiveHub implements LiveFeed.Listener, AutoCloseable {
     this.readers = Executors.newFixedThreadPool(4, threads("sse-catch-up"));
     this.summaries = Executors.newFixedThreadPool(2, threads("sse-summary"));
     this.ticker = Executors.newSingleThreadScheduledExecutor(threads("sse-keep-alive"));
-    Position start = feed.register(this); // not under dispatch: the feed calls offer under its lock
+    // Not under dispatch: the library calls offer under its own lock.
+    this.feed = store.live().subscribeFromNow(EventFilter.all(), this::offer);
     synchronized (dispatch) {
       if (lastDispatched == null) { // offer may have run already
-        lastDispatched = start;
+        lastDispatched = feed.position();
       }
     }
     ticker.scheduleWithFixedDelay(this::keepAlives, 1, 1, TimeUnit.SECONDS);
@@ -167,9 +170,14 @@ final class LiveHub implements LiveFeed.Listener, AutoCloseable {
     }
   }
 
-  @Override
-  public void offer(RecordedEvent event) {
+  /** Sees every event too, but is not a client (metrics, the simulator); must never block. */
+  void observe(Consumer<RecordedEvent> observer) {
+    observers.add(observer);
+  }
+
+  private void offer(RecordedEvent event) {
     feedLag.record(Duration.between(event.recordedAt(), Instant.now()));
+    observers.forEach(observer -> observer.accept(event));
     synchronized (dispatch) {
       Frame frame = null;
       for (GlobalClient client : globalClients) {
@@ -346,7 +354,7 @@ final class LiveHub implements LiveFeed.Listener, AutoCloseable {
   /** Ends every stream (clients reconnect elsewhere or later), then the threads. */
   @Override
   public void close() {
-    feed.unregister(this);
+    feed.close();
     for (SseStream stream : List.copyOf(streams)) {
       stream.close(false);
     }

@@ -72,12 +72,12 @@ public final class Service implements AutoCloseable {
               scans,
               statistics,
               metrics,
-              feed -> new Simulator(scans, simulation, database.dataSource(), feed, metrics));
+              hub -> new Simulator(scans, simulation, database.dataSource(), hub, metrics));
       Gauge.builder("sse_clients", web.hub(), LiveHub::clients).register(metrics);
       Gauge.builder("sse_queued_bytes", SseStream.queuedBytes, Number::doubleValue)
           .description("bytes waiting in live clients' queues")
           .register(metrics);
-      web.feed()
+      web.hub()
           .observe(
               event ->
                   metrics

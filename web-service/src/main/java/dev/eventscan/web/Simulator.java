@@ -65,7 +65,7 @@ final class Simulator implements AutoCloseable {
       ScanModule scans,
       AdjustableScanner scanner,
       DataSource dataSource,
-      LiveFeed feed,
+      LiveHub live,
       MeterRegistry metrics) {
     this.appendLatency =
         Timer.builder("simulator_request_append_seconds")
@@ -79,7 +79,7 @@ final class Simulator implements AutoCloseable {
     this.scans = scans;
     this.scanner = scanner;
     this.dataSource = dataSource;
-    feed.observe(this::observe);
+    live.observe(this::observe);
   }
 
   synchronized Map<String, Object> start(Plan plan) {

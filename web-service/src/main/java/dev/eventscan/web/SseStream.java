@@ -139,7 +139,7 @@ final class SseStream implements WriteListener, AsyncListener {
         held.add(frame);
         return;
       }
-      overflow = !enqueue(frame);
+      overflow = !enqueue(frame, true);
     }
     if (overflow) {
       close(true);
@@ -159,21 +159,23 @@ final class SseStream implements WriteListener, AsyncListener {
     if (now - lastWriteNanos > idleNanos) {
       synchronized (this) {
         if (!closed && queue.isEmpty()) {
-          enqueue(KEEP_ALIVE);
+          enqueue(KEEP_ALIVE, true);
         }
       }
     }
   }
 
-  // Under this lock. False when the queue is full.
-  private boolean enqueue(Frame frame) {
+  // Under this lock. False when a bounded add finds the queue full. The replay's adds are not
+  // bounded: it is paced by the client (a page once the last was written), so a page and the frames
+  // held meanwhile may exceed the live capacity for a moment; both are bounded themselves.
+  private boolean enqueue(Frame frame, boolean bounded) {
     if (frame.position() != null) {
       if (lastQueued != null && frame.position().compareTo(lastQueued) <= 0) {
         return true; // already sent by the replay
       }
       lastQueued = frame.position();
     }
-    if (queue.size() >= QUEUE_CAPACITY) {
+    if (bounded && queue.size() >= QUEUE_CAPACITY) {
       return false;
     }
     queue.add(frame);
@@ -290,31 +292,16 @@ final class SseStream implements WriteListener, AsyncListener {
         return;
       }
       catchUpInFlight = false;
-      page.frames().forEach(this::enqueueCatchingUp);
+      page.frames().forEach(frame -> enqueue(frame, false));
       if (page.end() && heldDropped == droppedBefore) {
         // Live from here: what was held while replaying, minus what the replay already sent.
         catchUp = null;
         List<Frame> live = held;
         held = new ArrayList<>();
-        live.forEach(this::enqueueCatchingUp);
+        live.forEach(frame -> enqueue(frame, false));
       }
       scheduleDrain();
     }
-  }
-
-  // Replay is paced by the client (a page once the last was written), so a page and the frames
-  // held meanwhile may exceed the live capacity for a moment; both are bounded.
-  private void enqueueCatchingUp(Frame frame) {
-    if (frame.position() != null) {
-      if (lastQueued != null && frame.position().compareTo(lastQueued) <= 0) {
-        return;
-      }
-      lastQueued = frame.position();
-    }
-    queue.add(frame);
-    queuedHere += frame.bytes().length;
-    queuedBytes.addAndGet(frame.bytes().length);
-    scheduleDrain();
   }
 
   /**

@@ -35,7 +35,6 @@ public final class WebApp implements AutoCloseable {
   static final long MAX_BODY_BYTES = 64 * 1024;
 
   private final Javalin javalin;
-  private final LiveFeed feed;
   private final LiveHub hub;
   private final LiveConnections liveConnections;
   private final QueuedThreadPool threads = new QueuedThreadPool(100, 8);
@@ -47,12 +46,10 @@ public final class WebApp implements AutoCloseable {
       ScanModule scans,
       EventStatistics statistics,
       PrometheusMeterRegistry metrics,
-      java.util.function.Function<LiveFeed, Simulator> simulatorFactory) {
-    this.feed = new LiveFeed(store);
+      java.util.function.Function<LiveHub, Simulator> simulatorFactory) {
     this.hub =
         new LiveHub(
             store,
-            feed,
             config.sseKeepAlive(),
             (scanId, event) -> ScanApi.summaryAfter(scans, scanId, event),
             io.micrometer.core.instrument.Timer.builder("sse_feed_lag")
@@ -61,7 +58,7 @@ public final class WebApp implements AutoCloseable {
                         + " what the fan-out cannot make up for")
                 .publishPercentiles(0.5, 0.99)
                 .register(metrics));
-    this.simulator = simulatorFactory.apply(feed);
+    this.simulator = simulatorFactory.apply(hub);
     RequestGuard guard = new RequestGuard(config);
     ClientAddresses clients = new ClientAddresses(config.clientAddressHeader());
     this.liveConnections =
@@ -222,10 +219,6 @@ public final class WebApp implements AutoCloseable {
     }
   }
 
-  LiveFeed feed() {
-    return feed;
-  }
-
   LiveHub hub() {
     return hub;
   }
@@ -244,7 +237,6 @@ public final class WebApp implements AutoCloseable {
   public void close() {
     simulator.close();
     hub.close();
-    feed.close();
     javalin.stop();
   }
 }

@@ -84,7 +84,7 @@ class LiveFanOutTest {
       throws Exception {
     LiveHub hub = app.service.web().hub();
     int busyBefore = app.service.web().threads().getBusyThreads();
-    int feedListenersBefore = app.service.web().feed().listeners();
+    int feedSubscribersBefore = store.live().subscribers();
     String category = "churn" + UUID.randomUUID().toString().substring(0, 6);
     EventFilter filter = EventFilter.categories(category);
     String url = app.url + "/api/events/live?category=" + category;
@@ -154,7 +154,7 @@ class LiveFanOutTest {
           WAIT,
           () -> app.service.web().threads().getBusyThreads() <= busyBefore);
       assertThat(hub.scanChannels()).isZero();
-      assertThat(app.service.web().feed().listeners()).isEqualTo(feedListenersBefore);
+      assertThat(store.live().subscribers()).isEqualTo(feedSubscribersBefore);
     } finally {
       System.setErr(originalErr);
     }

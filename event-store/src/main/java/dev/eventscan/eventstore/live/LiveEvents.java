@@ -1,11 +1,14 @@
 package dev.eventscan.eventstore.live;
 
 import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.EventStoreException;
 import dev.eventscan.eventstore.InvalidInputException;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.global.GlobalLogPage;
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,10 +21,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Live, non-durable subscriptions: "every event after position P that matches this filter, as it is
  * committed", for server-sent events, dashboards and caches. One thread tails the global log for
- * every subscriber (woken by the store's notifications, polling as a fallback) and hands each event
- * to each matching listener. Nothing is checkpointed: a subscriber that goes away resumes by
- * subscribing again from the last position it saw. Get it from {@link EventStore#live()}; it starts
- * its thread with the first subscription and stops it on {@link #close()}.
+ * every subscriber (woken by the store's notifications, polling as a fallback, and looking again
+ * within milliseconds while committed events wait behind an older running transaction) and hands
+ * each event to each matching listener. Nothing is checkpointed: a subscriber that goes away
+ * resumes by subscribing again from the last position it saw. Get it from {@link
+ * EventStore#live()}; it starts its thread with the first subscription and stops it on {@link
+ * #close()}.
  *
  * <p>Subscribing is race-free: the subscription is registered with the tailer first, collecting
  * what the tailer hands out meanwhile; then it catches up from the store up to where the tailer
@@ -31,6 +36,14 @@ import org.slf4j.LoggerFactory;
 public final class LiveEvents implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LiveEvents.class);
   private static final int PAGE = 500;
+
+  /**
+   * While committed events wait behind the barrier, the tailer looks again after 1 ms, then 2, 4,
+   * 8: a held-back event is seen within about the time its blocker took, at a few index probes.
+   */
+  private static final long FIRST_RECHECK_MILLIS = 1;
+
+  private static final long LAST_RECHECK_MILLIS = 8;
 
   /** Events a subscriber may receive from the tailer while it is still catching up. */
   private static final int MAX_PENDING_DURING_CATCH_UP = 100_000;
@@ -42,6 +55,7 @@ public final class LiveEvents implements AutoCloseable {
   private Thread tailer;
   private Position cursor;
   private volatile boolean closed;
+  private volatile long reads; // the tailer's completed reads, for tests
 
   /** Use {@link EventStore#live()}: one instance per store. */
   public LiveEvents(EventStore store, Duration pollInterval) {
@@ -83,6 +97,11 @@ public final class LiveEvents implements AutoCloseable {
     }
   }
 
+  /** How many reads the tailer has completed (tests wait for one to follow a commit). */
+  long reads() {
+    return reads;
+  }
+
   /** How many subscriptions are open. */
   public int subscribers() {
     return registrations.size();
@@ -98,6 +117,7 @@ public final class LiveEvents implements AutoCloseable {
     }
     if (running != null) {
       running.interrupt();
+      wake(); // a thread blocked reading its LISTEN connection ignores the interrupt
       try {
         running.join(pollInterval.toMillis() + 5_000);
       } catch (InterruptedException e) {
@@ -106,6 +126,23 @@ public final class LiveEvents implements AutoCloseable {
     }
     for (Registration registration : List.copyOf(registrations)) {
       registration.end();
+    }
+  }
+
+  private void wake() {
+    try {
+      Jdbc.withConnection(
+          store.dataSource(),
+          "wake the live feed",
+          c -> {
+            try (PreparedStatement notify = c.prepareStatement("SELECT pg_notify(?, 'stop')")) {
+              notify.setString(1, store.notificationChannel());
+              notify.executeQuery().close();
+            }
+            return null;
+          });
+    } catch (EventStoreException e) {
+      log.debug("Could not wake the live feed; it stops at its next poll: {}", e.toString());
     }
   }
 
@@ -125,18 +162,29 @@ public final class LiveEvents implements AutoCloseable {
   }
 
   private void tail() {
+    LiveLogReader reader = new LiveLogReader(store.dataSource(), store.schema());
+    long recheckMillis = FIRST_RECHECK_MILLIS;
     try (NotificationWaiter waiter =
         new NotificationWaiter(store.dataSource(), store.notificationChannel())) {
+      waiter.listen(); // before the first read: a hint (or close's wake-up) is never missed
       while (!closed) {
         try {
-          GlobalLogPage page = store.readAll(currentCursor(), EventFilter.all(), PAGE);
+          LiveLogReader.Page page = reader.next(currentCursor(), PAGE);
+          reads++;
           synchronized (lock) {
             for (RecordedEvent event : page.events()) {
               registrations.forEach(registration -> registration.offer(event));
               cursor = event.position();
             }
           }
-          if (page.endOfLog()) {
+          if (page.events().size() == PAGE) {
+            recheckMillis = FIRST_RECHECK_MILLIS;
+          } else if (page.heldBack()) {
+            // An older transaction still runs; its commit sends no hint: look again soon.
+            waiter.await(Duration.ofMillis(recheckMillis));
+            recheckMillis = Math.min(2 * recheckMillis, LAST_RECHECK_MILLIS);
+          } else {
+            recheckMillis = FIRST_RECHECK_MILLIS;
             waiter.await(pollInterval);
           }
         } catch (InterruptedException e) {

@@ -23,20 +23,36 @@ final class NotificationWaiter implements AutoCloseable {
     this.channel = channel;
   }
 
-  /** Returns when a hint arrives or after {@code timeout}. */
+  /**
+   * Starts listening now, so a hint sent from here on is not missed (wait on it with {@link
+   * #await}). If that fails, {@code await} tries again.
+   */
+  void listen() {
+    try {
+      ensureListening();
+    } catch (SQLException e) {
+      close();
+    }
+  }
+
+  /** Returns when a hint arrives (or arrived since listening began) or after {@code timeout}. */
   void await(Duration timeout) throws InterruptedException {
     try {
-      if (connection == null) {
-        connection = dataSource.getConnection();
-        connection.setAutoCommit(true);
-        try (Statement listen = connection.createStatement()) {
-          listen.execute("LISTEN " + channel);
-        }
-      }
+      ensureListening();
       connection.unwrap(PGConnection.class).getNotifications((int) timeout.toMillis());
     } catch (SQLException e) {
       close();
       Thread.sleep(timeout.toMillis()); // no hints for now: fall back to polling
+    }
+  }
+
+  private void ensureListening() throws SQLException {
+    if (connection == null) {
+      connection = dataSource.getConnection();
+      connection.setAutoCommit(true);
+      try (Statement listen = connection.createStatement()) {
+        listen.execute("LISTEN " + channel);
+      }
     }
   }
 

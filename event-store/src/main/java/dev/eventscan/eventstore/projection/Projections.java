@@ -27,6 +27,14 @@ import java.util.function.UnaryOperator;
  * shows the progress.
  */
 public final class Projections implements AutoCloseable {
+  /**
+   * Events per projecting transaction (the subscription default is 500): the transaction holds a
+   * transaction id from its first write to its commit, and every global reader (live feeds, other
+   * subscriptions) waits behind it, so a projection that fell behind must not hold one for 500
+   * events of work. A tuning may change it.
+   */
+  static final int BATCH = 100;
+
   private final Subscriptions subscriptions;
   private final EventStore store;
   private final UnaryOperator<SubscriptionOptions> tuning;
@@ -73,16 +81,61 @@ public final class Projections implements AutoCloseable {
   private void startSubscription(Projection projection) {
     SubscriptionOptions options =
         tuning
-            .apply(SubscriptionOptions.named(subscriptionName(projection.name())))
+            .apply(SubscriptionOptions.named(subscriptionName(projection.name())).batchSize(BATCH))
             .filter(projection.filter());
+    RebuildWatch rebuild = new RebuildWatch(projection.name());
     running.put(
         projection.name(),
         subscriptions.startTransactional(
             options,
             (event, transaction) -> {
               projection.project(event, transaction);
-              finishRebuildIfReached(projection.name(), event, transaction);
+              rebuild.finishIfReached(event, transaction);
             }));
+  }
+
+  /**
+   * Marks a rebuild finished in the transaction that projects its target event. It asks the table
+   * for the first event and whenever the events go back (a rebuild or replay moved the checkpoint,
+   * on this node or another, or a rolled-back batch is delivered again), not for every event: a
+   * projection's statements run while its transaction holds a transaction id, and with it every
+   * global reader.
+   */
+  private final class RebuildWatch {
+    private final String name;
+    private Position lastSeen;
+    private boolean rebuilding;
+    private long target;
+
+    RebuildWatch(String name) {
+      this.name = name;
+    }
+
+    void finishIfReached(RecordedEvent event, Connection c) throws SQLException {
+      if (lastSeen == null || event.position().compareTo(lastSeen) <= 0) {
+        load(c);
+      }
+      lastSeen = event.position();
+      if (rebuilding && event.position().eventId() >= target) {
+        finishRebuildIfReached(name, event, c);
+        rebuilding = false;
+      }
+    }
+
+    private void load(Connection c) throws SQLException {
+      try (PreparedStatement select =
+          c.prepareStatement(
+              "SELECT state, rebuild_target_event_id FROM %s.projections WHERE name = ?"
+                  .formatted(store.schema()))) {
+        select.setString(1, name);
+        try (ResultSet row = select.executeQuery()) {
+          rebuilding =
+              row.next()
+                  && ProjectionState.fromStored(row.getString(1)) == ProjectionState.REBUILDING;
+          target = rebuilding ? row.getLong(2) : 0;
+        }
+      }
+    }
   }
 
   static String subscriptionName(String projection) {

@@ -19,10 +19,27 @@ public final class StatisticsProjection implements Projection {
   public static final String NAME = "event-statistics";
 
   private final String schema;
+  private final String countSql;
   private long projected;
 
   public StatisticsProjection(String schema) {
     this.schema = schema;
+    this.countSql =
+        """
+        WITH by_type AS (
+               INSERT INTO %1$s.event_counts_by_type (type, count) VALUES (?, 1)
+               ON CONFLICT (type) DO UPDATE SET count = event_counts_by_type.count + 1),
+             by_category AS (
+               INSERT INTO %1$s.event_counts_by_category (category, count) VALUES (?, 1)
+               ON CONFLICT (category) DO UPDATE SET count = event_counts_by_category.count + 1),
+             by_minute AS (
+               INSERT INTO %1$s.event_counts_by_minute (minute, count) VALUES (?, 1)
+               ON CONFLICT (minute) DO UPDATE SET count = event_counts_by_minute.count + 1)
+        UPDATE %1$s.event_totals
+           SET events = events + 1, streams = streams + CASE WHEN ? = 1 THEN 1 ELSE 0 END
+         WHERE id = 1
+        """
+            .formatted(schema);
   }
 
   @Override
@@ -35,30 +52,19 @@ public final class StatisticsProjection implements Projection {
     return EventFilter.all();
   }
 
+  /**
+   * One statement per event: the four counters are upserted by one statement (data-modifying CTEs),
+   * because this runs inside the projection's transaction, and every round trip while it holds a
+   * transaction id holds back every global reader (live feeds, other subscriptions).
+   */
   @Override
   public void project(RecordedEvent event, Connection transaction) throws SQLException {
-    increment(transaction, "event_counts_by_type", "type", event.type());
-    increment(transaction, "event_counts_by_category", "category", event.category());
-    try (PreparedStatement minute =
-        transaction.prepareStatement(
-            """
-            INSERT INTO %s.event_counts_by_minute (minute, count) VALUES (?, 1)
-            ON CONFLICT (minute) DO UPDATE SET count = event_counts_by_minute.count + 1
-            """
-                .formatted(schema))) {
-      minute.setTimestamp(1, Timestamp.from(event.recordedAt().truncatedTo(ChronoUnit.MINUTES)));
-      minute.executeUpdate();
-    }
-    try (PreparedStatement totals =
-        transaction.prepareStatement(
-            """
-            UPDATE %s.event_totals
-               SET events = events + 1, streams = streams + CASE WHEN ? = 1 THEN 1 ELSE 0 END
-             WHERE id = 1
-            """
-                .formatted(schema))) {
-      totals.setLong(1, event.streamVersion());
-      totals.executeUpdate();
+    try (PreparedStatement count = transaction.prepareStatement(countSql)) {
+      count.setString(1, event.type());
+      count.setString(2, event.category());
+      count.setTimestamp(3, Timestamp.from(event.recordedAt().truncatedTo(ChronoUnit.MINUTES)));
+      count.setLong(4, event.streamVersion());
+      count.executeUpdate();
     }
     if (++projected % 10_000 == 0) {
       try (Statement prune = transaction.createStatement()) {
@@ -66,17 +72,6 @@ public final class StatisticsProjection implements Projection {
             "DELETE FROM %s.event_counts_by_minute WHERE minute < now() - interval '2 days'"
                 .formatted(schema));
       }
-    }
-  }
-
-  private void increment(Connection c, String table, String column, String key)
-      throws SQLException {
-    try (PreparedStatement upsert =
-        c.prepareStatement(
-            "INSERT INTO %1$s.%2$s (%3$s, count) VALUES (?, 1) ON CONFLICT (%3$s) DO UPDATE SET count = %2$s.count + 1"
-                .formatted(schema, table, column))) {
-      upsert.setString(1, key);
-      upsert.executeUpdate();
     }
   }
 

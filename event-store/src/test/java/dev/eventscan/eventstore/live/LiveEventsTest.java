@@ -11,6 +11,8 @@ import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.subscription.Await;
 import dev.eventscan.testsupport.PostgresExtension;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,6 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(PostgresExtension.class)
@@ -76,9 +79,45 @@ class LiveEventsTest {
     }
   }
 
+  /**
+   * An event committed while an older transaction still runs is held behind the barrier when the
+   * hint arrives, and that transaction's commit sends no hint: the feed must look again by itself,
+   * not wait for the next append or its poll (ten minutes here).
+   */
   @Test
+  void an_event_held_back_by_an_older_transaction_arrives_once_that_transaction_ends(
+      DataSource dataSource) throws Exception {
+    try (EventStore store =
+        EventStore.builder(dataSource).pollInterval(Duration.ofMinutes(10)).build()) {
+      String category = "held" + UUID.randomUUID().toString().substring(0, 8);
+      List<RecordedEvent> received = new CopyOnWriteArrayList<>();
+      store.live().subscribeFromNow(EventFilter.categories(category), received::add);
+      store.append(category + "-warm", ExpectedVersion.noStream(), event("Warm", 0));
+      Await.until("the first event", WAIT, () -> received.size() == 1);
+      try (Connection older = dataSource.getConnection()) {
+        older.setAutoCommit(false);
+        try (Statement takeId = older.createStatement()) {
+          takeId.execute("SELECT pg_current_xact_id()");
+        }
+        long readsBefore = store.live().reads();
+        Position held =
+            store
+                .append(category + "-held", ExpectedVersion.noStream(), event("Held", 1))
+                .lastPosition();
+        Await.until("a read after the hint", WAIT, () -> store.live().reads() > readsBefore);
+        assertThat(received).as("held behind the older transaction").hasSize(1);
+        older.commit(); // sends no hint
+        Await.until("the held event", WAIT, () -> received.size() == 2);
+        assertThat(received.get(1).position()).isEqualTo(held);
+      }
+    }
+  }
+
+  /** The tailer waits on its LISTEN connection, where an interrupt does not reach it. */
+  @Test
+  @Timeout(120)
   void closing_the_store_ends_the_live_thread_and_tells_the_subscribers(DataSource dataSource) {
-    EventStore store = EventStore.builder(dataSource).build();
+    EventStore store = EventStore.builder(dataSource).pollInterval(Duration.ofMinutes(10)).build();
     List<String> ended = new CopyOnWriteArrayList<>();
     store
         .live()
@@ -93,6 +132,7 @@ class LiveEventsTest {
                 ended.add("closed");
               }
             });
+    Await.until("the feed waiting for hints", WAIT, () -> store.live().reads() > 0);
     store.close();
     assertThat(ended).containsExactly("closed");
     assertThat(Thread.getAllStackTraces().keySet())

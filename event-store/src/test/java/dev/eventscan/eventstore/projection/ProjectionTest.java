@@ -135,6 +135,36 @@ class ProjectionTest {
     }
   }
 
+  /**
+   * The node running the projection learns of a rebuild another node started only from the events
+   * going back to the start; it must still mark the rebuild finished.
+   */
+  @Test
+  void a_rebuild_started_on_another_node_is_finished_by_the_node_running_the_projection()
+      throws Exception {
+    StreamCounts counts = new StreamCounts(category());
+    counts.create();
+    EventStore running = store();
+    EventStore other = store();
+    try (Projections runningNode = projections(subscriptions(running));
+        Projections otherNode = projections(subscriptions(other))) {
+      runningNode.start(counts);
+      Position last = appendMany(running, counts.category(), 6, 9);
+      assertThat(runningNode.awaitPosition(counts.name(), last, WAIT)).isTrue();
+      otherNode.start(counts); // stands by: the running node holds the subscription
+
+      otherNode.rebuild(counts.name());
+      // An idle worker learns that its checkpoint moved when it next saves one.
+      appendMany(running, counts.category(), 1, 1);
+      Await.until(
+          "rebuild finished",
+          WAIT,
+          () -> runningNode.status(counts.name()).state() == ProjectionState.RUNNING);
+      assertThat(runningNode.status(counts.name()).lastRebuildDuration()).isPresent();
+      assertThat(readModel(counts)).hasSize(7);
+    }
+  }
+
   @Test
   void a_dry_run_reports_what_a_replay_would_process_and_replay_from_reprocesses_it()
       throws Exception {

@@ -1,0 +1,69 @@
+package dev.eventscan.eventstore.live;
+
+import dev.eventscan.eventstore.internal.EventRows;
+import dev.eventscan.eventstore.jdbc.Jdbc;
+import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * The tailer's read: the next events below the transaction-id barrier, like {@code readAll}, and in
+ * the same statement (so the same snapshot) whether committed events already wait at or above the
+ * barrier. Those are held back by an older transaction that is still running; its commit sends no
+ * notification, so the tailer must look again soon rather than wait for the next append's hint.
+ */
+final class LiveLogReader {
+  /** A page, and whether committed events wait behind the barrier. */
+  record Page(List<RecordedEvent> events, boolean heldBack) {}
+
+  private final DataSource dataSource;
+  private final String sql;
+
+  LiveLogReader(DataSource dataSource, String schema) {
+    this.dataSource = dataSource;
+    // One row even when the page is empty (the LEFT JOIN), to carry the flag.
+    this.sql =
+        """
+        SELECT page.*,
+               EXISTS (SELECT 1 FROM %1$s.events
+                        WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot()))
+          FROM (SELECT 1) AS one
+          LEFT JOIN (SELECT %2$s, transaction_id AS in_order FROM %1$s.events
+                      WHERE (transaction_id, id) > (?::text::xid8, ?)
+                        AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                      ORDER BY transaction_id, id
+                      LIMIT ?) AS page ON true
+         ORDER BY page.in_order, page.id
+        """
+            .formatted(schema, EventRows.COLUMNS);
+  }
+
+  Page next(Position after, int maxCount) {
+    return Jdbc.withConnection(
+        dataSource,
+        "read the live log",
+        c -> {
+          try (PreparedStatement statement = c.prepareStatement(sql)) {
+            statement.setString(1, after.transactionIdText());
+            statement.setLong(2, after.eventId());
+            statement.setInt(3, maxCount);
+            try (ResultSet rows = statement.executeQuery()) {
+              List<RecordedEvent> events = new ArrayList<>();
+              boolean heldBack = false;
+              int flag = rows.getMetaData().getColumnCount();
+              while (rows.next()) {
+                heldBack = rows.getBoolean(flag);
+                if (rows.getObject(1) != null) {
+                  events.add(EventRows.map(rows));
+                }
+              }
+              return new Page(events, heldBack);
+            }
+          }
+        });
+  }
+}
