@@ -43,6 +43,7 @@ public final class BenchmarkMain {
     register(ScanPipelineScenario::new);
     register(HttpCreateScanScenario::new);
     SseFanoutScenario.all().forEach(scenario -> SCENARIOS.put(scenario.name(), () -> scenario));
+    register(ScanLiveFirstEventScenario::new);
     register(StartupScenario::new);
     register(SimulatorMaxRateScenario::new);
   }

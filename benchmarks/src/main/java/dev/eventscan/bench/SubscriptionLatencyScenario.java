@@ -40,9 +40,11 @@ final class SubscriptionLatencyScenario implements Scenario {
     String category = "latency" + UUID.randomUUID().toString().substring(0, 6);
     Map<Position, Long> handledAt = new ConcurrentHashMap<>();
     Map<Position, Long> liveAt = new ConcurrentHashMap<>();
+    // The live subscription gets a store of its own: closing it stops its tailer with the scenario.
     try (Service service = ServiceScenarios.start(database, Map.of());
+        EventStore liveStore = EventStore.builder(database.ours()).migrate(false).build();
         LiveSubscription live =
-            store
+            liveStore
                 .live()
                 .subscribeFromNow(
                     EventFilter.categories(category),
