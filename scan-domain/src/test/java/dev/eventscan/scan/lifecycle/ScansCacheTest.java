@@ -1,0 +1,83 @@
+package dev.eventscan.scan.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.scan.lifecycle.ScanCommand.Cancel;
+import dev.eventscan.scan.lifecycle.ScanCommand.RequestScan;
+import dev.eventscan.scan.lifecycle.ScanCommand.StartDomainDiscovery;
+import dev.eventscan.scan.target.Target;
+import dev.eventscan.testsupport.PostgresExtension;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Scans keeps each unfinished scan's last known state and decides commands on it without reading;
+ * two nodes (two {@link Scans}) show that a state another node has moved on from is never what a
+ * command is decided on in the end.
+ */
+@ExtendWith(PostgresExtension.class)
+class ScansCacheTest {
+  private static EventStore store;
+  private static Scans nodeA;
+  private static Scans nodeB;
+
+  @BeforeAll
+  static void startNodes(DataSource dataSource) {
+    store = EventStore.builder(dataSource).build();
+    nodeA = new Scans(store, Clock.systemUTC());
+    nodeB = new Scans(store, Clock.systemUTC());
+  }
+
+  @AfterAll
+  static void closeStore() {
+    store.close();
+  }
+
+  @Test
+  void a_command_on_a_state_another_node_moved_on_from_is_decided_again_on_the_current_one() {
+    String scanId =
+        nodeA.request(new RequestScan(Target.parse("cache.example"), "s", 1, Instant.now()));
+    assertThat(nodeA.load(scanId).version()).isEqualTo(1); // node A knows version 1
+
+    nodeB.handle(scanId, new Cancel("from node B", Instant.now())); // version 2 on node B
+    List<ScanEvent> appended =
+        nodeA.handle(scanId, new StartDomainDiscovery(1, Instant.now())); // A still knows 1
+
+    assertThat(appended).as("a cancelled scan starts no step").isEmpty();
+    assertThat(store.readStream(ScanEventTypes.streamId(scanId)).events())
+        .extracting(RecordedEvent::type)
+        .containsExactly(ScanEventTypes.SCAN_REQUESTED, ScanEventTypes.SCAN_CANCELLED);
+  }
+
+  @Test
+  void a_load_after_another_nodes_command_sees_it() {
+    String scanId =
+        nodeA.request(new RequestScan(Target.parse("load.example"), "s", 1, Instant.now()));
+    nodeA.load(scanId);
+    nodeB.handle(scanId, new StartDomainDiscovery(1, Instant.now()));
+
+    Scans.LoadedScan loaded = nodeA.load(scanId);
+
+    assertThat(loaded.version()).isEqualTo(2);
+    assertThat(loaded.state()).isInstanceOf(ScanState.Running.class);
+  }
+
+  @Test
+  void commands_on_the_known_state_append_in_order() {
+    String scanId =
+        nodeA.request(new RequestScan(Target.parse("order.example"), "s", 1, Instant.now()));
+    assertThat(nodeA.handle(scanId, new StartDomainDiscovery(1, Instant.now()))).hasSize(1);
+    assertThat(nodeA.handle(scanId, new StartDomainDiscovery(1, Instant.now())))
+        .as("the same start again is ignored")
+        .isEmpty();
+    assertThat(nodeA.load(scanId).version()).isEqualTo(2);
+  }
+}
