@@ -6,11 +6,18 @@ import dev.eventscan.eventstore.stream.StreamIds;
 import java.util.Set;
 
 /**
- * Which events a global reader wants: by event type and/or stream category. An empty set means
- * "all"; both sets non-empty means an event must match both.
+ * Which events a global reader wants: by event type and/or stream category, and optionally only one
+ * {@link StreamSegment} of the streams. An empty set means "all"; every condition given must match.
+ *
+ * @param segment null for all streams
  */
-public record EventFilter(Set<String> types, Set<String> categories) {
+public record EventFilter(Set<String> types, Set<String> categories, StreamSegment segment) {
   private static final EventFilter ALL = new EventFilter(Set.of(), Set.of());
+
+  /** A filter over all streams. */
+  public EventFilter(Set<String> types, Set<String> categories) {
+    this(types, categories, null);
+  }
 
   public EventFilter {
     types = Set.copyOf(types);
@@ -44,11 +51,17 @@ public record EventFilter(Set<String> types, Set<String> categories) {
   }
 
   public EventFilter andTypes(String... moreTypes) {
-    return new EventFilter(Set.of(moreTypes), categories);
+    return new EventFilter(Set.of(moreTypes), categories, segment);
+  }
+
+  /** The same filter, for the streams of one segment only. */
+  public EventFilter inSegment(StreamSegment streamSegment) {
+    return new EventFilter(types, categories, streamSegment);
   }
 
   public boolean matches(RecordedEvent event) {
     return (types.isEmpty() || types.contains(event.type()))
-        && (categories.isEmpty() || categories.contains(event.category()));
+        && (categories.isEmpty() || categories.contains(event.category()))
+        && (segment == null || segment.contains(event.streamId()));
   }
 }

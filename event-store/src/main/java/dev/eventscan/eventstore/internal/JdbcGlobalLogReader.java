@@ -4,6 +4,7 @@ import dev.eventscan.eventstore.InvalidInputException;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.global.GlobalLogPage;
 import dev.eventscan.eventstore.global.GlobalLogReader;
+import dev.eventscan.eventstore.global.StreamSegment;
 import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
@@ -149,7 +150,8 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
 
   private static String filterSql(EventFilter filter) {
     return (filter.types().isEmpty() ? "" : "AND type = ANY(?) ")
-        + (filter.categories().isEmpty() ? "" : "AND category = ANY(?)");
+        + (filter.categories().isEmpty() ? "" : "AND category = ANY(?) ")
+        + (filter.segment() == null ? "" : "AND " + StreamSegment.SQL_HASH + " % ? = ?");
   }
 
   private static int bindFilter(
@@ -163,6 +165,10 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
     if (!filter.categories().isEmpty()) {
       statement.setArray(
           parameter++, c.createArrayOf("text", filter.categories().toArray(String[]::new)));
+    }
+    if (filter.segment() != null) {
+      statement.setInt(parameter++, filter.segment().count());
+      statement.setInt(parameter++, filter.segment().index());
     }
     return parameter;
   }

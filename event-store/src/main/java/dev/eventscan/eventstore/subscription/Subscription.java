@@ -30,6 +30,16 @@ public interface Subscription extends AutoCloseable {
    */
   void stop();
 
+  /**
+   * Whether this process handles the events of {@code streamId} now: for a plain subscription,
+   * whether it runs here (holds the lock); for one with segments, whether this process owns the
+   * stream's segment. Work that must happen on exactly one node per stream (a sweep, a timer) can
+   * ask this.
+   */
+  default boolean handles(String streamId) {
+    return state() == SubscriptionState.RUNNING;
+  }
+
   @Override
   default void close() {
     stop();

@@ -37,20 +37,136 @@ final class SubscriptionTables {
   }
 
   /** The checkpoint, created at {@code startFrom} if the subscription is new. */
-  Position loadOrCreate(Connection c, String name, Position startFrom) throws SQLException {
+  Position loadOrCreate(Connection c, String name, Position startFrom, int segments)
+      throws SQLException {
     try (PreparedStatement insert =
         c.prepareStatement(
             """
-            INSERT INTO %s.subscriptions (name, transaction_id, event_id)
-            VALUES (?, ?::text::xid8, ?) ON CONFLICT (name) DO NOTHING
+            INSERT INTO %s.subscriptions (name, transaction_id, event_id, segments)
+            VALUES (?, ?::text::xid8, ?, ?) ON CONFLICT (name) DO NOTHING
             """
                 .formatted(schema))) {
       insert.setString(1, name);
       insert.setString(2, startFrom.transactionIdText());
       insert.setLong(3, startFrom.eventId());
+      insert.setInt(4, segments);
       insert.executeUpdate();
     }
     return checkpoint(c, name).orElseThrow();
+  }
+
+  /**
+   * Refuses to run {@code name} with {@code segments} when its checkpoints were made with another
+   * count: the streams would be split differently, and events skipped or handled twice.
+   */
+  void requireSegmentCount(String name, int segments) {
+    List<Integer> stored =
+        Jdbc.withConnection(
+            dataSource,
+            "read segment count",
+            c ->
+                Jdbc.query(
+                    c,
+                    """
+                    SELECT DISTINCT segments FROM %s.subscriptions
+                     WHERE name = ? OR (left(name, length(?) + 1) = ? || '#'
+                                        AND substr(name, length(?) + 2) ~ '^[0-9]+$')
+                    """
+                        .formatted(schema),
+                    s -> {
+                      s.setString(1, name);
+                      s.setString(2, name);
+                      s.setString(3, name);
+                      s.setString(4, name);
+                    },
+                    row -> row.getInt(1)));
+    for (int count : stored) {
+      if (count != segments) {
+        throw new IllegalStateException(
+            "subscription "
+                + name
+                + " has checkpoints for "
+                + count
+                + " segment(s) and cannot run with "
+                + segments
+                + "; reset or remove its checkpoints first");
+      }
+    }
+  }
+
+  /** The lowest of the segments' stored checkpoints; START for one not created yet. */
+  Position lowestCheckpoint(String name, int segments) {
+    return Jdbc.withConnection(
+        dataSource,
+        "read segment checkpoints",
+        c -> {
+          Position lowest = Position.END;
+          for (int index = 0; index < segments; index++) {
+            Position position = checkpoint(c, name + "#" + index).orElse(Position.START);
+            lowest = position.compareTo(lowest) < 0 ? position : lowest;
+          }
+          return lowest;
+        });
+  }
+
+  /**
+   * Records that {@code node} runs the partitioned subscription {@code name} now, forgets members
+   * silent for long, and returns the live ones (heard from within {@code liveWithin}) in a stable
+   * order, the same on every node.
+   */
+  List<String> heartbeat(String name, String node, int segments, java.time.Duration liveWithin)
+      throws SQLException {
+    try (Connection c = dataSource.getConnection()) {
+      c.setAutoCommit(true);
+      Jdbc.update(
+          c,
+          """
+          INSERT INTO %s.subscription_members (subscription, node, segments)
+          VALUES (?, ?, ?)
+          ON CONFLICT (subscription, node) DO UPDATE SET heartbeat_at = now(), segments = ?
+          """
+              .formatted(schema),
+          s -> {
+            s.setString(1, name);
+            s.setString(2, node);
+            s.setInt(3, segments);
+            s.setInt(4, segments);
+          });
+      Jdbc.update(
+          c,
+          "DELETE FROM %s.subscription_members WHERE subscription = ? AND heartbeat_at < now() - interval '10 minutes'"
+              .formatted(schema),
+          s -> s.setString(1, name));
+      return Jdbc.query(
+          c,
+          """
+          SELECT node FROM %s.subscription_members
+           WHERE subscription = ? AND heartbeat_at > now() - ? * interval '1 millisecond'
+           ORDER BY node
+          """
+              .formatted(schema),
+          s -> {
+            s.setString(1, name);
+            s.setLong(2, liveWithin.toMillis());
+          },
+          row -> row.getString(1));
+    }
+  }
+
+  /** A node that stops leaves at once, so the others need not wait for its heartbeat to age. */
+  void leave(String name, String node) {
+    Jdbc.withConnection(
+        dataSource,
+        "leave subscription",
+        c ->
+            Jdbc.update(
+                c,
+                "DELETE FROM %s.subscription_members WHERE subscription = ? AND node = ?"
+                    .formatted(schema),
+                s -> {
+                  s.setString(1, name);
+                  s.setString(2, node);
+                }));
   }
 
   Optional<Position> checkpoint(Connection c, String name) throws SQLException {

@@ -9,16 +9,18 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one named subscription on its own thread: take the lock ({@link ControlConnection}), load
- * the checkpoint, then read pages from it and hand them to {@link BatchDelivery}, waiting for
- * appends at the end of the log. A storage failure anywhere lets go of the lock and starts over
- * from the checkpoint after a back-off.
+ * Runs one named subscription (or one segment of one) on its own thread: take the lock ({@link
+ * ControlConnection}), load the checkpoint, then read pages from it and hand them to {@link
+ * BatchDelivery}, waiting for appends at the end of the log. A storage failure anywhere lets go of
+ * the lock and starts over from the checkpoint after a back-off. A segment is only taken while it
+ * is assigned to this node, and handed back between batches when it no longer is.
  */
 final class SubscriptionWorker implements Subscription {
   private static final Logger log = LoggerFactory.getLogger(SubscriptionWorker.class);
@@ -33,6 +35,7 @@ final class SubscriptionWorker implements Subscription {
   private final BatchDelivery batches;
   private final StopSignal stop = new StopSignal();
   private final Consumer<SubscriptionWorker> whenStopped;
+  private final BooleanSupplier assignedHere;
   private final Thread thread;
   private final Object positionMoved = new Object();
   private final CompletableFuture<Position> caughtUp = new CompletableFuture<>();
@@ -46,7 +49,9 @@ final class SubscriptionWorker implements Subscription {
       SubscriptionOptions options,
       String owner,
       Function<CheckpointTransactions, Delivery> delivery,
+      BooleanSupplier assignedHere,
       Consumer<SubscriptionWorker> whenStopped) {
+    this.assignedHere = assignedHere;
     this.store = store;
     this.tables = tables;
     this.options = options;
@@ -130,9 +135,21 @@ final class SubscriptionWorker implements Subscription {
     }
   }
 
+  /** How handling ended while the lock was held. */
+  private enum End {
+    STOPPED,
+    FAILED,
+    HANDED_BACK
+  }
+
   private void run() {
     int storageFailures = 0;
     while (!stop.raised()) {
+      if (!assignedHere.getAsBoolean()) {
+        state = SubscriptionState.STANDBY;
+        stop.pause(options.standbyInterval());
+        continue;
+      }
       try (ControlConnection control =
           ControlConnection.tryAcquire(
                   tables.dataSource(), tables.schema() + "/" + name(), store.notificationChannel())
@@ -143,12 +160,19 @@ final class SubscriptionWorker implements Subscription {
           continue;
         }
         Position checkpoint =
-            tables.loadOrCreate(control.connection(), name(), resolve(options.startFrom()));
+            tables.loadOrCreate(
+                control.connection(), name(), resolve(options.startFrom()), options.segments());
         moveTo(checkpoint);
         state = SubscriptionState.RUNNING;
+        tables.markState(name(), owner, state, null); // monitoring shows the new owner at once
         storageFailures = 0;
-        boolean failed = handleUntilStopped(control, checkpoint);
-        state = failed ? SubscriptionState.FAILED : SubscriptionState.STOPPED;
+        End end = handleUntilStopped(control, checkpoint);
+        if (end == End.HANDED_BACK) {
+          state = SubscriptionState.STANDBY;
+          tables.markState(name(), owner, state, null); // before the lock goes with the connection
+          continue;
+        }
+        state = end == End.FAILED ? SubscriptionState.FAILED : SubscriptionState.STOPPED;
         tables.markState(name(), owner, state, null);
         return;
       } catch (SQLException | RuntimeException e) {
@@ -177,18 +201,22 @@ final class SubscriptionWorker implements Subscription {
     return Duration.ofMillis(Math.min(millis, MAX_RECONNECT_DELAY.toMillis()));
   }
 
-  /** Returns true if stopped by a failure under {@link FailurePolicy#PARK_AND_STOP}. */
-  private boolean handleUntilStopped(ControlConnection control, Position start)
-      throws SQLException {
+  /**
+   * Handles until stopped, stopped by a parked event, or the segment is no longer assigned here.
+   */
+  private End handleUntilStopped(ControlConnection control, Position start) throws SQLException {
     Position checkpoint = start;
     while (!stop.raised()) {
+      if (!assignedHere.getAsBoolean()) {
+        return End.HANDED_BACK;
+      }
       GlobalLogPage page = store.readAll(checkpoint, options.filter(), options.batchSize());
       if (!page.events().isEmpty()) {
         try {
           BatchDelivery.Outcome outcome = batches.deliver(page.events(), checkpoint);
           checkpoint = moveTo(outcome.checkpoint());
           if (outcome.stopForFailure()) {
-            return true;
+            return End.FAILED;
           }
         } catch (CheckpointMoved moved) {
           checkpoint = moveTo(currentCheckpoint(control, checkpoint));
@@ -204,7 +232,7 @@ final class SubscriptionWorker implements Subscription {
         control.awaitAppend(options.pollInterval());
       }
     }
-    return false;
+    return End.STOPPED;
   }
 
   private Position skipTo(ControlConnection control, Position checkpoint, Position next)

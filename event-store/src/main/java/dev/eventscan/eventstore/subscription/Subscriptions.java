@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -24,6 +25,7 @@ public final class Subscriptions {
   private final SubscriptionTables tables;
   private final String owner;
   private final Map<String, SubscriptionWorker> running = new ConcurrentHashMap<>();
+  private final Map<String, Subscription> partitioned = new ConcurrentHashMap<>();
 
   public Subscriptions(EventStore store) {
     this.store = store;
@@ -51,19 +53,71 @@ public final class Subscriptions {
   private Subscription startWorker(
       SubscriptionOptions options, Function<CheckpointTransactions, Delivery> delivery) {
     String name = options.name();
+    tables.requireSegmentCount(name, options.segments());
+    if (options.segments() == 1) {
+      SubscriptionWorker worker = worker(options, delivery, () -> true);
+      worker.start();
+      return worker;
+    }
+    return startPartitioned(options, delivery);
+  }
+
+  private synchronized Subscription startPartitioned(
+      SubscriptionOptions options, Function<CheckpointTransactions, Delivery> delivery) {
+    String name = options.name();
+    if (partitioned.containsKey(name)) {
+      throw alreadyStarted(name);
+    }
+    SegmentMembership membership = new SegmentMembership(tables, name, owner, options.segments());
+    List<SubscriptionWorker> workers = new ArrayList<>();
+    for (int index = 0; index < options.segments(); index++) {
+      int segment = index;
+      workers.add(worker(options.segment(index), delivery, () -> membership.assigned(segment)));
+    }
+    PartitionedSubscription subscription =
+        new PartitionedSubscription(
+            name, tables, membership, workers, store::headPosition, () -> partitioned.remove(name));
+    partitioned.put(name, subscription);
+    membership.start();
+    workers.forEach(SubscriptionWorker::start);
+    return subscription;
+  }
+
+  private SubscriptionWorker worker(
+      SubscriptionOptions options,
+      Function<CheckpointTransactions, Delivery> delivery,
+      BooleanSupplier assignedHere) {
+    String name = options.name();
     SubscriptionWorker worker =
         new SubscriptionWorker(
-            store, tables, options, owner, delivery, stopped -> running.remove(name, stopped));
+            store,
+            tables,
+            options,
+            owner,
+            delivery,
+            assignedHere,
+            stopped -> running.remove(name, stopped));
     if (running.putIfAbsent(name, worker) != null) {
-      throw new IllegalStateException(
-          "subscription " + name + " is already started in this process");
+      throw alreadyStarted(name);
     }
-    worker.start();
     return worker;
+  }
+
+  private static IllegalStateException alreadyStarted(String name) {
+    return new IllegalStateException(
+        "subscription " + name + " is already started in this process");
+  }
+
+  /** This process's id among the nodes: the owner shown on the checkpoints it holds. */
+  public String node() {
+    return owner;
   }
 
   /** Stops every subscription started through this object and waits for their threads. */
   public void stopAll() {
+    for (Subscription group : List.copyOf(partitioned.values())) {
+      group.stop();
+    }
     for (SubscriptionWorker worker : List.copyOf(running.values())) {
       worker.stop();
     }
