@@ -28,8 +28,11 @@ import org.flywaydb.core.Flyway;
 
 /**
  * The scan domain wired together: its schema, the scan read models, the process manager and its
- * subscription. Start one per process; any number of processes may run against one database (one of
- * them drives scans at a time, the others stand by).
+ * subscription. Start one per process; any number of processes may run against one database: the
+ * process manager's segments are shared among them, so each drives its share of the scans (each
+ * scan on one process at a time). The read model projection runs on one process at a time: it is
+ * one transaction per batch of events, far from the bottleneck, and its rebuild and status are one
+ * checkpoint's.
  */
 public final class ScanModule implements AutoCloseable {
   private static final Pattern SCHEMA_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
@@ -80,12 +83,16 @@ public final class ScanModule implements AutoCloseable {
     this.processManager =
         new ScanProcessManager(
             scans, store.dataSource(), settings.scanners(), settings.process(), settings.schema());
-    // No recovery here: only the node holding the subscription's lock sweeps unfinished scans.
+    // A database whose process manager ran with another number of segments (an older version, a
+    // changed setting) is moved over; refused, with a clear message, while an old node still runs.
+    subscriptions.resegment(PROCESS_MANAGER, settings.process().segments());
+    // No recovery here: each node sweeps the unfinished scans of the segments it owns.
     processManager.start(
         subscriptions,
         SubscriptionOptions.named(PROCESS_MANAGER)
             .filter(EventFilter.categories(ScanEventTypes.CATEGORY))
-            .pollInterval(settings.pollInterval()));
+            .pollInterval(settings.pollInterval())
+            .segments(settings.process().segments()));
   }
 
   public static ScanModule start(EventStore store, Settings settings, Clock clock) {

@@ -110,14 +110,14 @@ class ProcessManagerFaultsTest {
   }
 
   @Test
-  void only_the_node_holding_the_process_manager_lock_drives_unfinished_scans() {
+  void with_one_segment_only_the_node_holding_the_process_manager_lock_drives_scans() {
     scripted.gate = new CountDownLatch(1);
-    ScanModule holder = start(scripted, PROCESS);
+    ScanModule holder = start(scripted, PROCESS.segments(1));
     String scanId = holder.requestScan("holder.example", "scripted", 3);
     Eventually.until("the holder runs the scan", WAIT, () -> scripted.calls.get() > 0);
 
     ScriptedScanner standbyScanner = new ScriptedScanner();
-    start(standbyScanner, PROCESS);
+    start(standbyScanner, PROCESS.segments(1));
     scripted.gate.countDown();
 
     awaitStatus(holder, scanId, "COMPLETED");
@@ -192,7 +192,7 @@ class ProcessManagerFaultsTest {
 
   private static List<ParkedFailure> openFailures(ScanModule module, String scanId) {
     return module.subscriptions().failures(ParkedFailure.OPEN, 100).stream()
-        .filter(f -> f.subscription().equals(ScanModule.PROCESS_MANAGER))
+        .filter(f -> f.subscription().startsWith(ScanModule.PROCESS_MANAGER))
         .filter(f -> f.streamId().equals(ScanEventTypes.streamId(scanId)))
         .toList();
   }

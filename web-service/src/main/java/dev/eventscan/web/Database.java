@@ -3,6 +3,7 @@ package dev.eventscan.web;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.eventscan.eventstore.schema.EventStoreSchema;
+import dev.eventscan.scan.process.ProcessSettings;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.net.URI;
@@ -213,7 +214,9 @@ final class Database implements AutoCloseable {
       hikari.setUsername(url.user());
       hikari.setPassword(url.password());
     }
-    hikari.setMaximumPoolSize(Math.max(16, config.workerPoolSize() + 8));
+    // Scanner workers, one lock-holding connection per process-manager segment, and the rest.
+    hikari.setMaximumPoolSize(
+        Math.max(16, config.workerPoolSize() + ProcessSettings.DEFAULT_SEGMENTS + 8));
     hikari.setPoolName("eventscan");
     return new HikariDataSource(hikari);
   }

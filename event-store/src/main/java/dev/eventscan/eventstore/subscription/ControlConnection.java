@@ -20,7 +20,7 @@ final class ControlConnection implements AutoCloseable {
   private static final Duration ALIVE_CHECK_INTERVAL = Duration.ofMillis(100);
 
   /** A 64-bit key from the subscription's schema and name, so names practically never collide. */
-  private static final String LOCK_KEY = "('x' || substr(md5(?), 1, 16))::bit(64)::bigint";
+  static final String LOCK_KEY = "('x' || substr(md5(?), 1, 16))::bit(64)::bigint";
 
   private final Connection connection;
   private long lastAliveCheck;

@@ -55,7 +55,7 @@ final class PartitionedSubscription implements Subscription {
     return SubscriptionState.STOPPED;
   }
 
-  private static final List<SubscriptionState> BY_PRIORITY =
+  static final List<SubscriptionState> BY_PRIORITY =
       List.of(
           SubscriptionState.FAILED,
           SubscriptionState.RUNNING,

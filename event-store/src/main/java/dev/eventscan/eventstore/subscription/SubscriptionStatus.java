@@ -2,7 +2,9 @@ package dev.eventscan.eventstore.subscription;
 
 import dev.eventscan.eventstore.position.Position;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * A named subscription as stored, for monitoring.
@@ -18,4 +20,33 @@ public record SubscriptionStatus(
     long eventsHandled,
     Optional<Instant> lastHandledAt,
     Optional<String> lastError,
-    long lag) {}
+    long lag) {
+
+  /** The segments of one subscription as one: lowest position, all owners, summed counts. */
+  static SubscriptionStatus ofSegments(String name, List<SubscriptionStatus> segments) {
+    Position lowest =
+        segments.stream().map(SubscriptionStatus::position).min(Position::compareTo).orElseThrow();
+    SubscriptionState state = SubscriptionState.STOPPED;
+    for (SubscriptionState candidate : PartitionedSubscription.BY_PRIORITY) {
+      if (segments.stream().anyMatch(s -> s.state() == candidate)) {
+        state = candidate;
+        break;
+      }
+    }
+    String owners =
+        segments.stream()
+            .flatMap(s -> s.owner().stream())
+            .distinct()
+            .sorted()
+            .collect(Collectors.joining(", "));
+    return new SubscriptionStatus(
+        name,
+        lowest,
+        state,
+        owners.isEmpty() ? Optional.empty() : Optional.of(owners),
+        segments.stream().mapToLong(SubscriptionStatus::eventsHandled).sum(),
+        segments.stream().flatMap(s -> s.lastHandledAt().stream()).max(Instant::compareTo),
+        segments.stream().flatMap(s -> s.lastError().stream()).findFirst(),
+        segments.stream().mapToLong(SubscriptionStatus::lag).max().orElse(0));
+  }
+}

@@ -1,5 +1,6 @@
 package dev.eventscan.eventstore.subscription;
 
+import dev.eventscan.eventstore.global.StreamSegment;
 import dev.eventscan.eventstore.internal.EventRows;
 import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
@@ -67,18 +68,9 @@ final class SubscriptionTables {
             c ->
                 Jdbc.query(
                     c,
-                    """
-                    SELECT DISTINCT segments FROM %s.subscriptions
-                     WHERE name = ? OR (left(name, length(?) + 1) = ? || '#'
-                                        AND substr(name, length(?) + 2) ~ '^[0-9]+$')
-                    """
-                        .formatted(schema),
-                    s -> {
-                      s.setString(1, name);
-                      s.setString(2, name);
-                      s.setString(3, name);
-                      s.setString(4, name);
-                    },
+                    "SELECT DISTINCT segments FROM %s.subscriptions WHERE %s"
+                        .formatted(schema, ROWS_OF_NAME),
+                    s -> bindRowsOfName(s, 1, name),
                     row -> row.getInt(1)));
     for (int count : stored) {
       if (count != segments) {
@@ -89,9 +81,93 @@ final class SubscriptionTables {
                 + count
                 + " segment(s) and cannot run with "
                 + segments
-                + "; reset or remove its checkpoints first");
+                + "; stop it on every node and call Subscriptions.resegment first");
       }
     }
+  }
+
+  /** The checkpoint rows of a subscription: its own name, or its segments' {@code name#index}. */
+  private static final String ROWS_OF_NAME =
+      "(name = ? OR (left(name, length(?) + 1) = ? || '#'"
+          + " AND substr(name, length(?) + 2) ~ '^[0-9]+$'))";
+
+  private static void bindRowsOfName(PreparedStatement s, int first, String name)
+      throws SQLException {
+    for (int i = 0; i < 4; i++) {
+      s.setString(first + i, name);
+    }
+  }
+
+  /**
+   * Replaces a subscription's checkpoints by {@code segments} new ones, all at the lowest old one,
+   * and moves its open parked failures to the segment of their stream. Refused while any of the old
+   * or new checkpoints is held by a running worker anywhere.
+   */
+  void resegment(String name, int segments) {
+    Jdbc.inTransaction(
+        dataSource,
+        "resegment " + name,
+        c -> {
+          List<String> oldRows =
+              Jdbc.query(
+                  c,
+                  "SELECT name FROM %s.subscriptions WHERE %s FOR UPDATE"
+                      .formatted(schema, ROWS_OF_NAME),
+                  s -> bindRowsOfName(s, 1, name),
+                  row -> row.getString(1));
+          if (oldRows.isEmpty()) {
+            return null; // nothing to move: a new subscription starts where its options say
+          }
+          List<String> newRows = new ArrayList<>();
+          for (int index = 0; index < segments; index++) {
+            newRows.add(segments == 1 ? name : name + "#" + index);
+          }
+          for (String row : distinct(oldRows, newRows)) {
+            boolean free =
+                Jdbc.query(
+                        c,
+                        "SELECT pg_try_advisory_xact_lock(" + ControlConnection.LOCK_KEY + ")",
+                        s -> s.setString(1, schema + "/" + row),
+                        r -> r.getBoolean(1))
+                    .get(0);
+            if (!free) {
+              throw new IllegalStateException(
+                  "subscription " + row + " is running; stop it on every node before resegmenting");
+            }
+          }
+          Position lowest = Position.END;
+          for (String row : oldRows) {
+            Position position = checkpoint(c, row).orElseThrow();
+            lowest = position.compareTo(lowest) < 0 ? position : lowest;
+          }
+          Jdbc.update(
+              c,
+              "DELETE FROM %s.subscriptions WHERE %s".formatted(schema, ROWS_OF_NAME),
+              s -> bindRowsOfName(s, 1, name));
+          for (String row : newRows) {
+            loadOrCreate(c, row, lowest, segments);
+          }
+          Jdbc.update(
+              c,
+              ("UPDATE %s.processing_failures SET subscription = CASE WHEN ? = 1 THEN ?"
+                      + " ELSE ? || '#' || (%s %% ?) END WHERE status = 'open' AND %s")
+                  .formatted(
+                      schema, StreamSegment.SQL_HASH, ROWS_OF_NAME.replace("name", "subscription")),
+              s -> {
+                s.setInt(1, segments);
+                s.setString(2, name);
+                s.setString(3, name);
+                s.setInt(4, segments);
+                bindRowsOfName(s, 5, name);
+              });
+          return null;
+        });
+  }
+
+  private static List<String> distinct(List<String> first, List<String> second) {
+    java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>(first);
+    all.addAll(second);
+    return List.copyOf(all);
   }
 
   /** The lowest of the segments' stored checkpoints; START for one not created yet. */

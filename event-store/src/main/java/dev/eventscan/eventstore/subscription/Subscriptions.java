@@ -1,6 +1,7 @@
 package dev.eventscan.eventstore.subscription;
 
 import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.global.StreamSegment;
 import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import java.lang.management.ManagementFactory;
@@ -14,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * Starts named subscriptions on an {@link EventStore} and manages their checkpoints and parked
@@ -158,8 +160,40 @@ public final class Subscriptions {
         });
   }
 
+  /**
+   * A subscription's status; for one with segments, all of them together: the lowest position, the
+   * largest lag, the owners, and its state as {@link PartitionedSubscription#state()} sums it up.
+   * The segments' own rows are in {@link #list()} as {@code name#index}.
+   */
   public Optional<SubscriptionStatus> status(String name) {
-    return list().stream().filter(s -> s.name().equals(name)).findFirst();
+    List<SubscriptionStatus> all = list();
+    Optional<SubscriptionStatus> plain =
+        all.stream().filter(s -> s.name().equals(name)).findFirst();
+    if (plain.isPresent()) {
+      return plain;
+    }
+    List<SubscriptionStatus> segments =
+        all.stream().filter(s -> s.name().matches(Pattern.quote(name) + "#[0-9]+")).toList();
+    return segments.isEmpty()
+        ? Optional.empty()
+        : Optional.of(SubscriptionStatus.ofSegments(name, segments));
+  }
+
+  /**
+   * Moves a subscription's checkpoints to {@code segments} segments (or back to one): each new
+   * checkpoint starts at the lowest old one, so nothing is skipped, and events between that and an
+   * old checkpoint are delivered again (handlers are at-least-once anyway; make them idempotent).
+   * Open parked failures move to their stream's new segment. Stop the subscription on every node
+   * first: this is refused while any of its checkpoints is held. Does nothing if the count is
+   * already {@code segments}.
+   */
+  public void resegment(String name, int segments) {
+    new StreamSegment(0, segments); // the same bounds as SubscriptionOptions.segments
+    try {
+      tables.requireSegmentCount(name, segments);
+    } catch (IllegalStateException differentCount) {
+      tables.resegment(name, segments);
+    }
   }
 
   /** Parked failures, newest first; {@code status} null for all. */

@@ -306,6 +306,41 @@ class PartitionedSubscriptionTest {
   }
 
   @Test
+  void resegmenting_moves_a_stopped_subscription_without_skipping_an_event() throws Exception {
+    String category = "reseg" + UUID.randomUUID().toString().substring(0, 8);
+    String name = "resegmented-" + category;
+    String table = createTable();
+    Recorder recorder = new Recorder(table);
+    Node node = new Node();
+    for (int i = 0; i < 60; i++) {
+      node.store.append(category + "-" + (i % 12), ExpectedVersion.any(), EventData.of("E", "{}"));
+    }
+    node.subscription =
+        node.store
+            .subscriptions()
+            .startTransactional(options(name, category).segments(1), recorder);
+    assertThat(node.subscription.awaitPosition(node.store.headPosition(), WAIT)).isTrue();
+    assertThatThrownBy(() -> node.store.subscriptions().resegment(name, 4))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("is running");
+    node.subscription.stop();
+
+    node.store.subscriptions().resegment(name, 4);
+    for (int i = 0; i < 60; i++) {
+      node.store.append(category + "-" + (i % 12), ExpectedVersion.any(), EventData.of("E", "{}"));
+    }
+    node.subscription =
+        node.store
+            .subscriptions()
+            .startTransactional(options(name, category).segments(4), recorder);
+    assertThat(node.subscription.awaitPosition(node.store.headPosition(), WAIT)).isTrue();
+    assertThat(count(table)).isEqualTo(120);
+    assertThat(node.store.subscriptions().status(name))
+        .get()
+        .satisfies(status -> assertThat(status.state()).isEqualTo(SubscriptionState.RUNNING));
+  }
+
+  @Test
   void the_segment_of_a_stream_is_the_same_in_java_and_in_sql() {
     List<String> streams = new CopyOnWriteArrayList<>();
     for (int i = 0; i < 500; i++) {

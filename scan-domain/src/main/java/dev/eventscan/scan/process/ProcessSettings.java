@@ -12,6 +12,9 @@ import java.time.Duration;
  *     never dropped: what cannot wait in memory is found again by the sweep)
  * @param sweepInterval how often the node driving scans looks for unfinished scans with nothing in
  *     flight, and drives them on
+ * @param segments the process manager's subscription is split into this many segments by scan, so
+ *     that several nodes drive scans at once, each scan on one node (see {@code
+ *     SubscriptionOptions.segments})
  */
 public record ProcessSettings(
     int workers,
@@ -19,7 +22,11 @@ public record ProcessSettings(
     Duration initialBackoff,
     Duration maxBackoff,
     int queueCapacity,
-    Duration sweepInterval) {
+    Duration sweepInterval,
+    int segments) {
+
+  /** Six segments: shared evenly by one, two, three or six nodes. */
+  public static final int DEFAULT_SEGMENTS = 6;
 
   public static final ProcessSettings DEFAULTS =
       new ProcessSettings(
@@ -34,7 +41,31 @@ public record ProcessSettings(
         initialBackoff,
         maxBackoff,
         4 * Math.max(1, workers),
-        Duration.ofSeconds(1));
+        Duration.ofSeconds(1),
+        DEFAULT_SEGMENTS);
+  }
+
+  /** With {@link #DEFAULT_SEGMENTS}. */
+  public ProcessSettings(
+      int workers,
+      Duration stepTimeout,
+      Duration initialBackoff,
+      Duration maxBackoff,
+      int queueCapacity,
+      Duration sweepInterval) {
+    this(
+        workers,
+        stepTimeout,
+        initialBackoff,
+        maxBackoff,
+        queueCapacity,
+        sweepInterval,
+        DEFAULT_SEGMENTS);
+  }
+
+  public ProcessSettings segments(int count) {
+    return new ProcessSettings(
+        workers, stepTimeout, initialBackoff, maxBackoff, queueCapacity, sweepInterval, count);
   }
 
   public ProcessSettings {
@@ -52,6 +83,9 @@ public record ProcessSettings(
     }
     if (sweepInterval.isNegative() || sweepInterval.isZero()) {
       throw new IllegalArgumentException("sweepInterval must be positive");
+    }
+    if (segments < 1 || segments > 64) {
+      throw new IllegalArgumentException("segments must be within 1..64");
     }
   }
 

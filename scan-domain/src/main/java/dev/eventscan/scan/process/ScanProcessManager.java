@@ -161,10 +161,16 @@ public final class ScanProcessManager implements AutoCloseable {
     }
   }
 
-  /** True while this node holds the process manager's subscription, and so drives scans. */
+  /** True while this node owns some of the process manager's segments, and so drives scans. */
   public boolean drivesScans() {
     Subscription current = subscription;
     return !closed && current != null && current.state() == SubscriptionState.RUNNING;
+  }
+
+  /** True while this node owns the segment of the scan, and so is the one to drive it. */
+  private boolean drives(String scanId) {
+    Subscription current = subscription;
+    return !closed && current != null && current.handles(ScanEventTypes.CATEGORY + "-" + scanId);
   }
 
   /**
@@ -180,7 +186,7 @@ public final class ScanProcessManager implements AutoCloseable {
     Set<String> busy = inFlight.values().stream().map(ScanWork::scanId).collect(Collectors.toSet());
     int requested = 0;
     for (String scanId : unfinishedScans()) {
-      if (!busy.contains(scanId) && requestDrive(scanId)) {
+      if (!busy.contains(scanId) && drives(scanId) && requestDrive(scanId)) {
         requested++;
       }
     }
@@ -203,7 +209,8 @@ public final class ScanProcessManager implements AutoCloseable {
     String name = subscription.name();
     for (ParkedFailure failure :
         subscriptions.failures(ParkedFailure.OPEN, PARKED_EVENTS_PER_SWEEP)) {
-      if (failure.subscription().equals(name)) {
+      if (failure.subscription().equals(name)
+          || failure.subscription().startsWith(name + "#")) { // one of its segments
         try {
           subscriptions.retryFailure(failure.id());
         } catch (RuntimeException e) {
@@ -297,6 +304,9 @@ public final class ScanProcessManager implements AutoCloseable {
 
   /** Looks at the scan's state and queues whatever it is waiting for. Safe to repeat. */
   private void drive(String scanId) {
+    if (!drives(scanId)) {
+      return; // its segment moved to another node, whose sweep drives it
+    }
     ScanState state = scans.load(scanId).state();
     if (state instanceof ScanState.Finished) {
       forgetFinished(scanId); // its final event was parked or is not handled yet
@@ -379,6 +389,9 @@ public final class ScanProcessManager implements AutoCloseable {
   private void run(ScanWork work, int generation) {
     boolean timedOut = false;
     try {
+      if (!drives(work.scanId())) {
+        return; // handed over while it waited: the new owner runs it
+      }
       if (work.start() && !recordStart(work)) {
         return; // the scan moved on (cancelled, or someone else started this attempt)
       }
