@@ -5,6 +5,7 @@ import dev.eventscan.eventstore.global.StreamSegment;
 import dev.eventscan.eventstore.position.Position;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * How a named subscription runs.
@@ -66,94 +67,31 @@ public record SubscriptionOptions(
   }
 
   public SubscriptionOptions filter(EventFilter newFilter) {
-    return new SubscriptionOptions(
-        name,
-        newFilter,
-        startFrom,
-        batchSize,
-        pollInterval,
-        standbyInterval,
-        retryPolicy,
-        failurePolicy,
-        segments);
+    return edit(draft -> draft.filter = newFilter);
   }
 
   public SubscriptionOptions startFrom(Position position) {
-    return new SubscriptionOptions(
-        name,
-        filter,
-        position,
-        batchSize,
-        pollInterval,
-        standbyInterval,
-        retryPolicy,
-        failurePolicy,
-        segments);
+    return edit(draft -> draft.startFrom = position);
   }
 
   public SubscriptionOptions batchSize(int size) {
-    return new SubscriptionOptions(
-        name,
-        filter,
-        startFrom,
-        size,
-        pollInterval,
-        standbyInterval,
-        retryPolicy,
-        failurePolicy,
-        segments);
+    return edit(draft -> draft.batchSize = size);
   }
 
   public SubscriptionOptions pollInterval(Duration interval) {
-    return new SubscriptionOptions(
-        name,
-        filter,
-        startFrom,
-        batchSize,
-        interval,
-        standbyInterval,
-        retryPolicy,
-        failurePolicy,
-        segments);
+    return edit(draft -> draft.pollInterval = interval);
   }
 
   public SubscriptionOptions standbyInterval(Duration interval) {
-    return new SubscriptionOptions(
-        name,
-        filter,
-        startFrom,
-        batchSize,
-        pollInterval,
-        interval,
-        retryPolicy,
-        failurePolicy,
-        segments);
+    return edit(draft -> draft.standbyInterval = interval);
   }
 
   public SubscriptionOptions retryPolicy(RetryPolicy policy) {
-    return new SubscriptionOptions(
-        name,
-        filter,
-        startFrom,
-        batchSize,
-        pollInterval,
-        standbyInterval,
-        policy,
-        failurePolicy,
-        segments);
+    return edit(draft -> draft.retryPolicy = policy);
   }
 
   public SubscriptionOptions failurePolicy(FailurePolicy policy) {
-    return new SubscriptionOptions(
-        name,
-        filter,
-        startFrom,
-        batchSize,
-        pollInterval,
-        standbyInterval,
-        retryPolicy,
-        policy,
-        segments);
+    return edit(draft -> draft.failurePolicy = policy);
   }
 
   /**
@@ -165,29 +103,55 @@ public record SubscriptionOptions(
    * refused.
    */
   public SubscriptionOptions segments(int count) {
-    return new SubscriptionOptions(
-        name,
-        filter,
-        startFrom,
-        batchSize,
-        pollInterval,
-        standbyInterval,
-        retryPolicy,
-        failurePolicy,
-        count);
+    return edit(draft -> draft.segments = count);
   }
 
   /** The options of one segment's worker: its own checkpoint name, only its streams. */
   SubscriptionOptions segment(int index) {
+    return edit(
+        draft -> {
+          draft.name = name + "#" + index;
+          draft.filter = filter.inSegment(new StreamSegment(index, segments));
+        });
+  }
+
+  /** A copy with some settings changed, validated like any other. */
+  private SubscriptionOptions edit(Consumer<Draft> change) {
+    Draft draft = new Draft(this);
+    change.accept(draft);
     return new SubscriptionOptions(
-        name + "#" + index,
-        filter.inSegment(new StreamSegment(index, segments)),
-        startFrom,
-        batchSize,
-        pollInterval,
-        standbyInterval,
-        retryPolicy,
-        failurePolicy,
-        segments);
+        draft.name,
+        draft.filter,
+        draft.startFrom,
+        draft.batchSize,
+        draft.pollInterval,
+        draft.standbyInterval,
+        draft.retryPolicy,
+        draft.failurePolicy,
+        draft.segments);
+  }
+
+  private static final class Draft {
+    String name;
+    EventFilter filter;
+    Position startFrom;
+    int batchSize;
+    Duration pollInterval;
+    Duration standbyInterval;
+    RetryPolicy retryPolicy;
+    FailurePolicy failurePolicy;
+    int segments;
+
+    Draft(SubscriptionOptions options) {
+      name = options.name;
+      filter = options.filter;
+      startFrom = options.startFrom;
+      batchSize = options.batchSize;
+      pollInterval = options.pollInterval;
+      standbyInterval = options.standbyInterval;
+      retryPolicy = options.retryPolicy;
+      failurePolicy = options.failurePolicy;
+      segments = options.segments;
+    }
   }
 }

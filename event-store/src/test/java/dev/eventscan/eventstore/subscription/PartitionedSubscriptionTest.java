@@ -312,9 +312,7 @@ class PartitionedSubscriptionTest {
     String table = createTable();
     Recorder recorder = new Recorder(table);
     Node node = new Node();
-    for (int i = 0; i < 60; i++) {
-      node.store.append(category + "-" + (i % 12), ExpectedVersion.any(), EventData.of("E", "{}"));
-    }
+    appendSixtyEvents(node, category);
     node.subscription =
         node.store
             .subscriptions()
@@ -326,9 +324,7 @@ class PartitionedSubscriptionTest {
     node.subscription.stop();
 
     node.store.subscriptions().resegment(name, 4);
-    for (int i = 0; i < 60; i++) {
-      node.store.append(category + "-" + (i % 12), ExpectedVersion.any(), EventData.of("E", "{}"));
-    }
+    appendSixtyEvents(node, category);
     node.subscription =
         node.store
             .subscriptions()
@@ -338,6 +334,12 @@ class PartitionedSubscriptionTest {
     assertThat(node.store.subscriptions().status(name))
         .get()
         .satisfies(status -> assertThat(status.state()).isEqualTo(SubscriptionState.RUNNING));
+  }
+
+  private static void appendSixtyEvents(Node node, String category) {
+    for (int i = 0; i < 60; i++) {
+      node.store.append(category + "-" + (i % 12), ExpectedVersion.any(), EventData.of("E", "{}"));
+    }
   }
 
   @Test
