@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.eventscan.eventstore.global.StreamSegment;
 import dev.eventscan.scan.ScanModule;
 import dev.eventscan.scan.lifecycle.ScanEventTypes;
 import dev.eventscan.testsupport.PostgresExtension;
@@ -149,7 +150,7 @@ class ClusterTest {
     double takeoverSeconds = Double.NaN;
     for (int i = 0; i < SCANS; i++) {
       if (i == KILL_AFTER) {
-        victim = busiestNode();
+        victim = nodeWithStepsInFlight();
         Set<String> victimsCheckpoints = checkpointsOwnedBy(victim);
         victim.kill();
         long killedAt = System.nanoTime();
@@ -297,6 +298,29 @@ class ClusterTest {
         .collect(Collectors.toSet());
   }
 
+  /**
+   * The live node running the most scanner steps right now (started, not finished), so that killing
+   * it leaves steps for the others to retry; with segments, a node owns only some scans.
+   */
+  private ServiceProcess nodeWithStepsInFlight() throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (true) {
+      Map<ServiceProcess, Long> steps =
+          stepsInFlight(scanEvents()).stream()
+              .map(step -> ownersByCheckpoint().get(checkpointOf(step.scanId())))
+              .flatMap(owner -> nodeOwning(owner).stream())
+              .filter(ServiceProcess::alive)
+              .collect(Collectors.groupingBy(node -> node, Collectors.counting()));
+      if (!steps.isEmpty() || System.nanoTime() > deadline) {
+        return steps.entrySet().stream()
+            .max(Map.Entry.comparingByValue())
+            .map(Map.Entry::getKey)
+            .orElseGet(this::busiestNode);
+      }
+      Thread.sleep(20);
+    }
+  }
+
   private ServiceProcess busiestNode() {
     return nodes.stream()
         .filter(ServiceProcess::alive)
@@ -324,20 +348,7 @@ class ClusterTest {
     }
     return ScanModule.PROCESS_MANAGER
         + "#"
-        + segmentOf(ScanEventTypes.streamId(scanId), owners.size());
-  }
-
-  /** The library's stream-to-segment hash: the first 32 bits of the stream id's MD5. */
-  private static int segmentOf(String streamId, int count) {
-    try {
-      byte[] md5 =
-          java.security.MessageDigest.getInstance("MD5")
-              .digest(streamId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      int hash = java.nio.ByteBuffer.wrap(md5).getInt();
-      return (hash & Integer.MAX_VALUE) % count;
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+        + StreamSegment.indexOf(ScanEventTypes.streamId(scanId), owners.size());
   }
 
   // --- the events themselves, read straight from PostgreSQL ---
