@@ -99,11 +99,14 @@ final class MonitoringApi {
 
   /**
    * Per subscription its segments: state, position, lag and, for a caller with the token, the owner
-   * node and last error.
+   * node and last error, and {@code node}, the id of the node that answered (as owners show it).
    */
   private void subscriptions(Context ctx) {
     boolean internals = guard.authorized(ctx);
     Map<String, Object> body = new LinkedHashMap<>();
+    if (internals) {
+      body.put("node", scans.subscriptions().node());
+    }
     body.put("subscriptions", SubscriptionsView.of(scans.subscriptions().list(), internals));
     ctx.json(body);
   }

@@ -26,9 +26,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -85,17 +87,7 @@ class ClusterTest {
     } finally {
       starting.shutdown();
     }
-    // A checkpoint shows its owner once it has handled an event: a few scans to get there.
-    List<String> warmUp = new ArrayList<>();
-    for (int i = 0; i < 6; i++) {
-      warmUp.add(
-          RunningService.createScanAt(
-              nodes.get(i % 3).url(), "{\"target\":\"warm" + i + ".example\"}", TOKEN));
-    }
-    RunningService.await(
-        "the warm-up scans finished",
-        SCANS_FINISH_WITHIN,
-        () -> finishedScans(scanEvents()).keySet().containsAll(warmUp));
+    awaitOwnership("every checkpoint owned by a live node", this::allOwnedByLiveNodes);
   }
 
   @AfterAll
@@ -123,45 +115,56 @@ class ClusterTest {
 
   @Test
   @Order(1)
-  void the_segments_spread_over_all_three_nodes() {
-    awaitEveryCheckpointOwnedByALiveNode(Duration.ofSeconds(60));
+  void the_segments_spread_fairly_over_all_three_nodes() throws Exception {
+    for (ServiceProcess node : nodes) {
+      assertThat(subscriptionsAt(node).path("node").asText())
+          .as("the id a node gives itself, as owners show it")
+          .startsWith(node.pid() + "@");
+    }
     // SEGMENTS: needs the process manager on segments.
     assumeTrue(segmented(), "the process manager runs on one checkpoint: nothing to spread");
-    RunningService.await(
-        "every node owns a segment of the process manager",
-        Duration.ofSeconds(60),
-        () -> ownersByCheckpoint().values().stream().collect(Collectors.toSet()).size() == 3);
-    Map<String, Long> perNode =
-        ownersByCheckpoint().values().stream()
-            .collect(Collectors.groupingBy(owner -> owner, Collectors.counting()));
-    long segments = ownersByCheckpoint().size();
     // Fair: with K segments on 3 nodes, each owns floor(K/3) or ceil(K/3).
-    assertThat(perNode.values()).allMatch(n -> n >= segments / 3 && n <= (segments + 2) / 3);
+    awaitOwnership(
+        "each of the three nodes owning a fair share of the segments",
+        owners -> {
+          Map<String, Long> perOwner =
+              owners.values().stream()
+                  .filter(owner -> owner != null)
+                  .collect(Collectors.groupingBy(owner -> owner, Collectors.counting()));
+          int k = owners.size();
+          return perOwner.size() == 3
+              && perOwner.values().stream().allMatch(n -> n >= k / 3 && n <= (k + 2) / 3);
+        });
   }
 
   @Test
   @Order(2)
   void three_hundred_scans_survive_a_node_killed_with_sigkill() throws Exception {
-    awaitEveryCheckpointOwnedByALiveNode(Duration.ofSeconds(60));
     List<String> scanIds = new ArrayList<>();
     ServiceProcess victim = null;
     Set<Step> victimsInFlight = Set.of();
     Set<Long> eventsAtKill = Set.of();
-    double takeoverSeconds = Double.NaN;
+    CompletableFuture<Double> takeover = null;
     for (int i = 0; i < SCANS; i++) {
       if (i == KILL_AFTER) {
+        Map<String, String> owners = ownersByCheckpoint();
         victim = nodeWithStepsInFlight();
-        Set<String> victimsCheckpoints = checkpointsOwnedBy(victim);
+        Set<String> victimsCheckpoints = checkpointsOwnedBy(victim, owners);
         victim.kill();
         long killedAt = System.nanoTime();
         List<ScanRecord> log = scanEvents();
         eventsAtKill = log.stream().map(ScanRecord::id).collect(Collectors.toSet());
         victimsInFlight =
             stepsInFlight(log).stream()
-                .filter(step -> victimsCheckpoints.contains(checkpointOf(step.scanId())))
+                .filter(step -> victimsCheckpoints.contains(checkpointOf(step.scanId(), owners)))
                 .collect(Collectors.toSet());
-        awaitEveryCheckpointOwnedByALiveNode(TAKEOVER_BOUND.plus(Duration.ofSeconds(5)));
-        takeoverSeconds = (System.nanoTime() - killedAt) / 1e9;
+        // Measured while the scans go on: an owner shows once it handles an event of the segment.
+        takeover =
+            CompletableFuture.supplyAsync(
+                () -> {
+                  awaitEveryCheckpointOwnedByALiveNode(TAKEOVER_BOUND.plus(Duration.ofSeconds(30)));
+                  return (System.nanoTime() - killedAt) / 1e9;
+                });
       }
       List<ServiceProcess> live = nodes.stream().filter(ServiceProcess::alive).toList();
       ServiceProcess node = live.get(i % live.size());
@@ -173,6 +176,8 @@ class ClusterTest {
         .as("steps the killed node was running when it died (else nothing shows a retry)")
         .isNotEmpty();
 
+    double takeoverSeconds = takeover.get();
+    System.out.printf("ClusterTest: takeover_s=%.1f%n", takeoverSeconds);
     assertThat(takeoverSeconds)
         .as("seconds from the SIGKILL until every checkpoint had a live owner")
         .isLessThan(TAKEOVER_BOUND.toSeconds());
@@ -208,29 +213,51 @@ class ClusterTest {
   void a_node_started_later_receives_segments_and_work() throws Exception {
     // SEGMENTS: needs the process manager on segments; with one checkpoint a new node stands by.
     assumeTrue(segmented(), "the process manager runs on one checkpoint: a new node stands by");
+    Map<String, Long> handledBefore = eventsHandled();
     ServiceProcess late = startNode("node4");
     nodes.add(late);
-    RunningService.await(
-        "the late node owns a segment",
-        Duration.ofSeconds(30),
-        () -> !checkpointsOwnedBy(late).isEmpty());
-    Map<String, Long> handledBefore = eventsHandled();
-    List<String> scanIds = new ArrayList<>();
-    for (int i = 0; i < 30; i++) {
-      scanIds.add(
-          RunningService.createScanAt(late.url(), "{\"target\":\"late" + i + ".example\"}", TOKEN));
-    }
-    RunningService.await(
-        "the late scans finished",
-        SCANS_FINISH_WITHIN,
-        () -> finishedScans(scanEvents()).keySet().containsAll(scanIds));
+    awaitOwnership(
+        "the late node owning a segment", owners -> !checkpointsOwnedBy(late, owners).isEmpty());
     Map<String, Long> handledAfter = eventsHandled();
-    assertThat(checkpointsOwnedBy(late))
+    assertThat(checkpointsOwnedBy(late, ownersByCheckpoint()))
         .as("segments the late node owns and has handled events on")
         .anyMatch(
             checkpoint ->
                 handledAfter.getOrDefault(checkpoint, 0L)
                     > handledBefore.getOrDefault(checkpoint, 0L));
+  }
+
+  /**
+   * A checkpoint shows its owner only once the owner has handled an event on it: requests rounds of
+   * scans on the live nodes until the owners satisfy {@code condition} (at most a minute).
+   */
+  private void awaitOwnership(String what, Predicate<Map<String, String>> condition)
+      throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    for (int round = 0; !condition.test(ownersByCheckpoint()); round++) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what + ": " + ownersByCheckpoint());
+      }
+      List<ServiceProcess> live = nodes.stream().filter(ServiceProcess::alive).toList();
+      List<String> scanIds = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        scanIds.add(
+            RunningService.createScanAt(
+                live.get(i % live.size()).url(),
+                "{\"target\":\"round" + round + "x" + i + ".example\"}",
+                TOKEN));
+      }
+      RunningService.await(
+          "a round of scans finished",
+          SCANS_FINISH_WITHIN,
+          () -> finishedScans(scanEvents()).keySet().containsAll(scanIds));
+    }
+  }
+
+  private boolean allOwnedByLiveNodes(Map<String, String> owners) {
+    return !owners.isEmpty()
+        && owners.values().stream()
+            .allMatch(owner -> nodeOwning(owner).filter(ServiceProcess::alive).isPresent());
   }
 
   // --- the monitoring API, as an operator would read it ---
@@ -260,14 +287,7 @@ class ClusterTest {
         continue;
       }
       try {
-        HttpResponse<String> response =
-            RunningService.HTTP.send(
-                HttpRequest.newBuilder(URI.create(node.url() + "/api/subscriptions"))
-                    .header("Authorization", "Bearer " + TOKEN)
-                    .timeout(Duration.ofSeconds(10))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-        for (JsonNode subscription : Json.tree(response.body()).path("subscriptions")) {
+        for (JsonNode subscription : subscriptionsAt(node).path("subscriptions")) {
           if (subscription.path("name").asText().equals(ScanModule.PROCESS_MANAGER)) {
             return subscription;
           }
@@ -278,6 +298,17 @@ class ClusterTest {
       }
     }
     throw new AssertionError("no live node answered /api/subscriptions");
+  }
+
+  private static JsonNode subscriptionsAt(ServiceProcess node) throws Exception {
+    HttpResponse<String> response =
+        RunningService.HTTP.send(
+            HttpRequest.newBuilder(URI.create(node.url() + "/api/subscriptions"))
+                .header("Authorization", "Bearer " + TOKEN)
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    return Json.tree(response.body());
   }
 
   private boolean segmented() {
@@ -291,8 +322,8 @@ class ClusterTest {
         .findFirst();
   }
 
-  private Set<String> checkpointsOwnedBy(ServiceProcess node) {
-    return ownersByCheckpoint().entrySet().stream()
+  private Set<String> checkpointsOwnedBy(ServiceProcess node, Map<String, String> owners) {
+    return owners.entrySet().stream()
         .filter(entry -> nodeOwning(entry.getValue()).filter(node::equals).isPresent())
         .map(Map.Entry::getKey)
         .collect(Collectors.toSet());
@@ -305,9 +336,10 @@ class ClusterTest {
   private ServiceProcess nodeWithStepsInFlight() throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (true) {
+      Map<String, String> owners = ownersByCheckpoint();
       Map<ServiceProcess, Long> steps =
           stepsInFlight(scanEvents()).stream()
-              .map(step -> ownersByCheckpoint().get(checkpointOf(step.scanId())))
+              .map(step -> owners.get(checkpointOf(step.scanId(), owners)))
               .flatMap(owner -> nodeOwning(owner).stream())
               .filter(ServiceProcess::alive)
               .collect(Collectors.groupingBy(node -> node, Collectors.counting()));
@@ -324,7 +356,9 @@ class ClusterTest {
   private ServiceProcess busiestNode() {
     return nodes.stream()
         .filter(ServiceProcess::alive)
-        .max(java.util.Comparator.comparingInt(node -> checkpointsOwnedBy(node).size()))
+        .max(
+            java.util.Comparator.comparingInt(
+                node -> checkpointsOwnedBy(node, ownersByCheckpoint()).size()))
         .orElseThrow();
   }
 
@@ -332,17 +366,11 @@ class ClusterTest {
     RunningService.await(
         "every checkpoint of the process manager owned by a live node",
         within,
-        () -> {
-          Map<String, String> owners = ownersByCheckpoint();
-          return !owners.isEmpty()
-              && owners.values().stream()
-                  .allMatch(owner -> nodeOwning(owner).filter(ServiceProcess::alive).isPresent());
-        });
+        () -> allOwnedByLiveNodes(ownersByCheckpoint()));
   }
 
   /** The checkpoint a scan's events are handled under: its segment's, or the only one. */
-  private String checkpointOf(String scanId) {
-    Map<String, String> owners = ownersByCheckpoint();
+  private static String checkpointOf(String scanId, Map<String, String> owners) {
     if (owners.size() == 1) {
       return owners.keySet().iterator().next();
     }

@@ -177,7 +177,10 @@ class MonitoringApiTest {
       TestDatabase database) throws Exception {
     String id = app.createScan("segments.example");
     app.awaitStatus(id, "COMPLETED");
-    JsonNode processManager = subscription(app.get("/api/subscriptions").json());
+    JsonNode subscriptions = app.get("/api/subscriptions").json();
+    assertThat(subscriptions.get("node").asText())
+        .isEqualTo(app.service.scans().subscriptions().node());
+    JsonNode processManager = subscription(subscriptions);
     assertThat(processManager.get("segmentCount").asInt())
         .isEqualTo(processManager.get("segments").size());
     long handled = 0;
