@@ -140,38 +140,27 @@ class ClusterTest {
   @Test
   @Order(2)
   void three_hundred_scans_survive_a_node_killed_with_sigkill() throws Exception {
-    List<String> scanIds = new ArrayList<>();
-    ServiceProcess victim = null;
-    Set<Step> victimsInFlight = Set.of();
-    Set<Long> eventsAtKill = Set.of();
-    CompletableFuture<Double> takeover = null;
-    for (int i = 0; i < SCANS; i++) {
-      if (i == KILL_AFTER) {
-        Map<String, String> owners = ownersByCheckpoint();
-        victim = nodeWithStepsInFlight();
-        Set<String> victimsCheckpoints = checkpointsOwnedBy(victim, owners);
-        victim.kill();
-        long killedAt = System.nanoTime();
-        List<ScanRecord> log = scanEvents();
-        eventsAtKill = log.stream().map(ScanRecord::id).collect(Collectors.toSet());
-        victimsInFlight =
-            stepsInFlight(log).stream()
-                .filter(step -> victimsCheckpoints.contains(checkpointOf(step.scanId(), owners)))
-                .collect(Collectors.toSet());
-        // Measured while the scans go on: an owner shows once it handles an event of the segment.
-        takeover =
-            CompletableFuture.supplyAsync(
-                () -> {
-                  awaitEveryCheckpointOwnedByALiveNode(TAKEOVER_BOUND.plus(Duration.ofSeconds(30)));
-                  return (System.nanoTime() - killedAt) / 1e9;
-                });
-      }
-      List<ServiceProcess> live = nodes.stream().filter(ServiceProcess::alive).toList();
-      ServiceProcess node = live.get(i % live.size());
-      scanIds.add(
-          RunningService.createScanAt(
-              node.url(), "{\"target\":\"cluster" + i + ".example\"}", TOKEN));
-    }
+    // Sent 8 at a time, so that the nodes have a backlog, and steps in flight, when one dies.
+    List<String> scanIds = new ArrayList<>(requestScans("cluster", 0, KILL_AFTER));
+    Map<String, String> owners = ownersByCheckpoint();
+    ServiceProcess victim = nodeWithStepsInFlight();
+    Set<String> victimsCheckpoints = checkpointsOwnedBy(victim, owners);
+    victim.kill();
+    long killedAt = System.nanoTime();
+    List<ScanRecord> logAtKill = scanEvents();
+    Set<Long> eventsAtKill = logAtKill.stream().map(ScanRecord::id).collect(Collectors.toSet());
+    Set<Step> victimsInFlight =
+        stepsInFlight(logAtKill).stream()
+            .filter(step -> victimsCheckpoints.contains(checkpointOf(step.scanId(), owners)))
+            .collect(Collectors.toSet());
+    // Measured while the scans go on (on the survivors).
+    CompletableFuture<Double> takeover =
+        CompletableFuture.supplyAsync(
+            () -> {
+              awaitEveryCheckpointOwnedByALiveNode(TAKEOVER_BOUND.plus(Duration.ofSeconds(30)));
+              return (System.nanoTime() - killedAt) / 1e9;
+            });
+    scanIds.addAll(requestScans("cluster", KILL_AFTER, SCANS));
     assertThat(victimsInFlight)
         .as("steps the killed node was running when it died (else nothing shows a retry)")
         .isNotEmpty();
@@ -218,6 +207,7 @@ class ClusterTest {
     nodes.add(late);
     awaitOwnership(
         "the late node owning a segment", owners -> !checkpointsOwnedBy(late, owners).isEmpty());
+    requestScansAndAwaitThem("late", 30);
     Map<String, Long> handledAfter = eventsHandled();
     assertThat(checkpointsOwnedBy(late, ownersByCheckpoint()))
         .as("segments the late node owns and has handled events on")
@@ -238,20 +228,43 @@ class ClusterTest {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("timed out waiting for " + what + ": " + ownersByCheckpoint());
       }
-      List<ServiceProcess> live = nodes.stream().filter(ServiceProcess::alive).toList();
-      List<String> scanIds = new ArrayList<>();
-      for (int i = 0; i < 12; i++) {
-        scanIds.add(
-            RunningService.createScanAt(
-                live.get(i % live.size()).url(),
-                "{\"target\":\"round" + round + "x" + i + ".example\"}",
-                TOKEN));
-      }
-      RunningService.await(
-          "a round of scans finished",
-          SCANS_FINISH_WITHIN,
-          () -> finishedScans(scanEvents()).keySet().containsAll(scanIds));
+      requestScansAndAwaitThem("round" + round, 12);
     }
+  }
+
+  /** Requests scans {@code from} to {@code to} (exclusive) round-robin on the live nodes. */
+  private List<String> requestScans(String prefix, int from, int to) throws Exception {
+    List<ServiceProcess> live = nodes.stream().filter(ServiceProcess::alive).toList();
+    ExecutorService clients = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<String>> requests = new ArrayList<>();
+      for (int i = from; i < to; i++) {
+        int n = i;
+        requests.add(
+            clients.submit(
+                () ->
+                    RunningService.createScanAt(
+                        live.get(n % live.size()).url(),
+                        "{\"target\":\"" + prefix + "x" + n + ".example\"}",
+                        TOKEN)));
+      }
+      List<String> scanIds = new ArrayList<>();
+      for (Future<String> request : requests) {
+        scanIds.add(request.get());
+      }
+      return scanIds;
+    } finally {
+      clients.shutdown();
+    }
+  }
+
+  /** Requests {@code count} scans round-robin on the live nodes and waits until they finish. */
+  private void requestScansAndAwaitThem(String prefix, int count) throws Exception {
+    List<String> scanIds = requestScans(prefix, 0, count);
+    RunningService.await(
+        "scans " + prefix + " finished",
+        SCANS_FINISH_WITHIN,
+        () -> finishedScans(scanEvents()).keySet().containsAll(scanIds));
   }
 
   private boolean allOwnedByLiveNodes(Map<String, String> owners) {
