@@ -65,13 +65,19 @@ public final class Scans {
   /** A scan's state and the stream version it was read at. */
   public record LoadedScan(ScanState state, long version) {}
 
-  /** Starts a new scan and returns its id. */
+  /**
+   * Starts a new scan and returns its id. A fresh random id has no stream yet, so the request is
+   * decided on the initial state and appended at version 0 without reading first.
+   */
   public String request(RequestScan command) {
     String scanId = UUID.randomUUID().toString();
-    remember(
-        repository
-            .update(scanId, metadata(scanId), state -> ScanDecisions.decide(scanId, state, command))
-            .aggregate());
+    if (appendAtKnownVersion(new Aggregate<>(scanId, ScanState.NONE, 0), command).isEmpty()) {
+      remember(
+          repository
+              .update(
+                  scanId, metadata(scanId), state -> ScanDecisions.decide(scanId, state, command))
+              .aggregate());
+    }
     return scanId;
   }
 
