@@ -17,6 +17,7 @@ import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.stream.StreamDeletedException;
 import dev.eventscan.eventstore.stream.StreamInfo;
 import dev.eventscan.eventstore.stream.StreamNotFoundException;
+import dev.eventscan.eventstore.stream.StreamQuery;
 import dev.eventscan.eventstore.stream.StreamReader;
 import dev.eventscan.eventstore.stream.StreamSlice;
 import dev.eventscan.testsupport.PostgresExtension;
@@ -120,6 +121,58 @@ class ReadTest {
         .allMatch(e -> e.type().equals("ItemAdded"));
     assertThat(store.headPosition())
         .isEqualTo(readEverything(start, EventFilter.all(), 50).get(14).position());
+  }
+
+  @Test
+  void the_log_pages_backwards_newest_first_with_filters() {
+    String category = "back" + Long.toHexString(System.nanoTime());
+    String streamId = category + "-1";
+    store.append(streamId, ExpectedVersion.noStream(), events("Even", 1));
+    store.append(streamId, ExpectedVersion.exactly(1), events("Odd", 1));
+    store.append(streamId, ExpectedVersion.exactly(2), events("Even", 1));
+    store.append(streamId, ExpectedVersion.exactly(3), events("Odd", 1));
+    EventFilter mine = EventFilter.categories(category);
+
+    List<RecordedEvent> newest = store.readBackwards(Position.END, mine, 3);
+    assertThat(newest).extracting(RecordedEvent::streamVersion).containsExactly(4L, 3L, 2L);
+    List<RecordedEvent> older = store.readBackwards(newest.get(2).position(), mine, 3);
+    assertThat(older).extracting(RecordedEvent::streamVersion).containsExactly(1L);
+    assertThat(store.readBackwards(Position.END, mine.andTypes("Even"), 10))
+        .extracting(RecordedEvent::streamVersion)
+        .containsExactly(3L, 1L);
+    assertThat(store.readBackwards(older.get(0).position(), mine, 10)).isEmpty();
+  }
+
+  @Test
+  void streams_list_newest_first_by_prefix_and_category_in_pages() {
+    String category = "list" + Long.toHexString(System.nanoTime());
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      String id = category + "-" + (i % 2 == 0 ? "even" : "odd") + i;
+      store.append(id, ExpectedVersion.noStream(), events("Made", i + 1));
+      ids.add(id);
+    }
+    store.deleteStream(ids.get(0), ExpectedVersion.any());
+    StreamQuery mine = StreamQuery.newestFirst(2).inCategory(category);
+
+    List<StreamInfo> first = store.listStreams(mine);
+    assertThat(first).extracting(StreamInfo::streamId).containsExactly(ids.get(4), ids.get(3));
+    assertThat(first.get(0).version()).isEqualTo(5);
+    List<StreamInfo> second = store.listStreams(mine.after(StreamQuery.Cursor.after(first.get(1))));
+    assertThat(second).extracting(StreamInfo::streamId).containsExactly(ids.get(2), ids.get(1));
+    List<StreamInfo> last = store.listStreams(mine.after(StreamQuery.Cursor.after(second.get(1))));
+    assertThat(last).extracting(StreamInfo::streamId).containsExactly(ids.get(0));
+    assertThat(last.get(0).deleted()).isTrue();
+
+    assertThat(store.listStreams(StreamQuery.newestFirst(10).withIdPrefix(category + "-even")))
+        .extracting(StreamInfo::streamId)
+        .containsExactly(ids.get(4), ids.get(2), ids.get(0));
+    // LIKE's wildcards mean themselves in a prefix.
+    assertThat(store.listStreams(StreamQuery.newestFirst(10).withIdPrefix(category + "-%")))
+        .isEmpty();
+    assertThatThrownBy(() -> StreamQuery.newestFirst(0)).isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(() -> StreamQuery.newestFirst(5).withIdPrefix("a\u0000"))
+        .isInstanceOf(InvalidInputException.class);
   }
 
   @Test

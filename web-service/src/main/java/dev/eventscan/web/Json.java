@@ -152,6 +152,14 @@ final class Json {
     return view;
   }
 
+  /** The console's view: the public view plus the causation id and every metadata field. */
+  static Map<String, Object> eventDetail(RecordedEvent event) {
+    Map<String, Object> view = event(event);
+    view.put("causationId", event.metadata().causationId());
+    view.put("metadata", tree(event.metadataJson()));
+    return view;
+  }
+
   static JsonNode tree(String json) {
     try {
       return MAPPER.readTree(json);

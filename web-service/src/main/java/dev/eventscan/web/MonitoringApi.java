@@ -13,6 +13,10 @@ import dev.eventscan.scan.ScanModule;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +42,7 @@ final class MonitoringApi {
   private final PrometheusMeterRegistry metrics;
   private final RequestGuard guard;
   private final LiveConnections liveConnections;
+  private final EventRates rates;
 
   MonitoringApi(
       EventStore store,
@@ -46,7 +51,9 @@ final class MonitoringApi {
       LiveHub hub,
       PrometheusMeterRegistry metrics,
       RequestGuard guard,
-      LiveConnections liveConnections) {
+      LiveConnections liveConnections,
+      EventRates rates) {
+    this.rates = rates;
     this.store = store;
     this.scans = scans;
     this.statistics = statistics;
@@ -58,7 +65,7 @@ final class MonitoringApi {
 
   void register(RoutesConfig routes) {
     routes.get("/api/events/overview", this::overview);
-    routes.get("/api/events/statistics", ctx -> ctx.json(statistics.statistics()));
+    routes.get("/api/events/statistics", this::statistics);
     routes.get("/api/events/recent", this::recent);
     routes.get(
         "/api/events/projections",
@@ -89,6 +96,7 @@ final class MonitoringApi {
    */
   private void overview(Context ctx) {
     ObjectNode overview = Json.MAPPER.valueToTree(statistics.overview());
+    overview.put("eventsToday", rates.countSince(dayStart(ctx)));
     if (!guard.authorized(ctx)) {
       for (JsonNode subscription : overview.path("subscriptions")) {
         ((ObjectNode) subscription).remove(List.of("owner", "lastError"));
@@ -111,6 +119,40 @@ final class MonitoringApi {
     ctx.json(body);
   }
 
+  /**
+   * {@code ?dayStart=} is the start of "today" where the reader is (the page sends its local
+   * midnight); without it, midnight UTC.
+   */
+  private static Instant dayStart(Context ctx) {
+    String text = QueryParams.optional(ctx, "dayStart");
+    Instant now = Instant.now();
+    if (text == null) {
+      return now.truncatedTo(ChronoUnit.DAYS);
+    }
+    try {
+      Instant start = Instant.parse(text.strip());
+      if (!start.isAfter(now) && start.isAfter(now.minus(Duration.ofHours(27)))) {
+        return start;
+      }
+    } catch (DateTimeParseException e) {
+      // the same answer as out of range, below
+    }
+    throw ApiException.badRequest(
+        "dayStart must be an ISO instant within the last 27 hours, like 2026-01-31T23:00:00Z");
+  }
+
+  /** The library's totals per type and category, and the app's counts per minute and hour. */
+  private void statistics(Context ctx) {
+    Instant now = Instant.now();
+    var counts = statistics.statistics();
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("byType", counts.byType());
+    body.put("byCategory", counts.byCategory());
+    body.put("perMinuteLastHour", rates.per(ChronoUnit.MINUTES, 60, now));
+    body.put("perHourLastDay", rates.per(ChronoUnit.HOURS, 24, now));
+    ctx.json(body);
+  }
+
   private void recent(Context ctx) {
     int limit = QueryParams.intParam(ctx, "limit", 50, 1, 500);
     ctx.json(Map.of("events", statistics.recentEvents(limit).stream().map(Json::event).toList()));
@@ -122,7 +164,16 @@ final class MonitoringApi {
       throw ApiException.badRequest("status must be one of " + FAILURE_STATUSES);
     }
     int limit = QueryParams.intParam(ctx, "limit", 100, 1, 1000);
-    ctx.json(Map.of("failures", statistics.failures(status, limit)));
+    String subscription = QueryParams.optional(ctx, "subscription");
+    List<ParkedFailure> failures =
+        subscription == null
+            ? statistics.failures(status, limit)
+            // Few failures are kept open; the store filters by status, this by subscription.
+            : statistics.failures(status, 1000).stream()
+                .filter(f -> f.subscription().equals(subscription))
+                .limit(limit)
+                .toList();
+    ctx.json(Map.of("failures", failures));
   }
 
   /** Rebuilds from the start; {@code ?from=POSITION} replays from there; {@code ?dryRun=true}. */
@@ -152,7 +203,7 @@ final class MonitoringApi {
     ctx.json(scans.subscriptions().retryFailure(failureId(ctx)));
   }
 
-  private static long failureId(Context ctx) {
+  static long failureId(Context ctx) {
     try {
       return Long.parseLong(ctx.pathParam("id"));
     } catch (NumberFormatException e) {
@@ -171,7 +222,8 @@ final class MonitoringApi {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("streamId", streamId);
     body.put("version", slice.streamVersion());
-    body.put("events", slice.events().stream().map(Json::event).toList());
+    body.put("info", store.streamInfo(streamId).map(ConsoleApi::stream).orElse(null));
+    body.put("events", slice.events().stream().map(Json::eventDetail).toList());
     body.put("nextVersion", slice.endOfStream() ? null : slice.nextVersion(ReadDirection.FORWARDS));
     ctx.json(body);
   }

@@ -27,6 +27,9 @@ final class RequestGuard {
   /** Reads that expose internals (stack traces, hosts, process ids, JVM figures). */
   private static final Set<String> PROTECTED_READS = Set.of("/api/events/failures", "/metrics");
 
+  /** A parked failure's detail carries its stack trace. */
+  private static final String PROTECTED_PREFIX = "/api/events/failures/";
+
   private final Set<String> allowedHosts;
   private final byte[] expectedAuthorization;
 
@@ -47,7 +50,7 @@ final class RequestGuard {
         throw unauthorized();
       }
       requireJsonContentType(ctx);
-    } else if (PROTECTED_READS.contains(ctx.path()) && !authorized(ctx)) {
+    } else if (isProtectedRead(ctx.path()) && !authorized(ctx)) {
       throw unauthorized();
     }
   }
@@ -61,6 +64,10 @@ final class RequestGuard {
     // Constant time: the comparison must not reveal how much of a guess was right.
     return header != null
         && MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8), expectedAuthorization);
+  }
+
+  static boolean isProtectedRead(String path) {
+    return PROTECTED_READS.contains(path) || path.startsWith(PROTECTED_PREFIX);
   }
 
   static boolean isMutating(Context ctx) {

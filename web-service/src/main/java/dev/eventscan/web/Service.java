@@ -29,6 +29,9 @@ public final class Service implements AutoCloseable {
   /** The scan module's tables and read models. */
   static final String SCAN_SCHEMA = "scan";
 
+  /** The console's own tables (event rates): the web service's app projection. */
+  static final String CONSOLE_SCHEMA = "console";
+
   private final Database database;
   private final EventStore store;
   private final ScanModule scans;
@@ -63,6 +66,8 @@ public final class Service implements AutoCloseable {
               Clock.systemUTC());
       RateLimiter.migrate(database.dataSource(), SCAN_SCHEMA);
       scans.projections().start(new StatisticsProjection(store.schema()));
+      EventRates.migrate(database.dataSource(), CONSOLE_SCHEMA);
+      scans.projections().start(new EventRateProjection(CONSOLE_SCHEMA));
       EventStatistics statistics = store.statistics();
       PrometheusMeterRegistry metrics = metrics(store, scans);
       WebApp web =

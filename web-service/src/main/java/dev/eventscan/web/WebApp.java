@@ -39,6 +39,7 @@ public final class WebApp implements AutoCloseable {
   private final LiveConnections liveConnections;
   private final QueuedThreadPool threads = new QueuedThreadPool(100, 8);
   private final Simulator simulator;
+  private final LagHistory lagHistory;
 
   WebApp(
       Config config,
@@ -66,8 +67,11 @@ public final class WebApp implements AutoCloseable {
             config.maxLiveConnections(), config.maxLiveConnectionsPerClient(), clients);
     SimulationApi simulationApi = new SimulationApi(simulator);
     ScanApi scanApi = new ScanApi(scans, store, hub, config, liveConnections, clients);
+    EventRates rates = new EventRates(store.dataSource(), Service.CONSOLE_SCHEMA);
     MonitoringApi monitoringApi =
-        new MonitoringApi(store, scans, statistics, hub, metrics, guard, liveConnections);
+        new MonitoringApi(store, scans, statistics, hub, metrics, guard, liveConnections, rates);
+    this.lagHistory = new LagHistory(scans.subscriptions()).start();
+    ConsoleApi consoleApi = new ConsoleApi(store, scans.subscriptions(), rates, lagHistory);
     JsonErrorHandler jettyErrors = new JsonErrorHandler();
     this.javalin =
         Javalin.create(
@@ -93,6 +97,7 @@ public final class WebApp implements AutoCloseable {
               routes.after(ctx -> record(metrics, ctx));
               scanApi.register(routes);
               monitoringApi.register(routes);
+              consoleApi.register(routes);
               simulationApi.register(routes);
               Pages.register(routes);
               routes.exception(
@@ -235,6 +240,7 @@ public final class WebApp implements AutoCloseable {
   /** Ends the live streams first (their writers return), then stops accepting requests. */
   @Override
   public void close() {
+    lagHistory.close();
     simulator.close();
     hub.close();
     javalin.stop();

@@ -128,6 +128,9 @@ class SecurityTest {
       assertThat(get(secured, target, Map.of()).status()).as(target).isEqualTo(401);
       assertThat(get(secured, target, token).status()).as(target).isEqualTo(200);
     }
+    // A failure's detail holds its stack trace: refused before the id is even looked up.
+    assertThat(get(secured, "/api/events/failures/1", Map.of()).status()).isEqualTo(401);
+    assertThat(get(secured, "/api/events/failures/1", token).status()).isEqualTo(404);
     String publicOverview = get(secured, "/api/events/overview", Map.of()).body();
     assertThat(publicOverview).contains("scan-process-manager").doesNotContain("\"owner\"");
     assertThat(get(secured, "/api/events/overview", token).body()).contains("\"owner\"");

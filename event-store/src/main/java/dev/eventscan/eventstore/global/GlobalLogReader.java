@@ -27,6 +27,13 @@ public interface GlobalLogReader {
       EventFilter filter, int maxCount);
 
   /**
+   * Up to {@code maxCount} events strictly before {@code before}, newest first: for paging back
+   * through the log. {@link Position#END} starts at the newest event that is safe to read now.
+   */
+  java.util.List<dev.eventscan.eventstore.stream.RecordedEvent> readBackwards(
+      Position before, EventFilter filter, int maxCount);
+
+  /**
    * How long the oldest transaction still running in the cluster has been open: the time global
    * readers may be held back. Zero when none is running.
    */

@@ -120,6 +120,38 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
     return query("read latest", sql, filter, maxCount, statement -> 1);
   }
 
+  @Override
+  public List<RecordedEvent> readBackwards(Position before, EventFilter filter, int maxCount) {
+    if (before == null || filter == null || maxCount <= 0) {
+      throw new InvalidInputException(
+          "readBackwards needs a position (Position.END for the newest), a filter and a positive"
+              + " maxCount");
+    }
+    if (before.equals(Position.END)) {
+      return readLatest(filter, maxCount);
+    }
+    String sql =
+        """
+        SELECT %s FROM %s.events
+         WHERE (transaction_id, id) < (?::text::xid8, ?)
+           AND transaction_id < %s
+           %s
+         ORDER BY transaction_id DESC, id DESC
+         LIMIT ?
+        """
+            .formatted(EventRows.COLUMNS, schema, BARRIER, filterSql(filter));
+    return query(
+        "read backwards",
+        sql,
+        filter,
+        maxCount,
+        statement -> {
+          statement.setString(1, before.transactionIdText());
+          statement.setLong(2, before.eventId());
+          return 3;
+        });
+  }
+
   @FunctionalInterface
   private interface LeadingParameters {
     /** Binds the query's own first parameters; returns the index of the next one. */

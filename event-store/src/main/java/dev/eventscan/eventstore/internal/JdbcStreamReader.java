@@ -7,6 +7,7 @@ import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.stream.StreamDeletedException;
 import dev.eventscan.eventstore.stream.StreamIds;
 import dev.eventscan.eventstore.stream.StreamInfo;
+import dev.eventscan.eventstore.stream.StreamQuery;
 import dev.eventscan.eventstore.stream.StreamReader;
 import dev.eventscan.eventstore.stream.StreamSlice;
 import java.sql.Connection;
@@ -14,6 +15,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -21,12 +23,14 @@ import javax.sql.DataSource;
 
 final class JdbcStreamReader implements StreamReader {
   private final DataSource dataSource;
+  private final String schema;
   private final String streamInfoSql;
   private final String readForwardsSql;
   private final String readBackwardsSql;
 
   JdbcStreamReader(DataSource dataSource, String schema) {
     this.dataSource = dataSource;
+    this.schema = schema;
     this.streamInfoSql =
         """
         SELECT last.stream_version, s.created_at, last.recorded_at, s.deleted_at
@@ -114,6 +118,60 @@ final class JdbcStreamReader implements StreamReader {
   }
 
   @Override
+  public List<StreamInfo> listStreams(StreamQuery query) {
+    if (query == null) {
+      throw new InvalidInputException("query must not be null (use StreamQuery.newestFirst(n))");
+    }
+    // The prefix is matched with starts_with, not LIKE: '%' and '_' in it mean themselves.
+    String sql =
+        """
+        SELECT s.stream_id, last.stream_version, s.created_at, last.recorded_at, s.deleted_at
+          FROM %1$s.streams s
+          CROSS JOIN LATERAL (
+                SELECT e.stream_version, e.recorded_at FROM %1$s.events e
+                 WHERE e.stream_id = s.stream_id
+                 ORDER BY e.stream_version DESC
+                 LIMIT 1) last
+         WHERE true %2$s %3$s %4$s
+         ORDER BY s.created_at DESC, s.stream_id DESC
+         LIMIT ?
+        """
+            .formatted(
+                schema,
+                query.idPrefix().isPresent() ? "AND starts_with(s.stream_id, ?)" : "",
+                query.category().isPresent() ? "AND s.category = ?" : "",
+                query.after().isPresent() ? "AND (s.created_at, s.stream_id) < (?, ?)" : "");
+    return Jdbc.withConnection(
+        dataSource,
+        "list streams",
+        c -> {
+          try (PreparedStatement statement = c.prepareStatement(sql)) {
+            int parameter = 1;
+            if (query.idPrefix().isPresent()) {
+              statement.setString(parameter++, query.idPrefix().get());
+            }
+            if (query.category().isPresent()) {
+              statement.setString(parameter++, query.category().get());
+            }
+            if (query.after().isPresent()) {
+              StreamQuery.Cursor after = query.after().get();
+              statement.setObject(
+                  parameter++, OffsetDateTime.ofInstant(after.createdAt(), ZoneOffset.UTC));
+              statement.setString(parameter++, after.streamId());
+            }
+            statement.setInt(parameter, query.maxCount());
+            try (ResultSet rows = statement.executeQuery()) {
+              List<StreamInfo> streams = new ArrayList<>();
+              while (rows.next()) {
+                streams.add(streamInfo(rows.getString(1), rows, 2));
+              }
+              return streams;
+            }
+          }
+        });
+  }
+
+  @Override
   public Optional<StreamInfo> streamInfo(String streamId) {
     StreamIds.requireValid(streamId);
     return Jdbc.withConnection(dataSource, "stream info " + streamId, c -> streamInfo(c, streamId));
@@ -123,20 +181,22 @@ final class JdbcStreamReader implements StreamReader {
     try (PreparedStatement statement = c.prepareStatement(streamInfoSql)) {
       statement.setString(1, streamId);
       try (ResultSet row = statement.executeQuery()) {
-        if (!row.next()) {
-          return Optional.empty();
-        }
-        OffsetDateTime deletedAt = row.getObject(4, OffsetDateTime.class);
-        // A deleted stream's last event is its tombstone, which is not one of its events.
-        long version = row.getLong(1) - (deletedAt == null ? 0 : 1);
-        return Optional.of(
-            new StreamInfo(
-                streamId,
-                version,
-                row.getObject(2, OffsetDateTime.class).toInstant(),
-                row.getObject(3, OffsetDateTime.class).toInstant(),
-                Optional.ofNullable(deletedAt).map(OffsetDateTime::toInstant)));
+        return row.next() ? Optional.of(streamInfo(streamId, row, 1)) : Optional.empty();
       }
     }
+  }
+
+  /** Maps (version, created at, last recorded at, deleted at) starting at column {@code first}. */
+  private static StreamInfo streamInfo(String streamId, ResultSet row, int first)
+      throws SQLException {
+    OffsetDateTime deletedAt = row.getObject(first + 3, OffsetDateTime.class);
+    // A deleted stream's last event is its tombstone, which is not one of its events.
+    long version = row.getLong(first) - (deletedAt == null ? 0 : 1);
+    return new StreamInfo(
+        streamId,
+        version,
+        row.getObject(first + 1, OffsetDateTime.class).toInstant(),
+        row.getObject(first + 2, OffsetDateTime.class).toInstant(),
+        Optional.ofNullable(deletedAt).map(OffsetDateTime::toInstant));
   }
 }

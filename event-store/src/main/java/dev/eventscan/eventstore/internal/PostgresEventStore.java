@@ -235,6 +235,17 @@ public final class PostgresEventStore implements EventStore {
   }
 
   @Override
+  public List<StreamInfo> listStreams(dev.eventscan.eventstore.stream.StreamQuery query) {
+    return reader.listStreams(query);
+  }
+
+  @Override
+  public List<dev.eventscan.eventstore.stream.RecordedEvent> readBackwards(
+      Position before, EventFilter filter, int maxCount) {
+    return globalLog.readBackwards(before, filter, maxCount);
+  }
+
+  @Override
   public GlobalLogPage readAll(Position after, EventFilter filter, int maxCount) {
     return globalLog.readAll(after, filter, maxCount);
   }

@@ -6,7 +6,6 @@ import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.projection.Projections;
 import dev.eventscan.eventstore.statistics.Overview.Count;
-import dev.eventscan.eventstore.statistics.Statistics.Bucket;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.subscription.ParkedFailure;
 import dev.eventscan.eventstore.subscription.SubscriptionStatus;
@@ -15,12 +14,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What monitoring shows, read from counters and small tables only: every call costs a handful of
@@ -52,10 +47,6 @@ public final class EventStatistics {
           long[] totals = totals(c);
           return new Overview(
               totals[0],
-              single(
-                  c,
-                  "SELECT coalesce(sum(count), 0) FROM %s.event_counts_by_minute"
-                      + " WHERE minute >= date_trunc('day', now())"),
               totals[1],
               single(
                   c,
@@ -73,35 +64,17 @@ public final class EventStatistics {
   }
 
   public Statistics statistics() {
-    Instant now = Instant.now();
-    Instant minuteStart = now.truncatedTo(ChronoUnit.MINUTES).minus(59, ChronoUnit.MINUTES);
-    Instant hourStart = now.truncatedTo(ChronoUnit.HOURS).minus(23, ChronoUnit.HOURS);
     return Jdbc.withConnection(
         store.dataSource(),
         "statistics",
-        c -> {
-          Map<Instant, Long> minutes = buckets(c, "minute", minuteStart);
-          Map<Instant, Long> hours = buckets(c, "hour", hourStart);
-          List<Bucket> perMinute = new ArrayList<>();
-          for (int i = 0; i < 60; i++) {
-            Instant start = minuteStart.plus(i, ChronoUnit.MINUTES);
-            perMinute.add(new Bucket(start, minutes.getOrDefault(start, 0L)));
-          }
-          List<Bucket> perHour = new ArrayList<>();
-          for (int i = 0; i < 24; i++) {
-            Instant start = hourStart.plus(i, ChronoUnit.HOURS);
-            perHour.add(new Bucket(start, hours.getOrDefault(start, 0L)));
-          }
-          return new Statistics(
-              counts(
-                  c, "SELECT type, count FROM %s.event_counts_by_type ORDER BY count DESC, type"),
-              counts(
-                  c,
-                  "SELECT category, count FROM %s.event_counts_by_category"
-                      + " ORDER BY count DESC, category"),
-              perMinute,
-              perHour);
-        });
+        c ->
+            new Statistics(
+                counts(
+                    c, "SELECT type, count FROM %s.event_counts_by_type ORDER BY count DESC, type"),
+                counts(
+                    c,
+                    "SELECT category, count FROM %s.event_counts_by_category"
+                        + " ORDER BY count DESC, category")));
   }
 
   /** The newest events, newest first. */
@@ -111,25 +84,6 @@ public final class EventStatistics {
 
   public List<ParkedFailure> failures(String status, int limit) {
     return subscriptions.failures(status, limit);
-  }
-
-  private Map<Instant, Long> buckets(Connection c, String unit, Instant from) throws SQLException {
-    try (PreparedStatement select =
-        c.prepareStatement(
-            """
-            SELECT date_trunc('%s', minute), sum(count) FROM %s.event_counts_by_minute
-             WHERE minute >= ? GROUP BY 1
-            """
-                .formatted(unit, store.schema()))) {
-      select.setTimestamp(1, java.sql.Timestamp.from(from));
-      Map<Instant, Long> buckets = new HashMap<>();
-      try (ResultSet rows = select.executeQuery()) {
-        while (rows.next()) {
-          buckets.put(rows.getTimestamp(1).toInstant(), rows.getLong(2));
-        }
-      }
-      return buckets;
-    }
   }
 
   private long[] totals(Connection c) throws SQLException {

@@ -12,7 +12,6 @@ import java.util.List;
  */
 public record Overview(
     long totalEvents,
-    long eventsToday,
     long streams,
     long estimatedEvents,
     Position head,

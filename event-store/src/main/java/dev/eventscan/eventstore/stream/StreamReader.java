@@ -22,4 +22,11 @@ public interface StreamReader {
 
   /** The stream's version and times, or empty if it was never written. */
   Optional<StreamInfo> streamInfo(String streamId);
+
+  /**
+   * Streams newest first, for browsing: deleted ones too (with {@link StreamInfo#deletedAt()}). A
+   * page costs an index walk over stream creation times; a prefix or category that matches few of
+   * many streams walks further.
+   */
+  java.util.List<StreamInfo> listStreams(StreamQuery query);
 }

@@ -232,17 +232,12 @@ class ProjectionTest {
 
       Overview overview = statistics.overview();
       assertThat(overview.totalEvents()).isEqualTo(before + 6);
-      assertThat(overview.eventsToday()).isEqualTo(before + 6);
       assertThat(overview.countedUpTo()).isEqualTo(store.headPosition());
       assertThat(overview.eventTypes()).anySatisfy(c -> assertThat(c.name()).isEqualTo("Counted"));
       assertThat(overview.projections())
           .extracting(ProjectionStatus::name)
           .contains(StatisticsProjection.NAME);
       var charts = statistics.statistics();
-      assertThat(charts.perMinuteLastHour()).hasSize(60);
-      assertThat(charts.perHourLastDay()).hasSize(24);
-      assertThat(charts.perMinuteLastHour().stream().mapToLong(b -> b.count()).sum())
-          .isEqualTo(before + 6);
       assertThat(charts.byCategory())
           .anySatisfy(
               c -> {
