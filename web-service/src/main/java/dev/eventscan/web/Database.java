@@ -26,9 +26,9 @@ final class Database implements AutoCloseable {
   static final String CREDENTIALS_FILE = "database-credentials";
   static final String SERVICE_ROLE = "eventscan";
 
-  /** The event store's and the scan module's schemas (their defaults, as Service starts them). */
+  /** The event store's, the scan module's and the console's schemas, as Service starts them. */
   static final List<String> SERVICE_SCHEMAS =
-      List.of(EventStoreSchema.DEFAULT_SCHEMA, Service.SCAN_SCHEMA);
+      List.of(EventStoreSchema.DEFAULT_SCHEMA, Service.SCAN_SCHEMA, Service.CONSOLE_SCHEMA);
 
   private static final String PG_HBA_MARKER = "# Written by eventscan";
 
@@ -141,7 +141,7 @@ final class Database implements AutoCloseable {
 
   /**
    * As the superuser, once per start (every step is idempotent): passwords only, and the service's
-   * role, which may log in and owns its two schemas and what is in them, nothing more. Objects an
+   * role, which may log in and owns its schemas and what is in them, nothing more. Objects an
    * earlier version created as the superuser are handed over.
    */
   private static void provision(

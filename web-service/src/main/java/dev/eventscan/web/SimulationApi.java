@@ -39,7 +39,6 @@ final class SimulationApi {
     routes.get("/api/simulation/status", ctx -> ctx.json(simulator.status()));
     routes.post("/api/simulation/faults", this::faults);
     routes.post("/api/simulation/faults/crash-worker", ctx -> ctx.json(simulator.crashWorkers()));
-    routes.get("/simulation", ctx -> ctx.html(WebApp.resource("/web/simulation.html")));
   }
 
   private void start(Context ctx) {

@@ -87,10 +87,10 @@ class BrowserTest {
     String scanId = browser.getCurrentUrl().substring(browser.getCurrentUrl().lastIndexOf('/') + 1);
     wait.until(ExpectedConditions.textToBe(By.id("status"), "COMPLETED"));
     assertThat(browser.findElement(By.id("score")).getText()).matches("\\d+");
-    // The status comes from the read model, the event list from the live stream: either may be
+    // The status comes from the read model, the timeline from the live stream: either may be
     // first on a busy machine.
     wait.until(
-        ExpectedConditions.textToBePresentInElementLocated(By.id("events"), "ScanCompleted"));
+        ExpectedConditions.textToBePresentInElementLocated(By.id("timeline"), "Completed"));
     screenshot("analysis-completed");
 
     browser.get(app.url + "/monitor");
@@ -157,9 +157,9 @@ class BrowserTest {
       wait.until(ExpectedConditions.urlMatches("/analyses/[0-9a-f-]{36}$"));
       wait.until(ExpectedConditions.textToBe(By.id("status"), "COMPLETED"));
 
-      // The monitor reads the failures (token only) and the simulation page changes things:
+      // The failures page reads internals (token only) and the simulation page changes things:
       // both with the stored token, without asking again.
-      browser.get(secured.url + "/monitor");
+      browser.get(secured.url + "/failures");
       wait.until(ExpectedConditions.attributeToBe(By.id("failures"), "aria-busy", "false"));
       assertThat(browser.findElements(By.id("token-dialog"))).isEmpty();
       browser.get(secured.url + "/simulation");
@@ -168,7 +168,7 @@ class BrowserTest {
       assertThat(browser.findElements(By.id("token-dialog"))).isEmpty();
       assertThat(browser.findElement(By.id("sim-error")).getText()).isEmpty();
       ((org.openqa.selenium.JavascriptExecutor) browser)
-          .executeScript("localStorage.removeItem('eventscan.apiToken')");
+          .executeScript("sessionStorage.removeItem('eventscan.apiToken')");
     }
   }
 
