@@ -44,6 +44,9 @@ const Eventscan = (() => {
     return m ? ((+m[1] || 0) * 3600 + (+m[2] || 0) * 60 + (+m[3] || 0)) * 1000 : 0;
   };
   const fact = (term, value) => el('div', {}, el('dt', {}, term), el('dd', {}, value ?? '–'));
+  /** True when value differs from the last one seen under key: re-render only then (keeps focus). */
+  const lastSeen = new Map();
+  const changed = (key, value) => { const json = JSON.stringify(value); if (lastSeen.get(key) === json) return false; lastSeen.set(key, json); return true; };
   const setConnection = (text, live) => { const c = $('connection'); c.textContent = text; c.classList.toggle('live', !!live); };
 
   /** JSON pretty-printed into spans (keys, strings, numbers coloured), never as HTML. */
@@ -350,6 +353,7 @@ const Eventscan = (() => {
     };
     const showProjections = (projections) => {
       rebuilding = projections.some((p) => p.state === 'rebuilding');
+      if (!changed('projections', projections)) return;
       $('projections').replaceChildren(...projections.map((p) => {
         const state = el('td', {}, badge(p.state));
         if (p.rebuildProgress != null) {
@@ -374,7 +378,9 @@ const Eventscan = (() => {
           const spark = el('div', { className: 'spark', role: 'img', 'aria-label': 'Lag of ' + s.name + ' over the last 15 minutes' });
           tr = el('tr', { 'data-name': s.name }, el('td', {}, s.name), el('td'), el('td', { className: 'num' }), el('td', {}, spark), el('td', { className: 'wide mono' }), el('td', { className: 'wide' }));
           body.appendChild(tr);
-          sparks.set(s.name, chart(spark, [{ label: 'lag', color: '#e8590c', fill: 'rgba(232,89,12,.12)' }], { height: 32, legend: false, cursor: { show: false }, axes: [{ show: false }, { show: false }] }));
+          // One time range and a zero floor for every row, so the sparklines compare at a glance.
+          sparks.set(s.name, chart(spark, [{ label: 'lag', color: '#e8590c', fill: 'rgba(232,89,12,.12)' }], { height: 32, legend: false, cursor: { show: false }, axes: [{ show: false }, { show: false }],
+            scales: { x: { time: true, range: () => [Date.now() / 1000 - 900, Date.now() / 1000] }, y: { range: (u, min, max) => [0, Math.max(1, max)] } } }));
           drawSpark(s.name);
         }
         const cells = tr.children;
@@ -479,8 +485,8 @@ const Eventscan = (() => {
 
   // ---------------------------------------------------------------- event browser
 
-  const eventRow = (e) => el('tr', { className: 'fresh' },
-    el('td', { className: 'wide mono' }, e.position), el('td', {}, e.type),
+  const eventRow = (e) => el('tr', {},
+    el('td', { className: 'wide mono' }, e.position), el('td', {}, link('/events?type=' + encodeURIComponent(e.type), e.type, { title: 'Only ' + e.type + ' events' })),
     el('td', {}, link('/streams/' + encodeURIComponent(e.streamId) + '#v' + e.version, e.streamId)),
     el('td', { className: 'num' }, e.version), el('td', {}, timeEl(e.recordedAt)));
 
@@ -606,6 +612,7 @@ const Eventscan = (() => {
       const body = await getJson('/api/events/failures' + query({ status: $('failure-status').value, subscription: $('failure-subscription').value, limit: 200 }));
       const keep = new Set(checked());
       failures = body.failures;
+      if (!changed('failures', [failures, selectedId])) return;
       $('failures').replaceChildren(...failures.map((f) => {
         const box = el('input', { type: 'checkbox', value: f.id, checked: keep.has(f.id), disabled: f.status !== 'open', 'aria-label': 'Select failure ' + f.id });
         box.addEventListener('change', updateBulk);

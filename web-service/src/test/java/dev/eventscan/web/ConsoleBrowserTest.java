@@ -243,7 +243,13 @@ class ConsoleBrowserTest {
           .append("moody-1", ExpectedVersion.noStream(), EventData.of("Nudged", "{\"n\":5}"));
       browser.get(app.url + "/failures");
       await().until(d -> text("failures").contains("moody-consumer"));
-      browser.findElement(By.cssSelector("#failures button")).click();
+      await()
+          .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+          .until(
+              d -> {
+                d.findElement(By.cssSelector("#failures button")).click();
+                return true;
+              });
       await().until(d -> text("detail-error").contains("moody today"));
       assertThat(text("detail-event")).contains("\"n\": 5");
       browser.findElement(By.cssSelector("#failure-detail summary")).click();
