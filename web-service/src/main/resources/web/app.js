@@ -316,8 +316,10 @@ const Eventscan = (() => {
     Promise.all([refresh(), getJson('/api/scans/' + id + '/events')]).then(([, body]) => {
       events.push(...body.events);
       showTimeline();
-      const from = events.length ? events[events.length - 1].position : null;
-      const live = follow('/api/scans/' + id + '/live' + query({ from }), (event) => {
+      // The stream read is not held back by the log's barrier, so its last position may be one the
+      // live stream does not accept yet: replay the scan's stream and skip what was already read.
+      const live = follow('/api/scans/' + id + '/live', (event) => {
+        if (events.length && event.version <= events[events.length - 1].version) return;
         events.push(event); showTimeline();
         if (event.type === 'SubdomainsDiscovered' || FINAL.some((s) => event.type === 'Scan' + s[0] + s.slice(1).toLowerCase())) refresh();
       }, { summary: (s) => { showSummary(s); if (FINAL.includes(s.status)) { refresh(); live.close(); setConnection('final', false); } } });

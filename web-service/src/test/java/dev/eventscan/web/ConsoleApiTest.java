@@ -110,6 +110,16 @@ class ConsoleApiTest {
           ExpectedVersion.noStream(),
           EventData.of(i % 2 == 0 ? "Even" : "Odd", "{}"));
     }
+    // The log shows an event once no older transaction is still running (the barrier).
+    RunningService.await(
+        "the last ledger event readable",
+        () -> {
+          try {
+            return app.get("/api/events?category=ledger&limit=1").body().contains("ledger-5");
+          } catch (Exception e) {
+            return false;
+          }
+        });
     JsonNode newest = app.get("/api/events?category=ledger&limit=2").json();
     assertThat(ids(newest.get("events"), "streamId")).containsExactly("ledger-5", "ledger-4");
     assertThat(newest.get("newer").isNull()).isTrue();

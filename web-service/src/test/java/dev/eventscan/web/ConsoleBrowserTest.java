@@ -193,6 +193,27 @@ class ConsoleBrowserTest {
         d -> !d.findElements(By.cssSelector("#sim-chart .uplot")).isEmpty());
   }
 
+  /**
+   * A scan's stream reads past the log's barrier, its live stream does not: the page once resumed
+   * from the last event it had read, a position the live stream refused (400) while an older
+   * transaction was open, and never went live.
+   */
+  @Test
+  void a_scan_page_goes_live_even_while_a_long_transaction_holds_the_log_back() throws Exception {
+    String held;
+    try (java.sql.Connection holder = app.service.store().dataSource().getConnection()) {
+      holder.setAutoCommit(false);
+      try (var statement = holder.createStatement()) {
+        statement.execute("SELECT pg_current_xact_id()");
+      }
+      held = app.createScan("held.example");
+      browser.get(app.url + "/analyses/" + held);
+      await().until(d -> text("timeline").contains("Requested"));
+      holder.rollback();
+    }
+    await().until(d -> text("status").equals("COMPLETED"));
+  }
+
   @Test
   void a_stream_is_browsed_from_the_list_to_an_events_json() throws Exception {
     browser.get(app.url + "/streams");
