@@ -290,7 +290,7 @@ const Eventscan = (() => {
       findings.forEach((f) => { if (!byDomain.has(f.domain)) byDomain.set(f.domain, []); byDomain.get(f.domain).push(f); });
       $('findings-count').textContent = byDomain.size + ' domains, ' + findings.length + ' findings';
       $('findings').replaceChildren(...[...byDomain].map(([domain, rows], i) => el('details', { className: 'domain', open: i < 3 },
-        el('summary', {}, el('span', {}, domain), el('span', { className: 'muted' }, rows.length + ' subdomains')),
+        el('summary', {}, el('span', {}, domain), el('span', { className: 'muted' }, rows.length + (rows.length === 1 ? ' subdomain' : ' subdomains'))),
         el('div', { className: 'table-wrap' }, el('table', {},
           el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Subdomain'), el('th', { scope: 'col' }, 'Type'), el('th', { scope: 'col' }, 'Value'))),
           el('tbody', {}, rows.map((f) => row(f.subdomain, f.recordType, f.value))))))));
@@ -312,17 +312,28 @@ const Eventscan = (() => {
       showSummary(s);
       if (s.findings) showFindings(s.findings);
     };
-    // First paint from the read model and the stream, then live from the last event read.
-    Promise.all([refresh(), getJson('/api/scans/' + id + '/events')]).then(([, body]) => {
-      events.push(...body.events);
-      showTimeline();
-      // The stream read is not held back by the log's barrier, so its last position may be one the
-      // live stream does not accept yet: replay the scan's stream and skip what was already read.
-      const live = follow('/api/scans/' + id + '/live', (event) => {
-        if (events.length && event.version <= events[events.length - 1].version) return;
-        events.push(event); showTimeline();
-        if (event.type === 'SubdomainsDiscovered' || FINAL.some((s) => event.type === 'Scan' + s[0] + s.slice(1).toLowerCase())) refresh();
-      }, { summary: (s) => { showSummary(s); if (FINAL.includes(s.status)) { refresh(); live.close(); setConnection('final', false); } } });
+    // The timeline is rebuilt from the stream itself whenever the live stream signals a change
+    // (an event or a summary): scan streams are short, and a re-read cannot skip or repeat.
+    let reloading = false;
+    let again = false;
+    const reloadEvents = async () => {
+      if (reloading) { again = true; return; }
+      reloading = true;
+      try {
+        do {
+          again = false;
+          const body = await getJson('/api/scans/' + id + '/events');
+          events.splice(0, events.length, ...body.events);
+          showTimeline();
+        } while (again);
+      } finally { reloading = false; }
+    };
+    // First paint from the read model and the stream, then live.
+    Promise.all([refresh(), reloadEvents()]).then(() => {
+      follow('/api/scans/' + id + '/live', (event) => {
+        reloadEvents();
+        if (event.type === 'SubdomainsDiscovered') refresh();
+      }, { summary: (s) => { showSummary(s); reloadEvents(); if (FINAL.includes(s.status)) refresh(); } });
     }).catch((e) => { $('status').textContent = 'not found'; $('action-error').textContent = e.message; });
   }
 

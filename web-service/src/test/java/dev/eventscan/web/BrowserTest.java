@@ -89,8 +89,7 @@ class BrowserTest {
     assertThat(browser.findElement(By.id("score")).getText()).matches("\\d+");
     // The status comes from the read model, the timeline from the live stream: either may be
     // first on a busy machine.
-    wait.until(
-        ExpectedConditions.textToBePresentInElementLocated(By.id("timeline"), "Completed"));
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("timeline"), "Completed"));
     screenshot("analysis-completed");
 
     browser.get(app.url + "/monitor");
