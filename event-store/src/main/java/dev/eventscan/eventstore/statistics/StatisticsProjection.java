@@ -10,11 +10,11 @@ import java.sql.Statement;
 
 /**
  * Keeps the counters monitoring reads, so no request ever counts the log: total events, streams
- * (counted at their first event), events per type and per category, in the store's schema
- * ({@code event_totals}, {@code event_counts_by_type}, {@code event_counts_by_category}). Register
- * it with {@code Projections} like any projection; its counts are exact up to its checkpoint.
- * Counts over time (rates, "today") depend on what an application charts and in which time zone:
- * keep them in an application projection of its own.
+ * (counted at their first event), events per type and per category, in the store's schema ({@code
+ * event_totals}, {@code event_counts_by_type}, {@code event_counts_by_category}). Register it with
+ * {@code Projections} like any projection; its counts are exact up to its checkpoint. Counts over
+ * time (rates, "today") depend on what an application charts and in which time zone: keep them in
+ * an application projection of its own.
  */
 public final class StatisticsProjection implements Projection {
   public static final String NAME = "event-statistics";
@@ -50,9 +50,9 @@ public final class StatisticsProjection implements Projection {
   }
 
   /**
-   * One statement per event: the three counters are upserted by one statement (data-modifying CTEs),
-   * because this runs inside the projection's transaction, and every round trip while it holds a
-   * transaction id holds back every global reader (live feeds, other subscriptions).
+   * One statement per event: the three counters are upserted by one statement (data-modifying
+   * CTEs), because this runs inside the projection's transaction, and every round trip while it
+   * holds a transaction id holds back every global reader (live feeds, other subscriptions).
    */
   @Override
   public void project(RecordedEvent event, Connection transaction) throws SQLException {
@@ -68,8 +68,7 @@ public final class StatisticsProjection implements Projection {
   public void reset(Connection transaction) throws SQLException {
     try (Statement reset = transaction.createStatement()) {
       reset.execute(
-          "TRUNCATE %1$s.event_counts_by_type, %1$s.event_counts_by_category"
-              .formatted(schema));
+          "TRUNCATE %1$s.event_counts_by_type, %1$s.event_counts_by_category".formatted(schema));
       reset.execute("UPDATE %s.event_totals SET events = 0, streams = 0".formatted(schema));
     }
   }
