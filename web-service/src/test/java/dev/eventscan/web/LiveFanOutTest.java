@@ -77,6 +77,22 @@ class LiveFanOutTest {
       }
       return ids;
     }
+
+    /**
+     * What EventSource does when the server lets a stream go (a full queue on a starved client, a
+     * client that looked dead): connect again with the last id received.
+     */
+    synchronized void resumeIfDropped(String url) {
+      SseClientForTests last = connections.get(connections.size() - 1);
+      if (!last.droppedByServer()) {
+        return;
+      }
+      List<String> ids = ids();
+      String lastId =
+          ids.isEmpty() ? (start == null ? null : start.toString()) : ids.get(ids.size() - 1);
+      connections.set(connections.size() - 1, SseClientForTests.frozen(last.messages()));
+      connections.add(new SseClientForTests(url, lastId));
+    }
   }
 
   @Test
@@ -131,7 +147,10 @@ class LiveFanOutTest {
         RunningService.await(
             "a client to receive its " + expected.size() + " events",
             WAIT,
-            () -> client.ids().size() >= expected.size());
+            () -> {
+              client.resumeIfDropped(url);
+              return client.ids().size() >= expected.size();
+            });
       }
       for (Client client : clients) {
         assertThat(client.ids())

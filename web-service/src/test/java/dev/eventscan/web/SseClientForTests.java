@@ -17,6 +17,8 @@ final class SseClientForTests implements AutoCloseable {
   final List<Frame> frames = new CopyOnWriteArrayList<>();
   private final CompletableFuture<HttpResponse<Stream<String>>> response;
   volatile int status;
+  private volatile boolean ended;
+  private volatile boolean closed;
 
   SseClientForTests(String url, String lastEventId) {
     HttpRequest.Builder request =
@@ -25,6 +27,12 @@ final class SseClientForTests implements AutoCloseable {
       request.header("Last-Event-ID", lastEventId);
     }
     response = RunningService.HTTP.sendAsync(request.build(), HttpResponse.BodyHandlers.ofLines());
+    response.whenComplete(
+        (r, failure) -> {
+          if (failure != null) {
+            ended = true;
+          }
+        });
     response.thenAccept(
         r -> {
           status = r.statusCode();
@@ -69,7 +77,14 @@ final class SseClientForTests implements AutoCloseable {
           });
     } catch (RuntimeException e) {
       // the connection was closed
+    } finally {
+      ended = true;
     }
+  }
+
+  /** The stream ended without this client closing it: the server let it go. */
+  boolean droppedByServer() {
+    return ended && !closed;
   }
 
   List<Frame> messages() {
@@ -99,6 +114,7 @@ final class SseClientForTests implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     response.thenAccept(
         r -> {
           if (r != null) {
