@@ -1,14 +1,12 @@
 package dev.eventscan.eventstore.live;
 
 import dev.eventscan.eventstore.EventStore;
-import dev.eventscan.eventstore.EventStoreException;
 import dev.eventscan.eventstore.InvalidInputException;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.global.GlobalLogPage;
-import dev.eventscan.eventstore.jdbc.Jdbc;
+import dev.eventscan.eventstore.internal.ListenerWakeup;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
-import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,19 +128,8 @@ public final class LiveEvents implements AutoCloseable {
   }
 
   private void wake() {
-    try {
-      Jdbc.withConnection(
-          store.dataSource(),
-          "wake the live feed",
-          c -> {
-            try (PreparedStatement notify = c.prepareStatement("SELECT pg_notify(?, 'stop')")) {
-              notify.setString(1, store.notificationChannel());
-              notify.executeQuery().close();
-            }
-            return null;
-          });
-    } catch (EventStoreException e) {
-      log.debug("Could not wake the live feed; it stops at its next poll: {}", e.toString());
+    if (!ListenerWakeup.wake(store.dataSource(), store.notificationChannel())) {
+      log.debug("Could not wake the live feed; it stops at its next poll");
     }
   }
 

@@ -3,9 +3,9 @@ package dev.eventscan.eventstore.subscription;
 import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.EventStoreException;
 import dev.eventscan.eventstore.global.GlobalLogPage;
+import dev.eventscan.eventstore.internal.ListenerWakeup;
 import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -119,18 +119,7 @@ final class SubscriptionWorker implements Subscription {
 
   /** A worker waiting for a notification only wakes for one (or at its poll interval). */
   private void wakeListener() {
-    try {
-      Jdbc.withConnection(
-          tables.dataSource(),
-          "wake subscription",
-          c -> {
-            try (PreparedStatement notify = c.prepareStatement("SELECT pg_notify(?, 'stop')")) {
-              notify.setString(1, store.notificationChannel());
-              notify.executeQuery().close();
-            }
-            return null;
-          });
-    } catch (EventStoreException e) {
+    if (!ListenerWakeup.wake(tables.dataSource(), store.notificationChannel())) {
       log.debug("Could not wake subscription {}; it stops at its next poll", name());
     }
   }
