@@ -4,6 +4,7 @@ import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 
 /**
  * A read model kept in the same database as the events. {@link #project} runs in the transaction
@@ -19,6 +20,18 @@ public interface Projection {
 
   /** Applies one event to the read model through {@code transaction}; must not commit. */
   void project(RecordedEvent event, Connection transaction) throws Exception;
+
+  /**
+   * Applies consecutive events in one transaction; by default one at a time with {@link #project}.
+   * Override it to aggregate and write once per batch: the transaction holds back every global
+   * reader while it runs (see {@link
+   * dev.eventscan.eventstore.subscription.TransactionalEventHandler#handleBatch}).
+   */
+  default void projectBatch(List<RecordedEvent> events, Connection transaction) throws Exception {
+    for (RecordedEvent event : events) {
+      project(event, transaction);
+    }
+  }
 
   /** Empties the read model, before a rebuild; runs in the rebuild's first transaction. */
   void reset(Connection transaction) throws SQLException;

@@ -8,6 +8,7 @@ import dev.eventscan.eventstore.subscription.Subscription;
 import dev.eventscan.eventstore.subscription.SubscriptionOptions;
 import dev.eventscan.eventstore.subscription.SubscriptionStatus;
 import dev.eventscan.eventstore.subscription.Subscriptions;
+import dev.eventscan.eventstore.subscription.TransactionalEventHandler;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -28,10 +29,10 @@ import java.util.function.UnaryOperator;
  */
 public final class Projections implements AutoCloseable {
   /**
-   * Events per projecting transaction (the subscription default is 500): the transaction holds a
+   * Events per page read (the subscription default is 500). Each projecting transaction holds a
    * transaction id from its first write to its commit, and every global reader (live feeds, other
-   * subscriptions) waits behind it, so a projection that fell behind must not hold one for 500
-   * events of work. A tuning may change it.
+   * subscriptions) waits behind it: the subscription sizes its transactions by time within a page,
+   * and a page of 100 also bounds them. A tuning may change it.
    */
   static final int BATCH = 100;
 
@@ -88,9 +89,18 @@ public final class Projections implements AutoCloseable {
         projection.name(),
         subscriptions.startTransactional(
             options,
-            (event, transaction) -> {
-              projection.project(event, transaction);
-              rebuild.finishIfReached(event, transaction);
+            new TransactionalEventHandler() {
+              @Override
+              public void handle(RecordedEvent event, Connection transaction) throws Exception {
+                handleBatch(List.of(event), transaction);
+              }
+
+              @Override
+              public void handleBatch(List<RecordedEvent> events, Connection transaction)
+                  throws Exception {
+                projection.projectBatch(events, transaction);
+                rebuild.finishIfReached(events, transaction);
+              }
             }));
   }
 
@@ -111,14 +121,20 @@ public final class Projections implements AutoCloseable {
       this.name = name;
     }
 
-    void finishIfReached(RecordedEvent event, Connection c) throws SQLException {
-      if (lastSeen == null || event.position().compareTo(lastSeen) <= 0) {
+    void finishIfReached(List<RecordedEvent> events, Connection c) throws SQLException {
+      if (lastSeen == null || events.get(0).position().compareTo(lastSeen) <= 0) {
         load(c);
       }
-      lastSeen = event.position();
-      if (rebuilding && event.position().eventId() >= target) {
-        finishRebuildIfReached(name, event, c);
-        rebuilding = false;
+      lastSeen = events.get(events.size() - 1).position();
+      if (!rebuilding) {
+        return;
+      }
+      for (RecordedEvent event : events) {
+        if (event.position().eventId() >= target) {
+          finishRebuildIfReached(name, event, c);
+          rebuilding = false;
+          return;
+        }
       }
     }
 

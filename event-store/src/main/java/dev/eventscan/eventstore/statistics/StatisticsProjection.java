@@ -7,6 +7,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Keeps the counters monitoring reads, so no request ever counts the log: total events, streams
@@ -27,14 +30,15 @@ public final class StatisticsProjection implements Projection {
     this.countSql =
         """
         WITH by_type AS (
-               INSERT INTO %1$s.event_counts_by_type (type, count) VALUES (?, 1)
-               ON CONFLICT (type) DO UPDATE SET count = event_counts_by_type.count + 1),
+               INSERT INTO %1$s.event_counts_by_type (type, count)
+               SELECT * FROM unnest(?::text[], ?::bigint[])
+               ON CONFLICT (type) DO UPDATE SET count = event_counts_by_type.count + excluded.count),
              by_category AS (
-               INSERT INTO %1$s.event_counts_by_category (category, count) VALUES (?, 1)
-               ON CONFLICT (category) DO UPDATE SET count = event_counts_by_category.count + 1)
-        UPDATE %1$s.event_totals
-           SET events = events + 1, streams = streams + CASE WHEN ? = 1 THEN 1 ELSE 0 END
-         WHERE id = 1
+               INSERT INTO %1$s.event_counts_by_category (category, count)
+               SELECT * FROM unnest(?::text[], ?::bigint[])
+               ON CONFLICT (category)
+               DO UPDATE SET count = event_counts_by_category.count + excluded.count)
+        UPDATE %1$s.event_totals SET events = events + ?, streams = streams + ? WHERE id = 1
         """
             .formatted(schema);
   }
@@ -49,17 +53,36 @@ public final class StatisticsProjection implements Projection {
     return EventFilter.all();
   }
 
-  /**
-   * One statement per event: the three counters are upserted by one statement (data-modifying
-   * CTEs), because this runs inside the projection's transaction, and every round trip while it
-   * holds a transaction id holds back every global reader (live feeds, other subscriptions).
-   */
   @Override
   public void project(RecordedEvent event, Connection transaction) throws SQLException {
+    projectBatch(List.of(event), transaction);
+  }
+
+  /**
+   * Counts in memory, then one statement for the batch (data-modifying CTEs): this runs inside the
+   * projection's transaction, and every round trip while it holds a transaction id holds back every
+   * global reader (live feeds, other subscriptions). Keys are sorted so that two transactions (a
+   * rebuild racing a stale worker) lock counter rows in the same order.
+   */
+  @Override
+  public void projectBatch(List<RecordedEvent> events, Connection transaction) throws SQLException {
+    Map<String, Long> byType = new TreeMap<>();
+    Map<String, Long> byCategory = new TreeMap<>();
+    long newStreams = 0;
+    for (RecordedEvent event : events) {
+      byType.merge(event.type(), 1L, Long::sum);
+      byCategory.merge(event.category(), 1L, Long::sum);
+      if (event.streamVersion() == 1) {
+        newStreams++;
+      }
+    }
     try (PreparedStatement count = transaction.prepareStatement(countSql)) {
-      count.setString(1, event.type());
-      count.setString(2, event.category());
-      count.setLong(3, event.streamVersion());
+      count.setArray(1, transaction.createArrayOf("text", byType.keySet().toArray()));
+      count.setArray(2, transaction.createArrayOf("bigint", byType.values().toArray()));
+      count.setArray(3, transaction.createArrayOf("text", byCategory.keySet().toArray()));
+      count.setArray(4, transaction.createArrayOf("bigint", byCategory.values().toArray()));
+      count.setLong(5, events.size());
+      count.setLong(6, newStreams);
       count.executeUpdate();
     }
   }

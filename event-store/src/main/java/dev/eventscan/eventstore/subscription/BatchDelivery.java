@@ -8,8 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers a page of events: as one batch when the delivery can, otherwise event by event, each
- * until it succeeds or the retry policy gives up; then it is parked and, under {@link
+ * Delivers a page of events: in batches when the delivery can, otherwise event by event, each until
+ * it succeeds or the retry policy gives up; then it is parked and, under {@link
  * FailurePolicy#PARK_AND_STOP}, the subscription stops.
  */
 final class BatchDelivery {
@@ -39,12 +39,14 @@ final class BatchDelivery {
 
   Outcome deliver(List<RecordedEvent> events, Position checkpoint)
       throws SQLException, CheckpointMoved {
-    if (delivery.deliverBatch(events, checkpoint)) {
+    int batched = delivery.deliverBatch(events, checkpoint);
+    if (batched == events.size()) {
       return new Outcome(events.get(events.size() - 1).position(), false);
     }
-    Position current = checkpoint;
+    Position from = batched == 0 ? checkpoint : events.get(batched - 1).position();
+    Position current = from;
     int handled = 0;
-    for (RecordedEvent event : events) {
+    for (RecordedEvent event : events.subList(batched, events.size())) {
       if (stop.raised()) {
         break;
       }
@@ -52,11 +54,11 @@ final class BatchDelivery {
       handled++;
       current = event.position(); // delivered or parked: either way the checkpoint passes it
       if (!delivered && options.failurePolicy() == FailurePolicy.PARK_AND_STOP) {
-        delivery.delivered(checkpoint, current, handled);
+        delivery.delivered(from, current, handled);
         return new Outcome(current, true);
       }
     }
-    delivery.delivered(checkpoint, current, handled);
+    delivery.delivered(from, current, handled);
     return new Outcome(current, false);
   }
 

@@ -12,11 +12,11 @@ import java.util.List;
  */
 sealed interface Delivery {
   /**
-   * Handles a whole batch and moves the checkpoint past it in one transaction, if this delivery
-   * can. False when it cannot or an event in it fails: then events go one at a time.
+   * Handles events in batches, each moving the checkpoint past it in one transaction, if this
+   * delivery can. Returns how many events from the start it delivered; the rest (after an event in
+   * a batch failed, or all when it cannot batch) go one at a time.
    */
-  boolean deliverBatch(List<RecordedEvent> events, Position from)
-      throws SQLException, CheckpointMoved;
+  int deliverBatch(List<RecordedEvent> events, Position from) throws SQLException, CheckpointMoved;
 
   /** Handles one event; a transactional one moves the checkpoint past it in the same commit. */
   void deliver(RecordedEvent event, Position before)
@@ -34,8 +34,8 @@ sealed interface Delivery {
 
   record Plain(EventHandler handler, CheckpointTransactions checkpoints) implements Delivery {
     @Override
-    public boolean deliverBatch(List<RecordedEvent> events, Position from) {
-      return false; // the handler has no transaction to share with the checkpoint
+    public int deliverBatch(List<RecordedEvent> events, Position from) {
+      return 0; // the handler has no transaction to share with the checkpoint
     }
 
     @Override
@@ -66,26 +66,46 @@ sealed interface Delivery {
     }
   }
 
-  record Transactional(TransactionalEventHandler handler, CheckpointTransactions checkpoints)
-      implements Delivery {
+  /** Events in batch transactions sized by {@link TransactionSizer}. */
+  final class Transactional implements Delivery {
+    static final long BUDGET_MILLIS = 10;
+
+    private final TransactionalEventHandler handler;
+    private final CheckpointTransactions checkpoints;
+    private final TransactionSizer sizer = new TransactionSizer(BUDGET_MILLIS * 1_000_000);
+
+    Transactional(TransactionalEventHandler handler, CheckpointTransactions checkpoints) {
+      this.handler = handler;
+      this.checkpoints = checkpoints;
+    }
+
     @Override
-    public boolean deliverBatch(List<RecordedEvent> events, Position from)
+    public int deliverBatch(List<RecordedEvent> events, Position from)
         throws SQLException, CheckpointMoved {
-      Position last = events.get(events.size() - 1).position();
-      try {
-        checkpoints.run(
-            c -> {
-              for (RecordedEvent event : events) {
-                handle(event, c);
-              }
-              checkpoints.advance(c, from, last, events.size());
-            });
-        return true;
-      } catch (HandlerFailed failed) {
-        // An event in the batch fails: one transaction per event lets everything before it
-        // commit, and it alone is retried.
-        return false;
+      int delivered = 0;
+      Position checkpoint = from;
+      while (delivered < events.size()) {
+        List<RecordedEvent> batch =
+            events.subList(delivered, Math.min(events.size(), delivered + sizer.next()));
+        Position before = checkpoint;
+        Position last = batch.get(batch.size() - 1).position();
+        try {
+          checkpoints.run(
+              c -> {
+                long started = System.nanoTime();
+                handleBatch(batch, c);
+                sizer.took(batch.size(), System.nanoTime() - started);
+                checkpoints.advance(c, before, last, batch.size());
+              });
+        } catch (HandlerFailed failed) {
+          // An event in the batch fails: one transaction per event lets everything before it
+          // commit, and it alone is retried.
+          return delivered;
+        }
+        delivered += batch.size();
+        checkpoint = last;
       }
+      return delivered;
     }
 
     @Override
@@ -117,6 +137,14 @@ sealed interface Delivery {
     private void handle(RecordedEvent event, Connection c) throws HandlerFailed {
       try {
         handler.handle(event, c);
+      } catch (Exception e) {
+        throw HandlerFailed.of(e);
+      }
+    }
+
+    private void handleBatch(List<RecordedEvent> events, Connection c) throws HandlerFailed {
+      try {
+        handler.handleBatch(events, c);
       } catch (Exception e) {
         throw HandlerFailed.of(e);
       }
