@@ -67,12 +67,16 @@ final class CheckpointTransactions {
     }
   }
 
-  /** {@link #advance(Connection, Position, Position, int)} in a transaction of its own. */
+  /**
+   * {@link #advance(Connection, Position, Position, int)} as one auto-committed statement: a
+   * transaction around it would hold a transaction id, and every global reader, for a round trip.
+   */
   void advance(Position from, Position to, int handled) throws SQLException, CheckpointMoved {
-    try {
-      run(c -> advance(c, from, to, handled));
-    } catch (HandlerFailed impossible) {
-      throw new IllegalStateException(impossible);
+    try (Connection c = tables.dataSource().getConnection()) {
+      if (!c.getAutoCommit()) {
+        c.setAutoCommit(true);
+      }
+      advance(c, from, to, handled);
     }
   }
 }

@@ -72,6 +72,21 @@ final class ControlConnection implements AutoCloseable {
   }
 
   /**
+   * Whether committed events of {@code schema} wait at or above the transaction-id barrier: an
+   * older transaction still runs, and its commit, which lets them through, sends no notification.
+   */
+  boolean eventsHeldBack(String schema) throws SQLException {
+    try (Statement query = connection.createStatement();
+        ResultSet row =
+            query.executeQuery(
+                "SELECT EXISTS (SELECT 1 FROM %s.events WHERE transaction_id >= %s)"
+                    .formatted(schema, "pg_snapshot_xmin(pg_current_snapshot())"))) {
+      row.next();
+      return row.getBoolean(1);
+    }
+  }
+
+  /**
    * Checks the connection, at most every {@link #ALIVE_CHECK_INTERVAL}: a lost lock is noticed
    * within that time, and the compare-and-set checkpoint keeps a late worker harmless meanwhile.
    */

@@ -261,7 +261,9 @@ final class SubscriptionTables {
 
   /**
    * Moves the checkpoint from {@code expected} to {@code next}; false if it is no longer at {@code
-   * expected}, i.e. another process moved it, in which case the caller must roll back.
+   * expected}, i.e. another process moved it, in which case the caller must roll back. Its commit
+   * need not wait for the disk (losing it in a crash only means handling events again); the setting
+   * is the transaction's, so auto-committed it is one round trip.
    */
   boolean advance(
       Connection c, String name, String owner, Position expected, Position next, int handled)
@@ -269,9 +271,11 @@ final class SubscriptionTables {
     try (PreparedStatement update =
         c.prepareStatement(
             """
+            WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
             UPDATE %s.subscriptions
                SET transaction_id = ?::text::xid8, event_id = ?, owner = ?, status = 'running',
                    events_handled = events_handled + ?, last_handled_at = now(), updated_at = now()
+              FROM relaxed
              WHERE name = ? AND transaction_id = ?::text::xid8 AND event_id = ?
             """
                 .formatted(schema))) {

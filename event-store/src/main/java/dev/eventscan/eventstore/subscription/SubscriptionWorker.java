@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 final class SubscriptionWorker implements Subscription {
   private static final Logger log = LoggerFactory.getLogger(SubscriptionWorker.class);
   private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(5);
+  private static final Duration MIN_HELD_BACK_WAIT = Duration.ofMillis(1);
 
   private final EventStore store;
   private final SubscriptionTables tables;
@@ -195,6 +196,7 @@ final class SubscriptionWorker implements Subscription {
    */
   private End handleUntilStopped(ControlConnection control, Position start) throws SQLException {
     Position checkpoint = start;
+    Duration heldBackWait = null;
     while (!stop.raised()) {
       if (!assignedHere.getAsBoolean()) {
         return End.HANDED_BACK;
@@ -218,10 +220,21 @@ final class SubscriptionWorker implements Subscription {
       }
       if (page.endOfLog()) {
         caughtUp.complete(checkpoint);
-        control.awaitAppend(options.pollInterval());
+        heldBackWait =
+            control.eventsHeldBack(store.schema()) ? nextHeldBackWait(heldBackWait) : null;
+        control.awaitAppend(heldBackWait == null ? options.pollInterval() : heldBackWait);
       }
     }
     return End.STOPPED;
+  }
+
+  /**
+   * How long to wait before reading again while events are held back: 1 ms, doubling while they
+   * stay held (a long transaction elsewhere), up to the poll interval.
+   */
+  private Duration nextHeldBackWait(Duration previous) {
+    Duration next = previous == null ? MIN_HELD_BACK_WAIT : previous.multipliedBy(2);
+    return next.compareTo(options.pollInterval()) < 0 ? next : options.pollInterval();
   }
 
   private Position skipTo(ControlConnection control, Position checkpoint, Position next)

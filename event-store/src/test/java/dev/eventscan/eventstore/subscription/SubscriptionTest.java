@@ -118,6 +118,37 @@ class SubscriptionTest {
     assertThat(received).extracting(RecordedEvent::streamId).containsExactly(slow, fast);
   }
 
+  /**
+   * An event held back by an older transaction is let through by that transaction's commit, which
+   * sends no notification: the subscription looks again soon rather than at its next poll.
+   */
+  @Test
+  void an_event_held_back_by_another_transaction_is_delivered_soon_after_it_commits()
+      throws Exception {
+    String category = "held" + UUID.randomUUID().toString().substring(0, 8);
+    List<RecordedEvent> received = Collections.synchronizedList(new ArrayList<>());
+    Duration poll = Duration.ofSeconds(60);
+    Subscription subscription =
+        track(new Subscriptions(store).start(options(category).pollInterval(poll), received::add));
+    Await.until("running", WAIT, () -> subscription.state() == SubscriptionState.RUNNING);
+
+    long committedAt;
+    try (Connection older = database.openUnpooledConnection()) {
+      older.setAutoCommit(false);
+      try (Statement takeTransactionId = older.createStatement()) {
+        takeTransactionId.execute("SELECT pg_current_xact_id()");
+      }
+      store.append(newStreamId(category), ExpectedVersion.noStream(), event("Held", 1));
+      Thread.sleep(300); // the notification came and went; the event stays held back
+      assertThat(received).isEmpty();
+      older.commit();
+      committedAt = System.nanoTime();
+    }
+
+    Await.until("the held event", WAIT, () -> received.size() == 1);
+    assertThat(Duration.ofNanos(System.nanoTime() - committedAt)).isLessThan(poll.dividedBy(2));
+  }
+
   @Test
   void killing_the_listening_connection_loses_nothing_and_keeps_order() throws Exception {
     String category = "kill" + UUID.randomUUID().toString().substring(0, 8);
@@ -264,7 +295,8 @@ class SubscriptionTest {
         };
     track(new Subscriptions(store).startTransactional(options(category), handler));
     Await.until("the first 30", WAIT, () -> count(table) == 30);
-    assertThat(batchCalls.get()).isLessThanOrEqualTo(3); // whole batches, not one call per event
+    // Batches, not one call per event (how many depends on how long each took: sized by time).
+    assertThat(batchCalls.get()).isLessThan(30);
 
     appendEvents(category, 17);
     String poison =
