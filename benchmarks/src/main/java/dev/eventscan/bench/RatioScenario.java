@@ -11,8 +11,8 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The same work done through our library, through the raw limit and through the peers (Axon,
- * Message DB) where a scenario has them, runs interleaved (ours, limit, peers, ours, ...) after one
- * warm-up each, so machine noise hits all of them; medians of three. Peers are reported as their
+ * Message DB) where a scenario has them, runs interleaved (ours, limit, peers, then limit, peers,
+ * ours, ...) after one warm-up each, so machine noise hits all of them; medians of three. Peers are reported as their
  * ratio to the same limit.
  */
 abstract class RatioScenario implements Scenario {
@@ -66,10 +66,14 @@ abstract class RatioScenario implements Scenario {
       contender.run(database); // warm-up: JIT, caches, connection pools
     }
     Map<String, List<Measurement>> runs = new LinkedHashMap<>();
+    contenders.keySet().forEach(name -> runs.put(name, new ArrayList<>()));
+    List<String> order = new ArrayList<>(contenders.keySet());
     for (int run = 0; run < RUNS; run++) {
-      for (Map.Entry<String, Contender> contender : contenders.entrySet()) {
-        runs.computeIfAbsent(contender.getKey(), k -> new ArrayList<>())
-            .add(contender.getValue().run(database));
+      // Each round starts with the next contender: whoever runs first after another's burst of
+      // writes (checkpoints, autovacuum, WAL recycling) would otherwise always be the same one.
+      for (int i = 0; i < order.size(); i++) {
+        String name = order.get((run + i) % order.size());
+        runs.get(name).add(contenders.get(name).run(database));
       }
     }
     printRuns(runs);

@@ -4,6 +4,8 @@ import static dev.eventscan.eventstore.Events.event;
 import static dev.eventscan.eventstore.Events.newStreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.global.GlobalLogPage;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.eventstore.stream.RecordedEvent;
@@ -57,6 +59,36 @@ class OutOfOrderCommitTest {
     assertThat(events.get(0).position().eventId())
         .as("A's id was handed out first")
         .isLessThan(events.get(1).position().eventId());
+  }
+
+  /**
+   * A filtered read that finds nothing it wants moves its position up to the head below the
+   * barrier, so a subscription's checkpoint passes events it does not want; that head must be read
+   * in the page's snapshot, never past a wanted event still in flight.
+   */
+  @Test
+  void a_filtered_read_moves_past_unwanted_events_but_not_past_a_wanted_one_in_flight()
+      throws Exception {
+    Position before = store.headPosition();
+    String wanted = newStreamId("slow");
+    EventFilter slowOnly = EventFilter.categories("slow");
+    store.append(newStreamId("fast"), ExpectedVersion.noStream(), event("Fast", 1));
+    Position next;
+    try (Connection transactionA = database.openUnpooledConnection()) {
+      transactionA.setAutoCommit(false);
+      insertInTransaction(transactionA, wanted);
+      store.append(newStreamId("fast"), ExpectedVersion.noStream(), event("Fast", 2));
+
+      GlobalLogPage page = store.readAll(before, slowOnly, 100);
+      assertThat(page.events()).isEmpty();
+      assertThat(page.next()).as("past the first unwanted event").isGreaterThan(before);
+      next = page.next();
+      transactionA.commit();
+    }
+
+    assertThat(store.readAll(next, slowOnly, 100).events())
+        .extracting(RecordedEvent::streamId)
+        .containsExactly(wanted);
   }
 
   @Test

@@ -12,7 +12,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,47 +52,79 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
     if (maxCount <= 0) {
       throw new InvalidInputException("maxCount must be positive, got " + maxCount);
     }
-    String sql =
-        """
-        SELECT %s FROM %s.events
-         WHERE (transaction_id, id) > (?::text::xid8, ?)
-           AND transaction_id < %s
-           %s
-         ORDER BY transaction_id, id
-         LIMIT ?
-        """
-            .formatted(EventRows.COLUMNS, schema, BARRIER, filterSql(filter));
-    LeadingParameters from =
-        statement -> {
-          statement.setString(1, after.transactionIdText());
-          statement.setLong(2, after.eventId());
-          return 3;
-        };
     if (filter.equals(EventFilter.all())) {
-      List<RecordedEvent> events = query("read all", sql, filter, maxCount, from);
+      String sql =
+          """
+          SELECT %s FROM %s.events
+           WHERE (transaction_id, id) > (?::text::xid8, ?)
+             AND transaction_id < %s
+           ORDER BY transaction_id, id
+           LIMIT ?
+          """
+              .formatted(EventRows.COLUMNS, schema, BARRIER);
+      List<RecordedEvent> events =
+          query(
+              "read all",
+              sql,
+              filter,
+              maxCount,
+              statement -> {
+                statement.setString(1, after.transactionIdText());
+                statement.setLong(2, after.eventId());
+                return 3;
+              });
       Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
       return new GlobalLogPage(events, next, events.size() < maxCount);
     }
     // A filtered reader that found everything there is also learns how far it has looked: the
-    // head below the barrier, read in the same snapshot. Nothing it wants can appear before that
-    // any more, so its checkpoint (and lag) can move past events it does not want.
-    return Jdbc.inTransaction(
+    // head below the barrier, read by the same statement (so in the same snapshot). Nothing it
+    // wants can appear before that any more, so its checkpoint (and lag) can move past events it
+    // does not want. One statement, not a transaction: a subscription reads at every wake-up.
+    String withHead =
+        """
+        SELECT page.*, head.transaction_id::text, head.id
+          FROM (SELECT 1) AS one
+          LEFT JOIN (SELECT %1$s, transaction_id AS in_order FROM %2$s.events
+                      WHERE (transaction_id, id) > (?::text::xid8, ?)
+                        AND transaction_id < %3$s
+                        %4$s
+                      ORDER BY transaction_id, id
+                      LIMIT ?) AS page ON true
+          LEFT JOIN (SELECT transaction_id, id FROM %2$s.events
+                      WHERE transaction_id < %3$s
+                      ORDER BY transaction_id DESC, id DESC
+                      LIMIT 1) AS head ON true
+         ORDER BY page.in_order, page.id
+        """
+            .formatted(EventRows.COLUMNS, schema, BARRIER, filterSql(filter));
+    return Jdbc.withConnection(
         dataSource,
         "read all",
         c -> {
-          try (Statement snapshot = c.createStatement()) {
-            snapshot.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-          }
-          List<RecordedEvent> events = query(c, sql, filter, maxCount, from);
-          Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
-          boolean endOfLog = events.size() < maxCount;
-          if (endOfLog) {
-            Position head = head(c);
-            if (head.compareTo(next) > 0) {
-              next = head;
+          try (PreparedStatement statement = c.prepareStatement(withHead)) {
+            statement.setString(1, after.transactionIdText());
+            statement.setLong(2, after.eventId());
+            statement.setInt(bindFilter(c, statement, 3, filter), maxCount);
+            try (ResultSet rows = statement.executeQuery()) {
+              List<RecordedEvent> events = new ArrayList<>(Math.min(maxCount, 1000));
+              Position head = Position.START;
+              int headColumn = rows.getMetaData().getColumnCount() - 1;
+              while (rows.next()) {
+                if (rows.getObject(1) != null) {
+                  events.add(EventRows.map(rows));
+                }
+                if (rows.getString(headColumn) != null) {
+                  head = Position.of(rows.getString(headColumn), rows.getLong(headColumn + 1));
+                }
+              }
+              Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
+              boolean endOfLog = events.size() < maxCount;
+              if (endOfLog && head.compareTo(next) > 0) {
+                next = head;
+              }
+              return new GlobalLogPage(events, next, endOfLog);
             }
           }
-          return new GlobalLogPage(events, next, endOfLog);
         });
   }
 
