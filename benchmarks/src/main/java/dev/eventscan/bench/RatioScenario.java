@@ -12,8 +12,8 @@ import java.util.function.ToDoubleFunction;
 /**
  * The same work done through our library, through the raw limit and through the peers (Axon,
  * Message DB) where a scenario has them, runs interleaved (ours, limit, peers, then limit, peers,
- * ours, ...) after one warm-up each, so machine noise hits all of them; medians of three. Peers are reported as their
- * ratio to the same limit.
+ * ours, ...) after one warm-up each, so machine noise hits all of them; medians of three. Peers are
+ * reported as their ratio to the same limit.
  */
 abstract class RatioScenario implements Scenario {
   /**
