@@ -47,6 +47,7 @@ final class SseFanoutScenario implements Scenario {
   private final int clients;
   private final int rate;
   private final List<Double> feedLagP99 = new ArrayList<>();
+  private final List<Double> fanOutP99 = new ArrayList<>();
 
   SseFanoutScenario(int clients, int rate) {
     this.clients = clients;
@@ -106,7 +107,8 @@ final class SseFanoutScenario implements Scenario {
             String.format(
                 Locale.ROOT,
                 "clients=%d rate=%d ours_delivered=%s ours_p50_ms=%.1f ours_p99_ms=%.1f"
-                    + " ours_p999_ms=%.1f ours_feed_lag_p99_ms=%.0f ours_rss_mb=%.0f"
+                    + " ours_p999_ms=%.1f ours_feed_lag_p99_ms=%.0f ours_fan_out_p99_ms=%.1f"
+                    + " ours_rss_mb=%.0f"
                     + " ours_threads=%.0f",
                 clients,
                 rate,
@@ -114,12 +116,8 @@ final class SseFanoutScenario implements Scenario {
                 median(ours, Run::p50),
                 oursP99,
                 median(ours, Run::p999),
-                feedLagP99.stream()
-                    .mapToDouble(d -> d)
-                    .sorted()
-                    .skip(feedLagP99.size() / 2)
-                    .findFirst()
-                    .orElse(Double.NaN),
+                median(feedLagP99),
+                median(fanOutP99),
                 median(ours, r -> r.rssMb()),
                 median(ours, r -> r.threads())));
     if (nchan) {
@@ -167,24 +165,30 @@ final class SseFanoutScenario implements Scenario {
           barrier.report(name() + " ours", positions, appendedAt);
         }
         Run result = generator.result(appendedAt, size[0], size[1]);
-        double[] lag = feedLag(service);
+        double[] lag = quantilesMs(service, "sse_feed_lag_seconds");
+        double[] fanOut = quantilesMs(service, "sse_fan_out_seconds");
         feedLagP99.add(lag[1]);
+        fanOutP99.add(fanOut[1]);
         System.out.printf(
             Locale.ROOT,
-            "# %s ours  feed lag (recordedAt to the hub): p50=%.0f p99=%.0f ms%n",
+            "# %s ours  feed lag (recordedAt to the hub): p50=%.0f p99=%.0f ms; fan-out (hub to"
+                + " every client's socket, per pass): p50=%.1f p99=%.1f ms%n",
             name(),
             lag[0],
-            lag[1]);
+            lag[1],
+            fanOut[0],
+            fanOut[1]);
         return result;
       }
     }
   }
 
   /**
-   * The service's {@code sse_feed_lag} quantiles from /metrics: how late events reach the fan-out,
-   * which the fan-out cannot make up for.
+   * A timer's p50 and p99 from the service's /metrics, in ms: {@code sse_feed_lag} (how late events
+   * reach the fan-out, which the fan-out cannot make up for) and {@code sse_fan_out} (what the
+   * fan-out adds before the bytes are in the clients' sockets).
    */
-  private static double[] feedLag(Service service) throws Exception {
+  private static double[] quantilesMs(Service service, String timer) throws Exception {
     String metrics =
         ServiceScenarios.HTTP
             .send(
@@ -193,13 +197,14 @@ final class SseFanoutScenario implements Scenario {
                     .build(),
                 HttpResponse.BodyHandlers.ofString())
             .body();
-    double[] lag = {Double.NaN, Double.NaN};
+    double[] quantiles = {Double.NaN, Double.NaN};
     Matcher m =
-        Pattern.compile("sse_feed_lag_seconds\\{quantile=\"([0-9.]+)\"\\} (\\S+)").matcher(metrics);
+        Pattern.compile(Pattern.quote(timer) + "\\{quantile=\"([0-9.]+)\"\\} (\\S+)")
+            .matcher(metrics);
     while (m.find()) {
-      lag[m.group(1).equals("0.5") ? 0 : 1] = Double.parseDouble(m.group(2)) * 1000;
+      quantiles[m.group(1).equals("0.5") ? 0 : 1] = Double.parseDouble(m.group(2)) * 1000;
     }
-    return lag;
+    return quantiles;
   }
 
   private Run runNchan() throws Exception {
@@ -420,9 +425,17 @@ final class SseFanoutScenario implements Scenario {
     double of(Run run);
   }
 
+  private static double median(List<Double> values) {
+    return values.stream()
+        .mapToDouble(d -> d)
+        .sorted()
+        .skip(values.size() / 2)
+        .findFirst()
+        .orElse(Double.NaN);
+  }
+
   private static double median(List<Run> runs, Value value) {
-    double[] values = runs.stream().mapToDouble(value::of).sorted().toArray();
-    return values.length == 0 ? Double.NaN : values[values.length / 2];
+    return median(runs.stream().map(value::of).toList());
   }
 
   static List<Scenario> all() {

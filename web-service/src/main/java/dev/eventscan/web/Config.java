@@ -29,6 +29,7 @@ public record Config(
     String logLevel,
     int scansPerMinutePerClient,
     Duration sseKeepAlive,
+    int sseBufferEvents,
     int maxLiveConnections,
     int maxLiveConnectionsPerClient,
     String clientAddressHeader) {
@@ -75,6 +76,7 @@ public record Config(
         intValue(env, "SCAN_RATE_LIMIT_PER_MINUTE", 120, 1, 1_000_000),
         // Capped below Jetty's 30 s idle timeout, which would otherwise close quiet streams.
         Duration.ofSeconds(intValue(env, "SSE_KEEPALIVE_SECONDS", 15, 1, 25)),
+        intValue(env, "SSE_BUFFER_EVENTS", 4_096, 16, 1_000_000),
         intValue(env, "MAX_LIVE_CONNECTIONS", 500, 1, 100_000),
         intValue(env, "MAX_LIVE_CONNECTIONS_PER_CLIENT", 20, 1, 100_000),
         headerName(env, "CLIENT_ADDRESS_HEADER"));

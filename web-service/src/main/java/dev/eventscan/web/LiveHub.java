@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,50 +36,59 @@ import java.util.function.Consumer;
 
 /**
  * Fans the live feed out to every SSE client: one subscription to the library's live events ({@link
- * EventStore#live()}) for the whole service, each event serialized once into an SSE frame that all
- * matching clients share, written by a small pool of writers with non-blocking output (see {@link
- * SseStream}). Per-scan streams go through a {@link ScanChannel} per watched scan, which adds the
- * summary once per event for all its viewers. Clients register under the lock that hands out
- * events, so each learns exactly the position after which it sees every event.
+ * EventStore#live()}) for the whole service, each event serialized once into an SSE frame and
+ * appended once to a {@link FrameLog} per distinct filter that matches it, whatever the number of
+ * clients; each client keeps a cursor into its log and a small pool of writers copies what is new
+ * to it with non-blocking output (see {@link SseStream}). Per-scan streams go through a {@link
+ * ScanChannel} per watched scan, which adds the summary once per event for all its viewers. Clients
+ * join their log under the lock that hands out events, so each learns exactly the position after
+ * which it sees every event.
  */
 final class LiveHub implements AutoCloseable {
   private static final int PAGE = 500;
-
-  /** A global-feed client: the filter it asked for. */
-  private record GlobalClient(SseStream stream, EventFilter filter) {}
 
   private final EventStore store;
   private final LiveSubscription feed;
   private final Set<Consumer<RecordedEvent>> observers = ConcurrentHashMap.newKeySet();
   private final Duration keepAlive;
+  private final int bufferEvents;
   private final BiFunction<String, RecordedEvent, String> summaryAfter;
   private final Timer feedLag;
+  private final Timer fanOut;
   private final ExecutorService writers;
   private final ExecutorService readers;
   private final ExecutorService summaries;
   private final ScheduledExecutorService ticker;
-  private final Set<GlobalClient> globalClients = ConcurrentHashMap.newKeySet();
+  private final int writerCount;
+  private final Map<EventFilter, FrameLog> feeds = new HashMap<>(); // guarded by dispatch
   private final Map<String, ScanChannel> channels = new ConcurrentHashMap<>();
   private final Set<SseStream> streams = ConcurrentHashMap.newKeySet();
   private final Object dispatch = new Object();
   private Position lastDispatched; // guarded by dispatch
 
   /**
+   * @param bufferEvents frames kept per feed for clients that are behind (beyond: disconnected)
    * @param summaryAfter (scan id, event) → the scan's summary JSON once the read model has the
    *     event, or null; may block for a while, it runs on its own threads
    * @param feedLag records how late events reach the hub (their recordedAt to now)
+   * @param fanOut records how long a frame took from the hub to the clients' sockets (see {@link
+   *     FrameLog})
    */
   LiveHub(
       EventStore store,
       Duration keepAlive,
+      int bufferEvents,
       BiFunction<String, RecordedEvent, String> summaryAfter,
-      Timer feedLag) {
+      Timer feedLag,
+      Timer fanOut) {
     this.store = store;
     this.keepAlive = keepAlive;
+    this.bufferEvents = bufferEvents;
     this.summaryAfter = summaryAfter;
     this.feedLag = feedLag;
-    int cores = Runtime.getRuntime().availableProcessors();
-    this.writers = Executors.newFixedThreadPool(Math.max(2, cores), threads("sse-writer"));
+    this.fanOut = fanOut;
+    this.writerCount = Math.max(2, Runtime.getRuntime().availableProcessors());
+    this.writers = Executors.newFixedThreadPool(writerCount, threads("sse-writer"));
     this.readers = Executors.newFixedThreadPool(4, threads("sse-catch-up"));
     this.summaries = Executors.newFixedThreadPool(2, threads("sse-summary"));
     this.ticker = Executors.newSingleThreadScheduledExecutor(threads("sse-keep-alive"));
@@ -108,21 +118,24 @@ final class LiveHub implements AutoCloseable {
         } else if (tail > 0) {
           catchUp = tail(filter, tail, liveAfter);
         }
-        GlobalClient[] self = new GlobalClient[1];
-        SseStream stream =
-            SseStream.open(
-                async,
-                writers,
-                readers,
-                catchUp,
-                catchUp == null ? liveAfter : resumeAfter,
-                s -> {
-                  globalClients.remove(self[0]);
-                  ended(s, release);
-                });
-        self[0] = new GlobalClient(stream, filter);
-        globalClients.add(self[0]);
-        begin(ctx, stream);
+        FrameLog log = feeds.computeIfAbsent(filter, f -> newLog());
+        try {
+          SseStream stream =
+              SseStream.open(
+                  async,
+                  writers,
+                  readers,
+                  catchUp,
+                  catchUp == null ? liveAfter : resumeAfter,
+                  log,
+                  s -> {
+                    leaveFeed(filter, log, s);
+                    ended(s, release);
+                  });
+          begin(ctx, stream);
+        } finally {
+          leaveFeed(filter, log, null); // drops the log if opening failed and no one else reads it
+        }
       }
     } catch (IOException e) {
       abandon(async, release);
@@ -145,7 +158,7 @@ final class LiveHub implements AutoCloseable {
                 existing != null
                     ? existing
                     : new ScanChannel(
-                        scanId, summaries, event -> summaryAfter.apply(scanId, event));
+                        scanId, summaries, event -> summaryAfter.apply(scanId, event), newLog());
             try {
               self[0] =
                   SseStream.open(
@@ -154,14 +167,14 @@ final class LiveHub implements AutoCloseable {
                       readers,
                       scanReplay(streamId, resumeAfter, joined),
                       null,
+                      joined.frames(),
                       s -> {
                         leave(streamId, s);
                         ended(s, release);
                       });
             } catch (IOException e) {
-              throw new java.io.UncheckedIOException(e);
+              throw new java.io.UncheckedIOException(e); // a new channel is not kept
             }
-            joined.join(self[0]);
             return joined;
           });
       begin(ctx, self[0]);
@@ -180,12 +193,13 @@ final class LiveHub implements AutoCloseable {
     observers.forEach(observer -> observer.accept(event));
     synchronized (dispatch) {
       Frame frame = null;
-      for (GlobalClient client : globalClients) {
-        if (client.filter().matches(event)) {
+      for (Map.Entry<EventFilter, FrameLog> feed : feeds.entrySet()) {
+        if (feed.getKey().matches(event)) {
           if (frame == null) {
             frame = eventFrame(event);
           }
-          client.stream().offer(frame);
+          feed.getValue().append(frame);
+          feed.getValue().wake();
         }
       }
       ScanChannel channel = channels.get(event.streamId());
@@ -242,6 +256,20 @@ final class LiveHub implements AutoCloseable {
   private static void abandon(AsyncContext async, Runnable release) {
     release.run();
     async.complete();
+  }
+
+  /** A client leaves its feed's log (null: none); the log goes with its last client. */
+  private void leaveFeed(EventFilter filter, FrameLog log, SseStream stream) {
+    synchronized (dispatch) {
+      boolean empty = stream == null ? log.readers() == 0 : log.leave(stream);
+      if (empty) {
+        feeds.remove(filter, log);
+      }
+    }
+  }
+
+  private FrameLog newLog() {
+    return new FrameLog(bufferEvents, writers, writerCount, fanOut);
   }
 
   private void leave(String streamId, SseStream stream) {

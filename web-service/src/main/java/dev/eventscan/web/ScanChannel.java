@@ -5,15 +5,14 @@ import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.web.SseStream.Frame;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayDeque;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /**
  * The viewers of one scan. Each of the scan's events becomes one frame (the event, then the scan's
  * summary once the read model has it) built once for all viewers, in order, off the feed's thread:
- * waiting for the read model must not delay other clients.
+ * waiting for the read model must not delay other clients. The frames go to a {@link FrameLog} of
+ * the scan's own, which its viewers follow.
  */
 final class ScanChannel {
   /** The summary the last viewer got: reused while no newer event of the scan arrived. */
@@ -22,25 +21,30 @@ final class ScanChannel {
   private final String scanId;
   private final Executor summaries;
   private final Function<RecordedEvent, String> summaryAfter;
-  private final Set<SseStream> viewers = ConcurrentHashMap.newKeySet();
+  private final FrameLog viewers;
   private final ArrayDeque<RecordedEvent> inbox = new ArrayDeque<>(); // guarded by this
   private boolean processing; // guarded by this
   private volatile Summary latest;
 
-  ScanChannel(String scanId, Executor summaries, Function<RecordedEvent, String> summaryAfter) {
+  ScanChannel(
+      String scanId,
+      Executor summaries,
+      Function<RecordedEvent, String> summaryAfter,
+      FrameLog viewers) {
     this.scanId = scanId;
     this.summaries = summaries;
     this.summaryAfter = summaryAfter;
+    this.viewers = viewers;
   }
 
-  void join(SseStream viewer) {
-    viewers.add(viewer);
+  /** What the viewers follow (a viewer joins it as its stream opens). */
+  FrameLog frames() {
+    return viewers;
   }
 
   /** Removes a viewer; true when none is left. */
   boolean leave(SseStream viewer) {
-    viewers.remove(viewer);
-    return viewers.isEmpty();
+    return viewers.leave(viewer);
   }
 
   /** From the feed's thread: never blocks. */
@@ -66,10 +70,10 @@ final class ScanChannel {
         }
       }
       Frame eventFrame = LiveHub.eventFrame(event);
-      Frame summary = viewers.isEmpty() ? null : summaryFrame(event);
-      Frame both =
-          summary == null ? eventFrame : new Frame(event.position(), concat(eventFrame, summary));
-      viewers.forEach(viewer -> viewer.offer(both));
+      Frame summary = viewers.readers() == 0 ? null : summaryFrame(event);
+      viewers.append(
+          summary == null ? eventFrame : new Frame(event.position(), concat(eventFrame, summary)));
+      viewers.wake();
     }
   }
 
@@ -107,6 +111,6 @@ final class ScanChannel {
 
   @Override
   public String toString() {
-    return "ScanChannel[" + scanId + ", " + viewers.size() + " viewers]";
+    return "ScanChannel[" + scanId + ", " + viewers.readers() + " viewers]";
   }
 }

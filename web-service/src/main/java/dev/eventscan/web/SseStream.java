@@ -9,7 +9,6 @@ import jakarta.servlet.WriteListener;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -20,22 +19,22 @@ import org.eclipse.jetty.io.EndPoint;
 
 /**
  * One SSE client, written to with the servlet container's non-blocking output: no thread waits for
- * a client. Frames (serialized once, shared by every client) wait in a bounded queue; a writer from
- * a small shared pool coalesces whatever is pending into one write and one flush, and when the
- * socket is full it simply returns: Jetty calls {@link #onWritePossible} once it drains.
+ * a client. Live frames (serialized once) stay in the feed's shared {@link FrameLog}; the client
+ * keeps only its cursor there. A writer from a small shared pool copies everything between the
+ * cursor and the log's head into one write and one flush, and when the socket is full it simply
+ * returns: Jetty calls {@link #onWritePossible} once it drains.
  *
- * <p>A client whose queue overflows is disconnected and resumes with Last-Event-ID. While it
- * catches up from the store, live frames are held aside; replay is paced by the client (the next
- * page is read once the last one was written), and whatever the replay already sent is never sent
- * again: nothing lost, nothing repeated.
+ * <p>A client that fell behind the frames the log keeps is disconnected and resumes with
+ * Last-Event-ID. While it catches up from the store, its cursor stays where it joined the log, so
+ * the live frames wait there; replay is paced by the client (the next page is read once the last
+ * one was written), and whatever the replay already sent is never sent again: nothing lost, nothing
+ * repeated. Replay pages and keep-alives go through a small queue of the client's own.
  */
 final class SseStream implements WriteListener, AsyncListener {
-  static final int QUEUE_CAPACITY = 1_000;
-
   /** Coalesced writes stop growing here; the rest follows in the next write. */
   private static final int MAX_WRITE_BYTES = 64 * 1024;
 
-  /** Bytes queued for all clients (a leak check, and a metric). */
+  /** Bytes of replay pages and keep-alives queued for all clients (a leak check, and a metric). */
   static final AtomicLong queuedBytes = new AtomicLong();
 
   /** What a client receives: the bytes of one SSE frame (or more, sharing one position). */
@@ -56,19 +55,22 @@ final class SseStream implements WriteListener, AsyncListener {
 
   private static final Frame KEEP_ALIVE = Frame.comment("keep-alive");
 
+  /** What {@link #takeBatch} returns for a client whose next frame the log no longer holds. */
+  private static final byte[] FELL_BEHIND = new byte[0];
+
   private final AsyncContext async;
   private final ServletOutputStream out;
   private final Executor writers;
   private final Executor readers;
+  private final FrameLog log;
   private final Consumer<SseStream> onClose;
   private final CompletableFuture<Void> done = new CompletableFuture<>();
 
   // Guarded by this.
   private final ArrayDeque<Frame> queue = new ArrayDeque<>();
-  private List<Frame> held = new ArrayList<>();
+  private long cursor; // the next frame of the log for this client
   private CatchUp catchUp;
   private boolean catchUpInFlight;
-  private long heldDropped;
   private Position lastQueued;
   private boolean drainScheduled = true; // until the container's first onWritePossible
   private boolean flushPending;
@@ -84,6 +86,7 @@ final class SseStream implements WriteListener, AsyncListener {
       Executor readers,
       CatchUp catchUp,
       Position sentUpTo,
+      FrameLog log,
       Consumer<SseStream> onClose)
       throws IOException {
     this.async = async;
@@ -92,13 +95,16 @@ final class SseStream implements WriteListener, AsyncListener {
     this.readers = readers;
     this.catchUp = catchUp;
     this.lastQueued = sentUpTo;
+    this.log = log;
     this.onClose = onClose;
   }
 
   /**
-   * A stream over an async request whose headers were sent. With a {@code catchUp} the client first
-   * gets what it returns; otherwise it starts live after {@code sentUpTo}. Call {@link #start} once
-   * it is registered where live frames come from.
+   * A stream over an async request whose headers were sent, following {@code log} from its head:
+   * for a client that starts live, open it under the lock that appends to the log. With a {@code
+   * catchUp} the client first gets what it returns (read after this call, so it covers what the log
+   * got before); otherwise it starts live after {@code sentUpTo}. Call {@link #start} once it is
+   * registered; {@code onClose} must make it {@link FrameLog#leave} the log.
    */
   static SseStream open(
       AsyncContext async,
@@ -106,10 +112,14 @@ final class SseStream implements WriteListener, AsyncListener {
       Executor readers,
       CatchUp catchUp,
       Position sentUpTo,
+      FrameLog log,
       Consumer<SseStream> onClose)
       throws IOException {
-    SseStream stream = new SseStream(async, writers, readers, catchUp, sentUpTo, onClose);
+    SseStream stream = new SseStream(async, writers, readers, catchUp, sentUpTo, log, onClose);
     async.addListener(stream);
+    synchronized (stream) {
+      stream.cursor = log.join(stream);
+    }
     return stream;
   }
 
@@ -123,27 +133,18 @@ final class SseStream implements WriteListener, AsyncListener {
     return done;
   }
 
-  /** Queues a live frame; never blocks. Overflow disconnects the client (it resumes). */
-  void offer(Frame frame) {
-    boolean overflow = false;
+  /**
+   * The log may have something new: drains this client here and now, unless another thread does, it
+   * is still catching up (its replay is paced), or it is up to date. Never waits for the socket.
+   */
+  void wake() {
     synchronized (this) {
-      if (closed) {
+      if (closed || drainScheduled || catchUp != null || cursor >= log.head()) {
         return;
       }
-      if (catchUp != null) {
-        if (held.size() >= QUEUE_CAPACITY) {
-          // The replay reads past these anyway: drop them and let it read further.
-          held = new ArrayList<>();
-          heldDropped++;
-        }
-        held.add(frame);
-        return;
-      }
-      overflow = !enqueue(frame, true);
+      drainScheduled = true;
     }
-    if (overflow) {
-      close(true);
-    }
+    drain();
   }
 
   /**
@@ -159,30 +160,25 @@ final class SseStream implements WriteListener, AsyncListener {
     if (now - lastWriteNanos > idleNanos) {
       synchronized (this) {
         if (!closed && queue.isEmpty()) {
-          enqueue(KEEP_ALIVE, true);
+          enqueue(KEEP_ALIVE);
         }
       }
     }
   }
 
-  // Under this lock. False when a bounded add finds the queue full. The replay's adds are not
-  // bounded: it is paced by the client (a page once the last was written), so a page and the frames
-  // held meanwhile may exceed the live capacity for a moment; both are bounded themselves.
-  private boolean enqueue(Frame frame, boolean bounded) {
+  // Under this lock. The own queue holds at most a replay page and a keep-alive: replay is paced by
+  // the client (the next page is read once the last one was written).
+  private void enqueue(Frame frame) {
     if (frame.position() != null) {
       if (lastQueued != null && frame.position().compareTo(lastQueued) <= 0) {
-        return true; // already sent by the replay
+        return; // already sent by the replay
       }
       lastQueued = frame.position();
-    }
-    if (bounded && queue.size() >= QUEUE_CAPACITY) {
-      return false;
     }
     queue.add(frame);
     queuedHere += frame.bytes().length;
     queuedBytes.addAndGet(frame.bytes().length);
     scheduleDrain();
-    return true;
   }
 
   // Under this lock.
@@ -201,8 +197,8 @@ final class SseStream implements WriteListener, AsyncListener {
   /**
    * Writes what is pending while the socket takes it; returns as soon as it does not. Only one
    * thread drains a stream at a time (whoever set {@code drainScheduled}, or the container calling
-   * onWritePossible after isReady said no), and it does its I/O outside the lock, so the feed never
-   * waits for a socket while handing out frames.
+   * onWritePossible after isReady said no), and it does its I/O outside the lock, so neither the
+   * feed nor the other clients ever wait for this client's socket.
    */
   private void drain() {
     try {
@@ -223,15 +219,19 @@ final class SseStream implements WriteListener, AsyncListener {
           if (flushPending) {
             flushPending = false;
             batch = null;
-          } else if (queue.isEmpty()) {
-            drainScheduled = false;
-            if (catchUp != null && !catchUpInFlight) {
-              catchUpInFlight = true;
-              readers.execute(this::readCatchUpPage);
-            }
-            return;
           } else {
             batch = takeBatch();
+            if (batch == FELL_BEHIND) {
+              break;
+            }
+            if (batch == null) {
+              drainScheduled = false;
+              if (catchUp != null && !catchUpInFlight) {
+                catchUpInFlight = true;
+                readers.execute(this::readCatchUpPage);
+              }
+              return;
+            }
             flushPending = true;
           }
         }
@@ -244,38 +244,79 @@ final class SseStream implements WriteListener, AsyncListener {
       }
     } catch (IOException | IllegalStateException e) {
       close(false); // the client went away, or the request is over: nothing to report
+      return;
     }
+    close(true); // frames it still needed are gone from the log: it resumes with Last-Event-ID
   }
 
-  // Under this lock.
+  /**
+   * Under this lock: the own queue first (replay, keep-alive), then, once live, the log from the
+   * cursor towards its head, as one array of at most about {@link #MAX_WRITE_BYTES}; null when
+   * nothing is pending.
+   */
   private byte[] takeBatch() {
-    Frame first = queue.poll();
-    release(first);
-    if (queue.isEmpty() || first.bytes().length >= MAX_WRITE_BYTES) {
-      return first.bytes();
-    }
-    ByteArrayOutputStream batch = new ByteArrayOutputStream(8 * 1024);
-    batch.writeBytes(first.bytes());
-    while (!queue.isEmpty() && batch.size() + queue.peek().bytes().length <= MAX_WRITE_BYTES) {
+    Batch batch = new Batch();
+    while (!queue.isEmpty() && batch.fits(queue.peek())) {
       Frame next = queue.poll();
-      release(next);
-      batch.writeBytes(next.bytes());
+      queuedHere -= next.bytes().length;
+      queuedBytes.addAndGet(-next.bytes().length);
+      batch.add(next);
     }
-    return batch.toByteArray();
+    if (catchUp == null) {
+      long head = log.head();
+      while (cursor < head) {
+        Frame next = log.get(cursor);
+        if (next == null) {
+          return FELL_BEHIND;
+        }
+        if (!batch.fits(next)) {
+          break;
+        }
+        cursor++;
+        if (next.position() != null) {
+          if (lastQueued != null && next.position().compareTo(lastQueued) <= 0) {
+            continue; // the replay sent it
+          }
+          lastQueued = next.position();
+        }
+        batch.add(next);
+      }
+    }
+    return batch.bytes();
   }
 
-  private void release(Frame frame) {
-    queuedHere -= frame.bytes().length;
-    queuedBytes.addAndGet(-frame.bytes().length);
+  /** Frames gathered for one write: a single frame is written as it is, several are copied. */
+  private static final class Batch {
+    private byte[] first;
+    private ByteArrayOutputStream several;
+
+    boolean fits(Frame next) {
+      int size = several != null ? several.size() : first != null ? first.length : 0;
+      return size == 0 || size + next.bytes().length <= MAX_WRITE_BYTES;
+    }
+
+    void add(Frame frame) {
+      if (first == null) {
+        first = frame.bytes();
+        return;
+      }
+      if (several == null) {
+        several = new ByteArrayOutputStream(Math.max(8 * 1024, 2 * first.length));
+        several.writeBytes(first);
+      }
+      several.writeBytes(frame.bytes());
+    }
+
+    byte[] bytes() {
+      return several != null ? several.toByteArray() : first;
+    }
   }
 
   /** On a reader thread: one page of the catch-up, then back to the writers. */
   private void readCatchUpPage() {
     CatchUp source;
-    long droppedBefore;
     synchronized (this) {
       source = catchUp;
-      droppedBefore = heldDropped;
       if (closed || source == null) {
         return;
       }
@@ -292,13 +333,16 @@ final class SseStream implements WriteListener, AsyncListener {
         return;
       }
       catchUpInFlight = false;
-      page.frames().forEach(frame -> enqueue(frame, false));
-      if (page.end() && heldDropped == droppedBefore) {
-        // Live from here: what was held while replaying, minus what the replay already sent.
-        catchUp = null;
-        List<Frame> live = held;
-        held = new ArrayList<>();
-        live.forEach(frame -> enqueue(frame, false));
+      page.frames().forEach(this::enqueue);
+      if (page.end()) {
+        if (log.holds(cursor)) {
+          catchUp = null; // live: the log from the cursor on, minus what the replay sent
+        } else {
+          // The log dropped frames that waited for this client while it replayed. The store has
+          // them: read on (the next page is read after this point, so it covers what the log had
+          // until now), and wait at the log's head from here.
+          cursor = log.head();
+        }
       }
       scheduleDrain();
     }
@@ -306,7 +350,7 @@ final class SseStream implements WriteListener, AsyncListener {
 
   /**
    * Ends the stream. {@code abort} also closes the connection under a write that may never complete
-   * (a stuck or overflowing client), so the container does not wait for it.
+   * (a stuck client, or one that fell behind), so the container does not wait for it.
    */
   void close(boolean abort) {
     synchronized (this) {
@@ -317,7 +361,6 @@ final class SseStream implements WriteListener, AsyncListener {
       queuedBytes.addAndGet(-queuedHere);
       queuedHere = 0;
       queue.clear();
-      held = List.of();
       catchUp = null;
     }
     onClose.accept(this);

@@ -52,11 +52,18 @@ public final class WebApp implements AutoCloseable {
         new LiveHub(
             store,
             config.sseKeepAlive(),
+            config.sseBufferEvents(),
             (scanId, event) -> ScanApi.summaryAfter(scans, scanId, event),
             io.micrometer.core.instrument.Timer.builder("sse_feed_lag")
                 .description(
                     "from an event's recordedAt to the live feed handing it to the streams:"
                         + " what the fan-out cannot make up for")
+                .publishPercentiles(0.5, 0.99)
+                .register(metrics),
+            io.micrometer.core.instrument.Timer.builder("sse_fan_out")
+                .description(
+                    "from the live feed taking an event to its frame being written to every"
+                        + " stream that could take it (per wake-up pass, its newest frame)")
                 .publishPercentiles(0.5, 0.99)
                 .register(metrics));
     this.simulator = simulatorFactory.apply(hub);

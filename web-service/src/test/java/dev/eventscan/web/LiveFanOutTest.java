@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.global.EventFilter;
-import dev.eventscan.eventstore.global.GlobalLogPage;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
-import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.testsupport.PostgresExtension;
 import dev.eventscan.testsupport.TestDatabase;
 import dev.eventscan.web.SseClientForTests.Frame;
@@ -141,7 +139,7 @@ class LiveFanOutTest {
             EventData.of("Churned", "{\"n\":" + i + "}"));
       }
       RunningService.await("every client scheduled", WAIT, () -> clients.size() == CLIENTS);
-      List<String> all = allIds(filter);
+      List<String> all = app.logIds(filter, EVENTS, WAIT);
       for (Client client : clients) {
         List<String> expected = expectedFor(client, all);
         RunningService.await(
@@ -191,26 +189,6 @@ class LiveFanOutTest {
     SseClientForTests frozen = SseClientForTests.frozen(seen);
     client.connections.set(0, frozen);
     client.connections.add(new SseClientForTests(url, lastId));
-  }
-
-  /** Every event of the category, in global order, once the appends are all visible. */
-  private static List<String> allIds(EventFilter filter) {
-    List<String> ids = new ArrayList<>();
-    RunningService.await(
-        "all appends visible",
-        WAIT,
-        () -> {
-          ids.clear();
-          Position cursor = Position.START;
-          GlobalLogPage page;
-          do {
-            page = store.readAll(cursor, filter, 1_000);
-            page.events().stream().map(RecordedEvent::position).forEach(p -> ids.add(p.toString()));
-            cursor = page.next();
-          } while (!page.endOfLog());
-          return ids.size() == EVENTS;
-        });
-    return ids;
   }
 
   /** What a client must have received: everything after its start (or its first event), once. */

@@ -1,13 +1,18 @@
 package dev.eventscan.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.global.GlobalLogPage;
+import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.testsupport.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
@@ -129,6 +134,29 @@ final class RunningService implements AutoCloseable {
             return false;
           }
         });
+  }
+
+  /**
+   * The positions (as SSE ids) of the events matching {@code filter}, in global order, once all
+   * {@code count} of them are visible to global readers.
+   */
+  List<String> logIds(EventFilter filter, int count, Duration timeout) {
+    List<String> ids = new ArrayList<>();
+    await(
+        count + " events visible",
+        timeout,
+        () -> {
+          ids.clear();
+          Position cursor = Position.START;
+          GlobalLogPage page;
+          do {
+            page = service.store().readAll(cursor, filter, 1_000);
+            page.events().forEach(event -> ids.add(event.position().toString()));
+            cursor = page.next();
+          } while (!page.endOfLog());
+          return ids.size() == count;
+        });
+    return List.copyOf(ids);
   }
 
   static void await(String what, BooleanSupplier condition) {

@@ -1,0 +1,124 @@
+package dev.eventscan.web;
+
+import dev.eventscan.web.SseStream.Frame;
+import io.micrometer.core.instrument.Timer;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The live frames of one feed, kept once for all of its clients (nchan's channel buffer): a bounded
+ * ring that the feed appends to, and each client only a cursor (a sequence number) into it. An
+ * append costs the same for one client or ten thousand; waking the clients is a pass over them on
+ * the writer threads, one per shard, coalesced: while a pass is pending, appends just join it. A
+ * client whose cursor fell behind the oldest frame kept has lost frames: it is disconnected and
+ * resumes with Last-Event-ID, as with any slow client.
+ *
+ * <p>One thread at a time appends (the caller's lock or single thread); clients read without a
+ * lock: a frame's slot carries its sequence number, so a slot overwritten under a reader shows
+ * itself.
+ */
+final class FrameLog {
+  private record Slot(long seq, Frame frame, long appendedNanos) {}
+
+  private final Slot[] slots;
+  private final Executor writers;
+  private final Timer fanOut;
+  private final Set<SseStream>[] shards;
+  private final AtomicBoolean[] passPending;
+  private final AtomicInteger nextShard = new AtomicInteger();
+  private final AtomicInteger readers = new AtomicInteger();
+  private volatile long head; // the sequence number of the next frame
+
+  /**
+   * @param capacity frames kept for clients that are behind
+   * @param shards how many writer threads wake the clients in parallel
+   * @param fanOut records, per pass, how long after its append the newest frame the pass saw was
+   *     written to every client of the shard that could take it
+   */
+  @SuppressWarnings("unchecked")
+  FrameLog(int capacity, Executor writers, int shards, Timer fanOut) {
+    this.slots = new Slot[capacity];
+    this.writers = writers;
+    this.fanOut = fanOut;
+    this.shards = new Set[shards];
+    this.passPending = new AtomicBoolean[shards];
+    for (int i = 0; i < shards; i++) {
+      this.shards[i] = ConcurrentHashMap.newKeySet();
+      this.passPending[i] = new AtomicBoolean();
+    }
+  }
+
+  /** Adds a frame; call {@link #wake} once the frames at hand are in. */
+  void append(Frame frame) {
+    long seq = head;
+    slots[slot(seq)] = new Slot(seq, frame, System.nanoTime());
+    head = seq + 1; // volatile: publishes the slot
+  }
+
+  /** Lets the clients know there is something new (one pass per shard, unless one is pending). */
+  void wake() {
+    for (int i = 0; i < shards.length; i++) {
+      if (passPending[i].compareAndSet(false, true)) {
+        Set<SseStream> shard = shards[i];
+        AtomicBoolean pending = passPending[i];
+        writers.execute(
+            () -> {
+              pending.set(false); // first: an append from now on schedules the next pass
+              if (!shard.isEmpty()) {
+                Slot newest = slots[slot(head - 1)];
+                shard.forEach(SseStream::wake);
+                fanOut.record(System.nanoTime() - newest.appendedNanos(), TimeUnit.NANOSECONDS);
+              }
+            });
+      }
+    }
+  }
+
+  /** The sequence number the next frame gets. */
+  long head() {
+    return head;
+  }
+
+  /** True while the frame at {@code seq} (and everything after it) is still kept. */
+  boolean holds(long seq) {
+    return seq >= head - slots.length;
+  }
+
+  /** The frame at {@code seq} (below {@link #head}), or null once it was overwritten. */
+  Frame get(long seq) {
+    Slot slot = slots[slot(seq)];
+    return slot != null && slot.seq() == seq ? slot.frame() : null;
+  }
+
+  /**
+   * Registers a client to be woken; returns its cursor: the frames from there on are the ones
+   * appended after this call.
+   */
+  long join(SseStream client) {
+    shards[Math.floorMod(nextShard.getAndIncrement(), shards.length)].add(client);
+    readers.incrementAndGet();
+    return head;
+  }
+
+  /** Removes a client; true when none is left. */
+  boolean leave(SseStream client) {
+    for (Set<SseStream> shard : shards) {
+      if (shard.remove(client)) {
+        return readers.decrementAndGet() == 0;
+      }
+    }
+    return readers.get() == 0;
+  }
+
+  int readers() {
+    return readers.get();
+  }
+
+  private int slot(long seq) {
+    return (int) Math.floorMod(seq, (long) slots.length);
+  }
+}
