@@ -130,8 +130,11 @@ public final class ScanModule implements AutoCloseable {
       throw new InvalidScanCommandException(
           "maxRetries must be between 0 and " + ScanDecisions.MAX_RETRIES_LIMIT);
     }
-    return scans.request(
-        new ScanCommand.RequestScan(parsed, scannerName, retries, scans.clock().instant()));
+    String scanId =
+        scans.request(
+            new ScanCommand.RequestScan(parsed, scannerName, retries, scans.clock().instant()));
+    processManager.requested(scanId);
+    return scanId;
   }
 
   /** Cancels a running scan; results that arrive later are ignored. */

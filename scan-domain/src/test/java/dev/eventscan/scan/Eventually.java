@@ -4,12 +4,12 @@ import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /** The one way these tests wait: poll a condition until it holds or a deadline passes. */
-final class Eventually {
+public final class Eventually {
   private static final Duration POLL = Duration.ofMillis(25);
 
   private Eventually() {}
 
-  static void until(String what, Duration timeout, BooleanSupplier condition) {
+  public static void until(String what, Duration timeout, BooleanSupplier condition) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {

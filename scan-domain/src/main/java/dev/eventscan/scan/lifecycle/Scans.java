@@ -5,24 +5,30 @@ import dev.eventscan.eventstore.aggregate.Aggregate;
 import dev.eventscan.eventstore.aggregate.AggregateRepository;
 import dev.eventscan.eventstore.aggregate.AggregateType;
 import dev.eventscan.eventstore.aggregate.CommandMetadata;
-import dev.eventscan.eventstore.aggregate.UpdateResult;
 import dev.eventscan.eventstore.serialization.JacksonEventSerializer;
+import dev.eventscan.eventstore.stream.EventData;
+import dev.eventscan.eventstore.stream.EventMetadata;
+import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.eventstore.stream.ReadDirection;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.stream.StreamSlice;
 import dev.eventscan.eventstore.stream.WrongExpectedVersionException;
+import dev.eventscan.scan.lifecycle.OneBatchAtATime.Waiting;
 import dev.eventscan.scan.lifecycle.ScanCommand.RequestScan;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * Runs commands against scans through the event store's aggregate repository: load, decide, append
- * at the loaded version, and after a concurrent change load and decide again. Every event of a scan
- * carries the scan id as its correlation id.
+ * Runs commands against scans: decide on the scan's state, append at its version, and after a
+ * concurrent change read the newer events and decide again. Every event of a scan carries the scan
+ * id as its correlation id, and its command's id as its causation id.
  *
  * <p>The last state seen of each unfinished scan is kept with its stream version: a load reads only
  * the events after it, and a command decides on it and appends at its version without reading
@@ -42,6 +48,8 @@ public final class Scans {
   private final AggregateRepository<ScanState, ScanEvent> repository;
   private final JacksonEventSerializer serializer;
   private final Clock clock;
+  private final OneBatchAtATime<ScanCommand, Executed> batches =
+      new OneBatchAtATime<>(this::decideAndAppend);
 
   public Scans(EventStore store, Clock clock) {
     this.store = store;
@@ -83,25 +91,126 @@ public final class Scans {
 
   /** Applies a command; returns the events it produced (none when it repeated earlier work). */
   public List<ScanEvent> handle(String scanId, ScanCommand command) {
+    return execute(scanId, command).events();
+  }
+
+  /**
+   * What a command did: its own events (none when it repeated earlier work), and the scan's state
+   * and version right after the append that carried them, which is the current state at that
+   * moment.
+   */
+  public record Executed(List<ScanEvent> events, ScanState state, long version) {}
+
+  /**
+   * Applies a command. Commands for one scan on this node never race each other: those that arrive
+   * while one append of the scan is under way are decided together, in order, and appended as one
+   * (each event still carries its own command's id).
+   *
+   * @throws ScanNotFoundException no such scan
+   * @throws InvalidScanTransitionException the command is not valid in the scan's current state
+   */
+  public Executed execute(String scanId, ScanCommand command) {
+    return batches.submit(scanId, command);
+  }
+
+  /**
+   * Decides the waiting commands on the known state and appends all their events at its version.
+   * Reads the stream only when that settles nothing: the stream moved on (a conflict), or every
+   * decision on a state that may be old appended nothing or refused, which only the current state
+   * may confirm. An append at the known version proves that state was current, refusals included.
+   */
+  private void decideAndAppend(String scanId, List<Waiting<ScanCommand, Executed>> batch) {
     Aggregate<ScanState> known = latest.get(scanId);
-    if (known != null) {
-      Optional<List<ScanEvent>> appended = appendAtKnownVersion(known, command);
-      if (appended.isPresent()) {
-        return appended.get();
+    boolean current = known == null;
+    if (current) {
+      known = repository.load(scanId);
+    }
+    for (int conflicts = 0; ; ) {
+      Decisions decisions = Decisions.on(known, batch);
+      if (decisions.appendsNothing() && !current) {
+        known = catchUp(known);
+        current = true;
+        continue;
+      }
+      try {
+        Aggregate<ScanState> after = decisions.appendsNothing() ? known : append(known, decisions);
+        remember(after);
+        decisions.complete(after);
+        return;
+      } catch (WrongExpectedVersionException movedOn) {
+        if (++conflicts > CONFLICT_RETRIES) {
+          throw movedOn;
+        }
+        // Another node appended: a random pause lets competing nodes fall out of step.
+        LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(1, conflicts * 2_000_000L));
+        known = catchUp(known);
+        current = true;
       }
     }
-    UpdateResult<ScanState, ScanEvent> result =
-        repository.update(
-            scanId,
-            metadata(scanId),
-            state -> {
-              if (!state.exists()) {
-                throw new ScanNotFoundException(scanId);
-              }
-              return ScanDecisions.decide(scanId, state, command);
-            });
-    remember(result.aggregate());
-    return result.appended();
+  }
+
+  /** Each waiting command's events, or why it was refused, decided in order from one state. */
+  private record Decisions(
+      Aggregate<ScanState> from,
+      List<Waiting<ScanCommand, Executed>> batch,
+      List<List<ScanEvent>> events,
+      List<RuntimeException> refusals) {
+
+    static Decisions on(Aggregate<ScanState> from, List<Waiting<ScanCommand, Executed>> batch) {
+      List<List<ScanEvent>> events = new ArrayList<>();
+      List<RuntimeException> refusals = new ArrayList<>();
+      ScanState state = from.state();
+      for (Waiting<ScanCommand, Executed> waiting : batch) {
+        try {
+          if (!state.exists()) {
+            throw new ScanNotFoundException(from.id());
+          }
+          List<ScanEvent> decided = ScanDecisions.decide(from.id(), state, waiting.command);
+          for (ScanEvent event : decided) {
+            state = state.apply(event);
+          }
+          events.add(decided);
+          refusals.add(null);
+        } catch (RuntimeException refused) {
+          events.add(List.of());
+          refusals.add(refused);
+        }
+      }
+      return new Decisions(from, batch, events, refusals);
+    }
+
+    boolean appendsNothing() {
+      return events.stream().allMatch(List::isEmpty);
+    }
+
+    void complete(Aggregate<ScanState> after) {
+      for (int i = 0; i < batch.size(); i++) {
+        if (refusals.get(i) != null) {
+          batch.get(i).result.completeExceptionally(refusals.get(i));
+        } else {
+          batch.get(i).result.complete(new Executed(events.get(i), after.state(), after.version()));
+        }
+      }
+    }
+  }
+
+  /** One append for the whole batch; each command's events carry that command's own id. */
+  private Aggregate<ScanState> append(Aggregate<ScanState> known, Decisions decisions) {
+    List<EventData> data = new ArrayList<>();
+    ScanState state = known.state();
+    for (List<ScanEvent> events : decisions.events()) {
+      EventMetadata metadata = EventMetadata.correlated(known.id(), UUID.randomUUID().toString());
+      for (ScanEvent event : events) {
+        data.add(serializer.serialize(event, metadata));
+        state = state.apply(event);
+      }
+    }
+    long version =
+        store
+            .append(
+                ScanEventTypes.streamId(known.id()), ExpectedVersion.exactly(known.version()), data)
+            .streamVersion();
+    return new Aggregate<>(known.id(), state, version);
   }
 
   /**
@@ -126,6 +235,14 @@ public final class Scans {
     } catch (WrongExpectedVersionException movedOn) {
       return Optional.empty();
     }
+  }
+
+  /** The state this node last saw of an unfinished scan, if at least at {@code version}. */
+  public Optional<LoadedScan> known(String scanId, long version) {
+    Aggregate<ScanState> known = latest.get(scanId);
+    return known == null || known.version() < version
+        ? Optional.empty()
+        : Optional.of(new LoadedScan(known.state(), known.version()));
   }
 
   /** The scan's current state: the known one plus the events after it. */

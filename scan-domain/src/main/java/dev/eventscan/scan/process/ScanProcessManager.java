@@ -1,5 +1,6 @@
 package dev.eventscan.scan.process;
 
+import dev.eventscan.eventstore.serialization.EventTypeRegistry;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.subscription.ParkedFailure;
 import dev.eventscan.eventstore.subscription.Subscription;
@@ -12,6 +13,7 @@ import dev.eventscan.scan.lifecycle.ScanCommand.RecordStepFailure;
 import dev.eventscan.scan.lifecycle.ScanCommand.RecordSubdomains;
 import dev.eventscan.scan.lifecycle.ScanCommand.StartDomainDiscovery;
 import dev.eventscan.scan.lifecycle.ScanCommand.StartSubdomainDiscovery;
+import dev.eventscan.scan.lifecycle.ScanEvent;
 import dev.eventscan.scan.lifecycle.ScanEventTypes;
 import dev.eventscan.scan.lifecycle.ScanState;
 import dev.eventscan.scan.lifecycle.ScanStep;
@@ -70,6 +72,8 @@ public final class ScanProcessManager implements AutoCloseable {
           ScanEventTypes.DOMAINS_DISCOVERED,
           ScanEventTypes.STEP_ATTEMPT_FAILED);
 
+  private static final EventTypeRegistry TYPES = ScanEventTypes.registry();
+
   private static final Set<String> FINAL_EVENTS =
       Set.of(
           ScanEventTypes.SCAN_COMPLETED, ScanEventTypes.SCAN_FAILED, ScanEventTypes.SCAN_CANCELLED);
@@ -88,6 +92,16 @@ public final class ScanProcessManager implements AutoCloseable {
 
   private final BlockingQueue<String> toDrive = new LinkedBlockingQueue<>(DRIVE_QUEUE_CAPACITY);
   private final Set<String> driveRequested = ConcurrentHashMap.newKeySet();
+
+  /**
+   * The stream version a requested drive needs at least: a state this node already knows (it
+   * appended it, or read it) at that version or later is driven without reading the scan again.
+   */
+  private final Map<String, Long> driveFrom = new ConcurrentHashMap<>();
+
+  /** The version each scan was last driven at here: events up to it need no drive. */
+  private final Map<String, Long> drivenAt = new ConcurrentHashMap<>();
+
   private final BlockingQueue<ScanWork> queue;
 
   /** Work queued, running or waiting for its retry time here, by key: one run per attempt. */
@@ -155,9 +169,22 @@ public final class ScanProcessManager implements AutoCloseable {
       }
     } else if (FINAL_EVENTS.contains(event.type())) {
       forget(transaction, scanId);
+      drivenAt.remove(scanId);
     }
-    if (DRIVING_EVENTS.contains(event.type())) {
-      requestDrive(scanId);
+    if (DRIVING_EVENTS.contains(event.type())
+        && event.streamVersion() > drivenAt.getOrDefault(scanId, 0L)) {
+      requestDrive(scanId, event.streamVersion());
+    }
+  }
+
+  /**
+   * Drives a scan just requested on this node, when this node drives it: its first step need not
+   * wait for the subscription to deliver the request. The subscription still records it among the
+   * unfinished scans.
+   */
+  public void requested(String scanId) {
+    if (drives(scanId)) {
+      requestDrive(scanId, 1);
     }
   }
 
@@ -186,7 +213,12 @@ public final class ScanProcessManager implements AutoCloseable {
     Set<String> busy = inFlight.values().stream().map(ScanWork::scanId).collect(Collectors.toSet());
     int requested = 0;
     for (String scanId : unfinishedScans()) {
-      if (!busy.contains(scanId) && drives(scanId) && requestDrive(scanId)) {
+      // Waiting to be driven is not stalled. A stalled one is read: a state kept here may be
+      // older than what another node appended.
+      if (!busy.contains(scanId)
+          && !driveRequested.contains(scanId)
+          && drives(scanId)
+          && requestDrive(scanId, Long.MAX_VALUE)) {
         requested++;
       }
     }
@@ -265,6 +297,7 @@ public final class ScanProcessManager implements AutoCloseable {
     crashed.forEach(Thread::interrupt);
     queue.clear();
     inFlight.clear();
+    drivenAt.clear();
     return sweep();
   }
 
@@ -273,9 +306,19 @@ public final class ScanProcessManager implements AutoCloseable {
     return crashWorkers();
   }
 
-  /** Asks the driver to drive a scan; false if already asked, or no room (the sweep finds it). */
-  private boolean requestDrive(String scanId) {
-    if (closed || !driveRequested.add(scanId)) {
+  /**
+   * Asks the driver to drive a scan from a state at {@code version} or later; false if already
+   * asked, or no room (the sweep finds it).
+   */
+  private boolean requestDrive(String scanId, long version) {
+    if (closed) {
+      return false;
+    }
+    if (driveFrom.size() >= DRIVE_QUEUE_CAPACITY * 10) {
+      driveFrom.clear(); // only left behind by scans no longer driven here; drives then read
+    }
+    driveFrom.merge(scanId, version, Math::max);
+    if (!driveRequested.add(scanId)) {
       return false;
     }
     if (toDrive.offer(scanId)) {
@@ -294,24 +337,34 @@ public final class ScanProcessManager implements AutoCloseable {
         continue; // closing
       }
       driveRequested.remove(scanId);
+      Long version = driveFrom.remove(scanId);
       try {
-        drive(scanId);
+        drive(scanId, version == null ? 0 : version);
       } catch (RuntimeException e) {
         log.warn("Scan {} could not be driven; the sweep tries again: {}", scanId, e.toString());
       }
     }
   }
 
-  /** Looks at the scan's state and queues whatever it is waiting for. Safe to repeat. */
-  private void drive(String scanId) {
+  /**
+   * Looks at the scan's state, at {@code version} or later, and queues whatever it is waiting for.
+   * Safe to repeat.
+   */
+  private void drive(String scanId, long version) {
     if (!drives(scanId)) {
       return; // its segment moved to another node, whose sweep drives it
     }
-    ScanState state = scans.load(scanId).state();
+    Scans.LoadedScan scan = scans.known(scanId, version).orElseGet(() -> scans.load(scanId));
+    ScanState state = scan.state();
     if (state instanceof ScanState.Finished) {
       forgetFinished(scanId); // its final event was parked or is not handled yet
+      drivenAt.remove(scanId);
       return;
     }
+    if (drivenAt.size() >= DRIVE_QUEUE_CAPACITY * 10) {
+      drivenAt.clear(); // only left behind by scans that finished elsewhere; they drive again
+    }
+    drivenAt.merge(scanId, scan.version(), Math::max);
     for (ScanWork work : ScanWork.pending(state)) {
       if (inFlight.putIfAbsent(work.key(), work) != null) {
         continue; // queued, running or waiting here already
@@ -341,7 +394,7 @@ public final class ScanProcessManager implements AutoCloseable {
       timers.schedule(
           () -> {
             inFlight.remove(work.key(), work);
-            requestDrive(work.scanId());
+            requestDrive(work.scanId(), 0);
           },
           wait.toMillis(),
           TimeUnit.MILLISECONDS);
@@ -398,7 +451,7 @@ public final class ScanProcessManager implements AutoCloseable {
       ScanCommand outcome = callWithTimeout(work);
       timedOut = outcome == null;
       if (!timedOut && workerGeneration.get() == generation) {
-        scans.handle(work.scanId(), outcome);
+        record(work.scanId(), outcome);
       }
     } catch (RuntimeException e) {
       log.warn(
@@ -420,7 +473,20 @@ public final class ScanProcessManager implements AutoCloseable {
         work.step() == ScanStep.DOMAIN_DISCOVERY
             ? new StartDomainDiscovery(work.attempt(), now)
             : new StartSubdomainDiscovery(work.domain(), work.attempt(), now);
-    return !scans.handle(work.scanId(), start).isEmpty();
+    return !record(work.scanId(), start).isEmpty();
+  }
+
+  /**
+   * Applies a command and, when its events leave the scan waiting for new scanner calls, drives the
+   * scan on the state the append produced: no read, and no wait for the subscription.
+   */
+  private List<ScanEvent> record(String scanId, ScanCommand command) {
+    Scans.Executed executed = scans.execute(scanId, command);
+    if (executed.events().stream()
+        .anyMatch(e -> DRIVING_EVENTS.contains(TYPES.nameOf(e.getClass())))) {
+      requestDrive(scanId, executed.version());
+    }
+    return executed.events();
   }
 
   /**
@@ -458,7 +524,7 @@ public final class ScanProcessManager implements AutoCloseable {
 
   private void recordTimeout(ScanWork work) {
     try {
-      scans.handle(work.scanId(), failure(work, "timed out after " + settings.stepTimeout()));
+      record(work.scanId(), failure(work, "timed out after " + settings.stepTimeout()));
     } catch (RuntimeException e) {
       log.warn(
           "Scan {}: timeout of {} attempt {} not recorded; the sweep runs it again: {}",

@@ -5,13 +5,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.scan.lifecycle.ScanCommand.Cancel;
+import dev.eventscan.scan.lifecycle.ScanCommand.RecordDomains;
+import dev.eventscan.scan.lifecycle.ScanCommand.RecordSubdomains;
 import dev.eventscan.scan.lifecycle.ScanCommand.RequestScan;
 import dev.eventscan.scan.lifecycle.ScanCommand.StartDomainDiscovery;
+import dev.eventscan.scan.lifecycle.ScanCommand.StartSubdomainDiscovery;
+import dev.eventscan.scan.lifecycle.ScanEvent.SubdomainDiscoveryStarted;
+import dev.eventscan.scan.lifecycle.ScanEvent.SubdomainsDiscovered;
+import dev.eventscan.scan.scanner.DomainDiscovery.AssociatedDomain;
+import dev.eventscan.scan.scanner.SubdomainDiscovery.Finding;
 import dev.eventscan.scan.target.Target;
 import dev.eventscan.testsupport.PostgresExtension;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,5 +91,69 @@ class ScansCacheTest {
         .as("the same start again is ignored")
         .isEmpty();
     assertThat(nodeA.load(scanId).version()).isEqualTo(2);
+  }
+
+  @Test
+  void concurrent_commands_on_one_scan_each_record_their_own_events_once() throws Exception {
+    String scanId =
+        nodeA.request(new RequestScan(Target.parse("many.example"), "s", 1, Instant.now()));
+    nodeA.handle(scanId, new StartDomainDiscovery(1, Instant.now()));
+    List<String> domains = List.of("a.example", "b.example", "c.example", "d.example");
+    nodeA.handle(
+        scanId,
+        new RecordDomains(
+            domains.stream().map(d -> new AssociatedDomain(d, "MX")).toList(), Instant.now()));
+
+    ExecutorService workers = Executors.newFixedThreadPool(domains.size());
+    List<Future<List<ScanEvent>>> outcomes = new ArrayList<>();
+    int returned = 0;
+    try {
+      for (String domain : domains) {
+        outcomes.add(
+            workers.submit(
+                () -> {
+                  List<ScanEvent> events = new ArrayList<>();
+                  events.addAll(
+                      nodeA.handle(scanId, new StartSubdomainDiscovery(domain, 1, Instant.now())));
+                  events.addAll(
+                      nodeA.handle(
+                          scanId,
+                          new RecordSubdomains(
+                              domain,
+                              List.of(new Finding("www." + domain, "A", "10.0.0.1")),
+                              false,
+                              Instant.now())));
+                  return events;
+                }));
+      }
+      for (int i = 0; i < domains.size(); i++) {
+        List<ScanEvent> events = outcomes.get(i).get(30, TimeUnit.SECONDS);
+        String domain = domains.get(i);
+        returned += events.size();
+        assertThat(events)
+            .as("each caller gets its own command's events, nobody else's")
+            .allMatch(e -> !(e instanceof SubdomainDiscoveryStarted s) || s.domain().equals(domain))
+            .allMatch(e -> !(e instanceof SubdomainsDiscovered d) || d.domain().equals(domain));
+      }
+    } finally {
+      workers.shutdownNow();
+    }
+
+    List<RecordedEvent> stream = store.readStream(ScanEventTypes.streamId(scanId)).events();
+    assertThat(stream)
+        .extracting(RecordedEvent::type)
+        .filteredOn(ScanEventTypes.SUBDOMAINS_DISCOVERED::equals)
+        .hasSize(domains.size());
+    assertThat(stream)
+        .extracting(RecordedEvent::type)
+        .filteredOn(ScanEventTypes.SCAN_COMPLETED::equals)
+        .hasSize(1);
+    assertThat(stream).hasSize(3 + 2 * domains.size() + 1);
+    assertThat(returned)
+        .as("every appended event was returned to the one command that caused it")
+        .isEqualTo(2 * domains.size() + 1);
+    assertThat(stream.stream().map(e -> e.metadata().causationId()).distinct())
+        .as("events appended together still name their own commands")
+        .hasSize(3 + 2 * domains.size());
   }
 }
