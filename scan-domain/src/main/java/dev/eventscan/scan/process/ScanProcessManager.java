@@ -36,6 +36,7 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -82,6 +83,13 @@ public final class ScanProcessManager implements AutoCloseable {
   private static final int DRIVE_QUEUE_CAPACITY = 1_000;
 
   private static final int PARKED_EVENTS_PER_SWEEP = 100;
+
+  /**
+   * Outcomes appended at once, at most: past the 16 appends in flight at which the store starts
+   * gathering appends into shared commits.
+   */
+  private static final int RECORDERS = 32;
+
   private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(10);
 
   private final Scans scans;
@@ -110,8 +118,11 @@ public final class ScanProcessManager implements AutoCloseable {
   /** Step timeouts and retry wake-ups only: never waits on the database. */
   private final ScheduledExecutorService timers;
 
-  /** The sweep, and recording the failure of a call that timed out. */
+  /** The sweep. */
   private final ScheduledExecutorService sweeper;
+
+  /** Appends the outcomes of scanner calls, timeouts included. */
+  private final ExecutorService recorders;
 
   private final Thread driver;
   private final AtomicInteger workerGeneration = new AtomicInteger();
@@ -134,6 +145,7 @@ public final class ScanProcessManager implements AutoCloseable {
     this.queue = new ArrayBlockingQueue<>(settings.queueCapacity());
     this.timers = Executors.newSingleThreadScheduledExecutor(named("scan-timer"));
     this.sweeper = Executors.newSingleThreadScheduledExecutor(named("scan-sweeper"));
+    this.recorders = Executors.newFixedThreadPool(RECORDERS, named("scan-recorder"));
     this.driver = named("scan-driver").newThread(this::driveRequestedScans);
   }
 
@@ -440,7 +452,7 @@ public final class ScanProcessManager implements AutoCloseable {
   }
 
   private void run(ScanWork work, int generation) {
-    boolean timedOut = false;
+    boolean handedOver = false;
     try {
       if (!drives(work.scanId())) {
         return; // handed over while it waited: the new owner runs it
@@ -449,9 +461,10 @@ public final class ScanProcessManager implements AutoCloseable {
         return; // the scan moved on (cancelled, or someone else started this attempt)
       }
       ScanCommand outcome = callWithTimeout(work);
-      timedOut = outcome == null;
-      if (!timedOut && workerGeneration.get() == generation) {
-        record(work.scanId(), outcome);
+      if (outcome == null) {
+        handedOver = true; // timed out: the timeout records the failure
+      } else if (workerGeneration.get() == generation) {
+        handedOver = recordLater(work, outcome);
       }
     } catch (RuntimeException e) {
       log.warn(
@@ -461,9 +474,38 @@ public final class ScanProcessManager implements AutoCloseable {
           work.attempt(),
           e.toString());
     } finally {
-      if (!timedOut) {
-        inFlight.remove(work.key(), work); // after a timeout, once its failure is recorded
+      if (!handedOver) {
+        inFlight.remove(work.key(), work);
       }
+    }
+  }
+
+  /**
+   * Records a call's outcome on a recorder, so the worker is free for the next scanner call at
+   * once, and the outcomes of many calls are appended at the same time; the attempt stays in flight
+   * until it is recorded. False if closing (the attempt runs again after a restart).
+   */
+  private boolean recordLater(ScanWork work, ScanCommand outcome) {
+    try {
+      recorders.execute(() -> recordOutcome(work, outcome));
+      return true;
+    } catch (RejectedExecutionException closing) {
+      return false;
+    }
+  }
+
+  private void recordOutcome(ScanWork work, ScanCommand outcome) {
+    try {
+      record(work.scanId(), outcome);
+    } catch (RuntimeException e) {
+      log.warn(
+          "Scan {}: {} attempt {} not recorded; the sweep runs it again: {}",
+          work.scanId(),
+          work.step(),
+          work.attempt(),
+          e.toString());
+    } finally {
+      inFlight.remove(work.key(), work);
     }
   }
 
@@ -498,12 +540,10 @@ public final class ScanProcessManager implements AutoCloseable {
     ScheduledFuture<?> timeout =
         timers.schedule(
             () -> {
-              if (call.timeOut()) {
-                try {
-                  sweeper.execute(() -> recordTimeout(work));
-                } catch (RejectedExecutionException closing) {
-                  inFlight.remove(work.key(), work);
-                }
+              if (call.timeOut()
+                  && !recordLater(
+                      work, failure(work, "timed out after " + settings.stepTimeout()))) {
+                inFlight.remove(work.key(), work);
               }
             },
             settings.stepTimeout().toMillis(),
@@ -520,21 +560,6 @@ public final class ScanProcessManager implements AutoCloseable {
       return null;
     }
     return outcome;
-  }
-
-  private void recordTimeout(ScanWork work) {
-    try {
-      record(work.scanId(), failure(work, "timed out after " + settings.stepTimeout()));
-    } catch (RuntimeException e) {
-      log.warn(
-          "Scan {}: timeout of {} attempt {} not recorded; the sweep runs it again: {}",
-          work.scanId(),
-          work.step(),
-          work.attempt(),
-          e.toString());
-    } finally {
-      inFlight.remove(work.key(), work);
-    }
   }
 
   private ScanCommand callScanner(ScanWork work) {
@@ -602,11 +627,13 @@ public final class ScanProcessManager implements AutoCloseable {
     }
     sweeper.shutdownNow();
     timers.shutdownNow();
+    recorders.shutdownNow(); // outcomes not yet recorded: their attempts run again
     driver.interrupt();
     workers.forEach(Thread::interrupt);
     try {
       sweeper.awaitTermination(JOIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       timers.awaitTermination(JOIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      recorders.awaitTermination(JOIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       driver.join(JOIN_TIMEOUT.toMillis());
       for (Thread worker : workers) {
         worker.join(JOIN_TIMEOUT.toMillis());
