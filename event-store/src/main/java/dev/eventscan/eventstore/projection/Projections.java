@@ -115,7 +115,8 @@ public final class Projections implements AutoCloseable {
     private final String name;
     private Position lastSeen;
     private boolean rebuilding;
-    private long target;
+    private Position target;
+    private boolean targetByIdOnly; // a rebuild started before V9 stored no transaction id
 
     RebuildWatch(String name) {
       this.name = name;
@@ -126,29 +127,36 @@ public final class Projections implements AutoCloseable {
         load(c);
       }
       lastSeen = events.get(events.size() - 1).position();
-      if (!rebuilding) {
-        return;
+      if (rebuilding && reached(lastSeen)) {
+        finishRebuildIfReached(name, lastSeen, c);
+        rebuilding = false;
       }
-      for (RecordedEvent event : events) {
-        if (event.position().eventId() >= target) {
-          finishRebuildIfReached(name, event, c);
-          rebuilding = false;
-          return;
-        }
-      }
+    }
+
+    private boolean reached(Position position) {
+      return targetByIdOnly
+          ? position.eventId() >= target.eventId()
+          : position.compareTo(target) >= 0;
     }
 
     private void load(Connection c) throws SQLException {
       try (PreparedStatement select =
           c.prepareStatement(
-              "SELECT state, rebuild_target_event_id FROM %s.projections WHERE name = ?"
+              """
+              SELECT state, rebuild_target_transaction_id::text, rebuild_target_event_id
+                FROM %s.projections WHERE name = ?
+              """
                   .formatted(store.schema()))) {
         select.setString(1, name);
         try (ResultSet row = select.executeQuery()) {
           rebuilding =
               row.next()
                   && ProjectionState.fromStored(row.getString(1)) == ProjectionState.REBUILDING;
-          target = rebuilding ? row.getLong(2) : 0;
+          if (rebuilding) {
+            String transactionId = row.getString(2);
+            targetByIdOnly = transactionId == null;
+            target = Position.of(targetByIdOnly ? "0" : transactionId, row.getLong(3));
+          }
         }
       }
     }
@@ -301,18 +309,20 @@ public final class Projections implements AutoCloseable {
             """
             UPDATE %s.projections
                SET state = 'rebuilding', rebuild_started_at = now(), rebuild_finished_at = NULL,
-                   rebuild_target_event_id = ?, updated_at = now()
+                   rebuild_target_transaction_id = ?::text::xid8, rebuild_target_event_id = ?,
+                   updated_at = now()
              WHERE name = ?
             """
                 .formatted(store.schema()))) {
-      update.setLong(1, target.eventId());
-      update.setString(2, name);
+      update.setString(1, target.transactionIdText());
+      update.setLong(2, target.eventId());
+      update.setString(3, name);
       update.executeUpdate();
     }
   }
 
   /** In the projecting transaction: once the rebuild reached its target, it is done. */
-  private void finishRebuildIfReached(String name, RecordedEvent event, Connection c)
+  private void finishRebuildIfReached(String name, Position reached, Connection c)
       throws SQLException {
     try (PreparedStatement update =
         c.prepareStatement(
@@ -322,11 +332,17 @@ public final class Projections implements AutoCloseable {
                    rebuild_duration_ms =
                        (extract(epoch FROM now() - rebuild_started_at) * 1000)::bigint,
                    updated_at = now()
-             WHERE name = ? AND state = 'rebuilding' AND rebuild_target_event_id <= ?
+             WHERE name = ? AND state = 'rebuilding'
+               AND CASE WHEN rebuild_target_transaction_id IS NULL
+                        THEN rebuild_target_event_id <= ?
+                        ELSE (rebuild_target_transaction_id, rebuild_target_event_id)
+                             <= (?::text::xid8, ?) END
             """
                 .formatted(store.schema()))) {
       update.setString(1, name);
-      update.setLong(2, event.position().eventId());
+      update.setLong(2, reached.eventId());
+      update.setString(3, reached.transactionIdText());
+      update.setLong(4, reached.eventId());
       update.executeUpdate();
     }
   }

@@ -26,6 +26,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -132,6 +136,68 @@ class ProjectionTest {
       assertThat(status.lastRebuildDuration()).isPresent();
       assertThat(status.lastRebuildStartedAt()).isPresent();
       assertThat(status.lag()).isGreaterThanOrEqualTo(0);
+    }
+  }
+
+  /**
+   * Event ids are not in the global order: a transaction that took its id first can commit its
+   * event with a larger id. A rebuild targets the head position; comparing ids alone marked it
+   * finished at that first event, with the rest of the log still to replay.
+   */
+  @Test
+  void a_rebuild_is_not_finished_before_its_target_position_by_a_larger_event_id_earlier()
+      throws Exception {
+    String category = category();
+    EventStore store = store();
+    try (Connection older = database.openUnpooledConnection()) {
+      older.setAutoCommit(false);
+      try (Statement takeTransactionId = older.createStatement()) {
+        takeTransactionId.execute("SELECT pg_current_xact_id()");
+      }
+      appendMany(store, category, 30, 1); // younger transactions, smaller ids
+      try (PreparedStatement insert =
+          older.prepareStatement(
+              "INSERT INTO event_store.events (event_id, stream_id, stream_version, type, data)"
+                  + " VALUES (gen_random_uuid(), ?, 1, 'First', '{}')")) {
+        insert.setString(1, newStreamId(category));
+        insert.executeUpdate(); // first in the global order, largest id
+      }
+      older.commit();
+    }
+    CountDownLatch blocked = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger seen = new AtomicInteger();
+    AtomicBoolean rebuildStarted = new AtomicBoolean();
+    Projection slow =
+        Projection.of(
+            "slow-" + category,
+            EventFilter.categories(category),
+            (event, tx) -> {
+              if (rebuildStarted.get() && seen.incrementAndGet() == 20) {
+                blocked.countDown();
+                release.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+              }
+            },
+            tx -> {});
+    try (Projections projections = projections(subscriptions(store))) {
+      projections.start(slow);
+      Position head = store.headPosition(EventFilter.categories(category));
+      assertThat(projections.awaitPosition(slow.name(), head, WAIT)).isTrue();
+
+      rebuildStarted.set(true);
+      projections.rebuild(slow.name());
+      assertThat(blocked.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      assertThat(projections.status(slow.name()).state())
+          .as("events are still to replay")
+          .isEqualTo(ProjectionState.REBUILDING);
+      release.countDown();
+      Await.until(
+          "rebuild finished",
+          WAIT,
+          () -> projections.status(slow.name()).state() == ProjectionState.RUNNING);
+      assertThat(projections.status(slow.name()).position()).isEqualTo(head);
+    } finally {
+      release.countDown();
     }
   }
 
