@@ -266,6 +266,29 @@ final class JdbcStreamWriter implements StreamWriter {
     }
   }
 
+  /**
+   * Inserts one part in the open transaction; a refusal rolls the transaction back. A lost
+   * connection is rethrown: never committed, as PostgreSQL rolls back a transaction whose session
+   * died.
+   */
+  private Attempt insertOrRollBack(Connection connection, StreamAppend part) throws SQLException {
+    Optional<AppendResult> result;
+    try {
+      result = insert(connection, part);
+    } catch (SQLException e) {
+      if (Jdbc.isConnectionFailure(e)) {
+        throw e;
+      }
+      connection.rollback();
+      return new Attempt.Refused(part, e);
+    }
+    if (result.isEmpty()) {
+      connection.rollback();
+      return new Attempt.Refused(part, null);
+    }
+    return new Attempt.Appended(List.of(result.get()));
+  }
+
   /** Auto-commit: the statement is the transaction, and a lost connection leaves it unknown. */
   private Attempt appendInOneStatement(Connection connection, StreamAppend part)
       throws SQLException {
@@ -304,21 +327,11 @@ final class JdbcStreamWriter implements StreamWriter {
       AppendResult[] results = new AppendResult[appends.size()];
       for (int i : order) {
         StreamAppend part = appends.get(i);
-        Optional<AppendResult> result;
-        try {
-          result = insert(connection, part);
-        } catch (SQLException e) {
-          if (Jdbc.isConnectionFailure(e)) {
-            throw e; // never committed: PostgreSQL rolls back a transaction whose session died
-          }
-          connection.rollback();
-          return new Attempt.Refused(part, e);
+        Attempt attempt = insertOrRollBack(connection, part);
+        if (!(attempt instanceof Attempt.Appended appended)) {
+          return attempt;
         }
-        if (result.isEmpty()) {
-          connection.rollback();
-          return new Attempt.Refused(part, null);
-        }
-        results[i] = result.get();
+        results[i] = appended.results().get(0);
         projectInline(connection, part);
       }
       notifyInTransaction(connection);
@@ -572,19 +585,9 @@ final class JdbcStreamWriter implements StreamWriter {
     boolean autoCommit = connection.getAutoCommit();
     connection.setAutoCommit(false);
     try {
-      Optional<AppendResult> result;
-      try {
-        result = insert(connection, tombstone);
-      } catch (SQLException e) {
-        if (Jdbc.isConnectionFailure(e)) {
-          throw e; // never committed: PostgreSQL rolls back a transaction whose session died
-        }
-        connection.rollback();
-        return new Attempt.Refused(tombstone, e);
-      }
-      if (result.isEmpty()) {
-        connection.rollback();
-        return new Attempt.Refused(tombstone, null);
+      Attempt attempt = insertOrRollBack(connection, tombstone);
+      if (!(attempt instanceof Attempt.Appended)) {
+        return attempt;
       }
       try (PreparedStatement mark = connection.prepareStatement(markDeletedSql)) {
         mark.setString(1, tombstone.streamId());
@@ -598,7 +601,7 @@ final class JdbcStreamWriter implements StreamWriter {
         }
         throw e;
       }
-      return new Attempt.Appended(List.of(result.get()));
+      return attempt;
     } catch (SQLException | RuntimeException e) {
       if (!(e instanceof AppendOutcomeUnknownException)) {
         Jdbc.rollbackQuietly(connection, e);
