@@ -26,8 +26,8 @@ final class Cli {
                  from a position; --dry-run reports what would be replayed
         monitor  [--stats] [--failures] [--projections] [--subscriptions] [--watch]
                  print the overview (default) or the chosen sections; --subscriptions shows
-                 each subscription's segments with owner node, state, lag and position, and
-                 the node that answered; --watch repeats every 2 s
+                 each subscription's segments with owner node, state, lag and position, the
+                 live member nodes and the node that answered; --watch repeats every 2 s
 
       options for every command:
         --url URL      the service (default http://127.0.0.1:8080, or $EVENTSCAN_URL)
@@ -150,6 +150,11 @@ final class Cli {
           subscription.get("name").asText(),
           subscription.get("segmentCount"),
           subscription.get("maxLag"));
+      for (JsonNode member : subscription.path("members")) {
+        out.printf(
+            "  member %s  last heard %s%n",
+            member.get("node").asText(), member.get("lastHeardAt").asText());
+      }
       for (JsonNode segment : subscription.get("segments")) {
         out.printf(
             "  #%-3s %-12s lag %-8s at %-16s owner %s%n",

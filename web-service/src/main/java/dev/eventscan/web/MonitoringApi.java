@@ -9,6 +9,7 @@ import dev.eventscan.eventstore.statistics.EventStatistics;
 import dev.eventscan.eventstore.stream.ReadDirection;
 import dev.eventscan.eventstore.stream.StreamSlice;
 import dev.eventscan.eventstore.subscription.ParkedFailure;
+import dev.eventscan.eventstore.subscription.Subscriptions;
 import dev.eventscan.scan.ScanModule;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -107,7 +108,8 @@ final class MonitoringApi {
 
   /**
    * Per subscription its segments: state, position, lag and, for a caller with the token, the owner
-   * node and last error, and {@code node}, the id of the node that answered (as owners show it).
+   * node and last error, the live member nodes of a partitioned one, and {@code node}, the id of
+   * the node that answered (as owners and members show it).
    */
   private void subscriptions(Context ctx) {
     boolean internals = guard.authorized(ctx);
@@ -115,7 +117,10 @@ final class MonitoringApi {
     if (internals) {
       body.put("node", scans.subscriptions().node());
     }
-    body.put("subscriptions", SubscriptionsView.of(scans.subscriptions().list(), internals));
+    Subscriptions subscriptions = scans.subscriptions();
+    body.put(
+        "subscriptions",
+        SubscriptionsView.of(subscriptions.list(), subscriptions::members, internals));
     ctx.json(body);
   }
 

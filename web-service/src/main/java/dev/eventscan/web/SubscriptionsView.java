@@ -1,66 +1,78 @@
 package dev.eventscan.web;
 
+import dev.eventscan.eventstore.subscription.SubscriptionMember;
 import dev.eventscan.eventstore.subscription.SubscriptionStatus;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * The subscriptions as an operator reads them: one entry per subscription with its segments under
- * it. A partitioned subscription keeps one checkpoint per segment, named {@code <name>#<index>}; a
- * plain one is its own single segment.
+ * it (a plain subscription is its own single segment) and, for a partitioned one, the live nodes
+ * sharing them.
  */
 final class SubscriptionsView {
-  private static final Pattern SEGMENT_CHECKPOINT = Pattern.compile("(.+)#(\\d+)");
-
   private SubscriptionsView() {}
 
   /**
-   * @param internals whether to include owners (process ids and host names) and last errors
+   * @param members the live members of a partitioned subscription, by its name
+   * @param internals whether to include owners and members (process ids and host names) and last
+   *     errors
    */
-  static List<Map<String, Object>> of(List<SubscriptionStatus> checkpoints, boolean internals) {
-    Map<String, List<Map<String, Object>>> segmentsByName = new LinkedHashMap<>();
+  static List<Map<String, Object>> of(
+      List<SubscriptionStatus> checkpoints,
+      Function<String, List<SubscriptionMember>> members,
+      boolean internals) {
+    Map<String, List<SubscriptionStatus>> bySubscription = new LinkedHashMap<>();
     for (SubscriptionStatus checkpoint : checkpoints) {
-      Matcher segment = SEGMENT_CHECKPOINT.matcher(checkpoint.name());
-      boolean partitioned = segment.matches();
-      String name = partitioned ? segment.group(1) : checkpoint.name();
-      int index = partitioned ? Integer.parseInt(segment.group(2)) : 0;
-      segmentsByName
-          .computeIfAbsent(name, n -> new ArrayList<>())
-          .add(segment(checkpoint, index, internals));
+      bySubscription
+          .computeIfAbsent(checkpoint.subscription(), n -> new ArrayList<>())
+          .add(checkpoint);
     }
     List<Map<String, Object>> subscriptions = new ArrayList<>();
-    segmentsByName.forEach(
+    bySubscription.forEach(
         (name, segments) -> {
-          segments.sort(java.util.Comparator.comparingInt(s -> (Integer) s.get("index")));
+          segments.sort(Comparator.comparingInt(SubscriptionStatus::segment));
           Map<String, Object> subscription = new LinkedHashMap<>();
           subscription.put("name", name);
-          subscription.put("segmentCount", segments.size());
+          subscription.put("segmentCount", segments.get(0).segmentCount());
           // Each segment's lag counts every event after its checkpoint: the largest says most.
           subscription.put(
-              "maxLag", segments.stream().mapToLong(s -> (Long) s.get("lag")).max().orElse(0));
+              "maxLag", segments.stream().mapToLong(SubscriptionStatus::lag).max().orElse(0));
           if (internals) {
             subscription.put(
                 "owners",
                 segments.stream()
-                    .map(s -> s.get("owner"))
-                    .filter(o -> o != null)
+                    .map(s -> s.owner().orElse(null))
+                    .filter(Objects::nonNull)
                     .distinct()
                     .toList());
+            subscription.put(
+                "members",
+                segments.get(0).partitioned()
+                    ? members.apply(name).stream().map(SubscriptionsView::member).toList()
+                    : List.of());
           }
-          subscription.put("segments", segments);
+          subscription.put("segments", segments.stream().map(s -> segment(s, internals)).toList());
           subscriptions.add(subscription);
         });
     return subscriptions;
   }
 
-  private static Map<String, Object> segment(
-      SubscriptionStatus checkpoint, int index, boolean internals) {
+  private static Map<String, Object> member(SubscriptionMember member) {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("node", member.node());
+    json.put("lastHeardAt", member.lastHeardAt().toString());
+    return json;
+  }
+
+  private static Map<String, Object> segment(SubscriptionStatus checkpoint, boolean internals) {
     Map<String, Object> segment = new LinkedHashMap<>();
-    segment.put("index", index);
+    segment.put("index", checkpoint.segment());
     segment.put("checkpoint", checkpoint.name());
     segment.put("state", checkpoint.state().storedName());
     segment.put("position", checkpoint.position().toString());

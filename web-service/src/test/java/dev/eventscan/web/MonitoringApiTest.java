@@ -184,6 +184,15 @@ class MonitoringApiTest {
     JsonNode processManager = subscription(subscriptions);
     assertThat(processManager.get("segmentCount").asInt())
         .isEqualTo(processManager.get("segments").size());
+    assertThat(processManager.get("members"))
+        .as("the live nodes sharing the segments: this one")
+        .singleElement()
+        .satisfies(
+            member -> {
+              assertThat(member.get("node").asText()).isEqualTo(subscriptions.get("node").asText());
+              assertThat(java.time.Instant.parse(member.get("lastHeardAt").asText()))
+                  .isAfter(java.time.Instant.now().minusSeconds(60));
+            });
     long handled = 0;
     for (JsonNode segment : processManager.get("segments")) {
       assertThat(segment.get("checkpoint").asText()).startsWith("scan-process-manager");
@@ -198,6 +207,7 @@ class MonitoringApiTest {
       assertThat(anonymous.has("node")).isFalse();
       assertThat(subscription(anonymous).get("segments").get(0).has("owner")).isFalse();
       assertThat(subscription(anonymous).has("owners")).isFalse();
+      assertThat(subscription(anonymous).has("members")).isFalse();
       JsonNode withToken =
           guarded
               .send(
@@ -237,7 +247,9 @@ class MonitoringApiTest {
             new PrintStream(out),
             new PrintStream(err));
     assertThat(status).as(err.toString()).isZero();
-    assertThat(out.toString()).contains("answered by node", "scan-process-manager", "#0");
+    assertThat(out.toString())
+        .contains("answered by node", "scan-process-manager", "#0")
+        .contains("member " + app.service.scans().subscriptions().node());
 
     out.reset();
     status =

@@ -1,5 +1,6 @@
 package dev.eventscan.eventstore.subscription;
 
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -8,7 +9,10 @@ import java.sql.Statement;
 /**
  * The transactions of one subscription's worker. The checkpoint only moves by compare-and-set from
  * the position the worker read, so a worker that lost its lock without noticing yet can never
- * commit a batch that another worker already committed.
+ * commit a batch that another worker already committed. While the worker holds its lock, its
+ * transactions run on the lock's own session: if that connection dies, the lock goes and an open
+ * transaction is aborted with it, so no other owner handles the segment while this one's
+ * transaction is still open.
  */
 final class CheckpointTransactions {
   @FunctionalInterface
@@ -20,31 +24,55 @@ final class CheckpointTransactions {
   private final String name;
   private final String owner;
 
+  /** The session holding the lock, or null: set and used by the worker's thread only. */
+  private Connection lockSession;
+
   CheckpointTransactions(SubscriptionTables tables, String name, String owner) {
     this.tables = tables;
     this.name = name;
     this.owner = owner;
   }
 
-  /** Runs work in one transaction and rethrows whatever it throws after rolling back. */
+  /** From now on the worker's transactions run on {@code session}; null: on pool connections. */
+  void runOnLockSession(Connection session) {
+    this.lockSession = session;
+  }
+
+  /**
+   * Runs the worker's work in one transaction, on the lock's session while it is held, and rethrows
+   * whatever it throws after rolling back.
+   */
   void inTransaction(Work work) throws Exception {
+    if (lockSession != null) {
+      transact(lockSession, work);
+      return;
+    }
+    inOwnTransaction(work);
+  }
+
+  /** {@link #inTransaction} on a pool connection, for threads other than the worker's. */
+  void inOwnTransaction(Work work) throws Exception {
     try (Connection c = tables.dataSource().getConnection()) {
-      boolean autoCommit = c.getAutoCommit();
-      c.setAutoCommit(false);
-      try {
-        // Losing this commit in a crash only means handling its events again (the checkpoint
-        // and a transactional read model are lost together), so it need not wait for the disk.
-        try (Statement relaxed = c.createStatement()) {
-          relaxed.execute("SET LOCAL synchronous_commit TO off");
-        }
-        work.run(c);
-        c.commit();
-      } catch (Exception | Error e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(autoCommit);
+      transact(c, work);
+    }
+  }
+
+  private static void transact(Connection c, Work work) throws Exception {
+    boolean autoCommit = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try {
+      // Losing this commit in a crash only means handling its events again (the checkpoint
+      // and a transactional read model are lost together), so it need not wait for the disk.
+      try (Statement relaxed = c.createStatement()) {
+        relaxed.execute("SET LOCAL synchronous_commit TO off");
       }
+      work.run(c);
+      c.commit();
+    } catch (Exception | Error e) {
+      Jdbc.rollbackQuietly(c, e); // if the connection died, PostgreSQL has rolled back already
+      throw e;
+    } finally {
+      Jdbc.restoreAutoCommit(c, autoCommit);
     }
   }
 
@@ -70,8 +98,14 @@ final class CheckpointTransactions {
   /**
    * {@link #advance(Connection, Position, Position, int)} as one auto-committed statement: a
    * transaction around it would hold a transaction id, and every global reader, for a round trip.
+   * On the lock's session while it is held (it is in auto-commit between the worker's
+   * transactions), so a worker that lost its lock cannot move the checkpoint.
    */
   void advance(Position from, Position to, int handled) throws SQLException, CheckpointMoved {
+    if (lockSession != null) {
+      advance(lockSession, from, to, handled);
+      return;
+    }
     try (Connection c = tables.dataSource().getConnection()) {
       if (!c.getAutoCommit()) {
         c.setAutoCommit(true);

@@ -111,11 +111,6 @@ final class PartitionedSubscription implements Subscription {
         == SubscriptionState.RUNNING;
   }
 
-  /** The live nodes sharing the segments, as this node last saw them. */
-  List<String> members() {
-    return membership.members();
-  }
-
   @Override
   public void stop() {
     stopped = true;

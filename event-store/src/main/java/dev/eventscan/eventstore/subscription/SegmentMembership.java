@@ -30,7 +30,6 @@ final class SegmentMembership {
   private final StopSignal stop = new StopSignal();
   private final Thread thread;
   private volatile Set<Integer> assigned = Set.of();
-  private volatile List<String> members = List.of();
   private volatile long heardAt = System.nanoTime() - LIVE_WITHIN.toNanos();
 
   SegmentMembership(SubscriptionTables tables, String name, String node, int segments) {
@@ -51,11 +50,6 @@ final class SegmentMembership {
   /** Whether this node should own segment {@code index} now. */
   boolean assigned(int index) {
     return System.nanoTime() - heardAt < LIVE_WITHIN.toNanos() && assigned.contains(index);
-  }
-
-  /** The live members as this node last saw them. */
-  List<String> members() {
-    return members;
   }
 
   void stop() {
@@ -91,7 +85,6 @@ final class SegmentMembership {
           mine.add(index);
         }
       }
-      members = List.copyOf(live);
       assigned = Set.copyOf(mine);
       heardAt = System.nanoTime();
     } catch (SQLException | RuntimeException e) {

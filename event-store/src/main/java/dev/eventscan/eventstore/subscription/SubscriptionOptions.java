@@ -110,9 +110,14 @@ public record SubscriptionOptions(
   SubscriptionOptions segment(int index) {
     return edit(
         draft -> {
-          draft.name = name + "#" + index;
+          draft.name = checkpointName(name, index);
           draft.filter = filter.inSegment(new StreamSegment(index, segments));
         });
+  }
+
+  /** The checkpoint of segment {@code index} of the subscription {@code name}. */
+  static String checkpointName(String name, int index) {
+    return name + "#" + index;
   }
 
   /** A copy with some settings changed, validated like any other. */

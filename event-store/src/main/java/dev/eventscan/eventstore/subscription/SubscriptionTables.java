@@ -120,7 +120,7 @@ final class SubscriptionTables {
           }
           List<String> newRows = new ArrayList<>();
           for (int index = 0; index < segments; index++) {
-            newRows.add(segments == 1 ? name : name + "#" + index);
+            newRows.add(segments == 1 ? name : SubscriptionOptions.checkpointName(name, index));
           }
           for (String row : distinct(oldRows, newRows)) {
             boolean free =
@@ -170,18 +170,34 @@ final class SubscriptionTables {
     return List.copyOf(all);
   }
 
-  /** The lowest of the segments' stored checkpoints; START for one not created yet. */
+  /**
+   * The lowest of the segments' stored checkpoints, in one query; START while one is not created
+   * yet (its worker has not run: nothing of its segment is handled).
+   */
   Position lowestCheckpoint(String name, int segments) {
+    String[] names = new String[segments];
+    for (int index = 0; index < segments; index++) {
+      names[index] = SubscriptionOptions.checkpointName(name, index);
+    }
     return Jdbc.withConnection(
         dataSource,
         "read segment checkpoints",
         c -> {
-          Position lowest = Position.END;
-          for (int index = 0; index < segments; index++) {
-            Position position = checkpoint(c, name + "#" + index).orElse(Position.START);
-            lowest = position.compareTo(lowest) < 0 ? position : lowest;
-          }
-          return lowest;
+          List<Position> lowest =
+              Jdbc.query(
+                  c,
+                  """
+                  SELECT s.transaction_id::text AS tx, s.event_id, count(*) OVER ()
+                    FROM %s.subscriptions s WHERE s.name = ANY(?)
+                   ORDER BY s.transaction_id, s.event_id LIMIT 1
+                  """
+                      .formatted(schema),
+                  s -> s.setArray(1, c.createArrayOf("text", names)),
+                  row ->
+                      row.getInt(3) < segments
+                          ? Position.START
+                          : Position.of(row.getString(1), row.getLong(2)));
+          return lowest.isEmpty() ? Position.START : lowest.get(0);
         });
   }
 
@@ -213,20 +229,26 @@ final class SubscriptionTables {
           "DELETE FROM %s.subscription_members WHERE subscription = ? AND heartbeat_at < now() - interval '10 minutes'"
               .formatted(schema),
           s -> s.setString(1, name));
-      return Jdbc.query(
-          c,
-          """
-          SELECT node FROM %s.subscription_members
-           WHERE subscription = ? AND heartbeat_at > now() - ? * interval '1 millisecond'
-           ORDER BY node
-          """
-              .formatted(schema),
-          s -> {
-            s.setString(1, name);
-            s.setLong(2, liveWithin.toMillis());
-          },
-          row -> row.getString(1));
+      return liveMembers(c, name, liveWithin).stream().map(SubscriptionMember::node).toList();
     }
+  }
+
+  /** The members heard from within {@code liveWithin}, by node id: the same order on every node. */
+  List<SubscriptionMember> liveMembers(Connection c, String name, java.time.Duration liveWithin)
+      throws SQLException {
+    return Jdbc.query(
+        c,
+        """
+        SELECT node, heartbeat_at FROM %s.subscription_members
+         WHERE subscription = ? AND heartbeat_at > now() - ? * interval '1 millisecond'
+         ORDER BY node
+        """
+            .formatted(schema),
+        s -> {
+          s.setString(1, name);
+          s.setLong(2, liveWithin.toMillis());
+        },
+        row -> new SubscriptionMember(row.getString(1), instant(row, 2)));
   }
 
   /** A node that stops leaves at once, so the others need not wait for its heartbeat to age. */

@@ -149,6 +149,7 @@ final class SubscriptionWorker implements Subscription {
           stop.pause(options.standbyInterval());
           continue;
         }
+        checkpoints.runOnLockSession(control.connection());
         Position checkpoint =
             tables.loadOrCreate(
                 control.connection(), name(), resolve(options.startFrom()), options.segments());
@@ -179,6 +180,8 @@ final class SubscriptionWorker implements Subscription {
             storageFailures,
             e.toString());
         stop.pause(reconnectDelay(storageFailures));
+      } finally {
+        checkpoints.runOnLockSession(null);
       }
     }
     if (state != SubscriptionState.FAILED) {
@@ -259,7 +262,7 @@ final class SubscriptionWorker implements Subscription {
    */
   boolean redeliver(long failureId) {
     try {
-      checkpoints.inTransaction(
+      checkpoints.inOwnTransaction(
           c -> {
             ParkedFailure failure = tables.lockOpenFailure(c, failureId);
             delivery.redeliver(tables.event(c, failure), c);

@@ -15,7 +15,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 
 /**
  * Starts named subscriptions on an {@link EventStore} and manages their checkpoints and parked
@@ -125,7 +124,10 @@ public final class Subscriptions {
     }
   }
 
-  /** Every named subscription, with its checkpoint and estimated lag. */
+  /**
+   * Every checkpoint: each plain subscription's and each segment's of a partitioned one (with its
+   * subscription, index and count), with its owner and estimated lag.
+   */
   public List<SubscriptionStatus> list() {
     return Jdbc.withConnection(
         store.dataSource(),
@@ -136,7 +138,8 @@ public final class Subscriptions {
                       """
                   SELECT s.name, s.transaction_id::text AS tx, s.event_id, s.status, s.owner,
                          s.events_handled, s.last_handled_at, s.last_error,
-                         greatest(0, coalesce((SELECT max(id) FROM %1$s.events), 0) - s.event_id)
+                         greatest(0, coalesce((SELECT max(id) FROM %1$s.events), 0) - s.event_id),
+                         s.segments
                     FROM %1$s.subscriptions s
                    ORDER BY s.name
                   """
@@ -144,9 +147,17 @@ public final class Subscriptions {
               ResultSet rows = select.executeQuery()) {
             List<SubscriptionStatus> statuses = new ArrayList<>();
             while (rows.next()) {
+              String name = rows.getString(1);
+              int segments = rows.getInt(10);
+              // A segment's checkpoint is named <subscription>#<index> (SubscriptionOptions).
+              int hash = name.lastIndexOf('#');
+              boolean partitioned = segments > 1 && hash > 0;
               statuses.add(
                   new SubscriptionStatus(
-                      rows.getString(1),
+                      name,
+                      partitioned ? name.substring(0, hash) : name,
+                      partitioned ? Integer.parseInt(name.substring(hash + 1)) : 0,
+                      segments,
                       Position.of(rows.getString(2), rows.getLong(3)),
                       SubscriptionState.fromStored(rows.getString(4)),
                       Optional.ofNullable(rows.getString(5)),
@@ -173,10 +184,22 @@ public final class Subscriptions {
       return plain;
     }
     List<SubscriptionStatus> segments =
-        all.stream().filter(s -> s.name().matches(Pattern.quote(name) + "#[0-9]+")).toList();
+        all.stream().filter(s -> s.partitioned() && s.subscription().equals(name)).toList();
     return segments.isEmpty()
         ? Optional.empty()
         : Optional.of(SubscriptionStatus.ofSegments(name, segments));
+  }
+
+  /**
+   * The live nodes running the partitioned subscription {@code name}: those whose heartbeat (every
+   * second) was heard within the last 5 s, by node id. They share its segments: with N members,
+   * each owns about K/N. Empty for a plain subscription, or one that runs nowhere.
+   */
+  public List<SubscriptionMember> members(String name) {
+    return Jdbc.withConnection(
+        store.dataSource(),
+        "list subscription members",
+        c -> tables.liveMembers(c, name, SegmentMembership.LIVE_WITHIN));
   }
 
   /**

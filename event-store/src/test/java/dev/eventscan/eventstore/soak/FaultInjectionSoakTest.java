@@ -21,10 +21,10 @@ import dev.eventscan.eventstore.subscription.Subscription;
 import dev.eventscan.eventstore.subscription.SubscriptionOptions;
 import dev.eventscan.eventstore.subscription.SubscriptionState;
 import dev.eventscan.eventstore.subscription.Subscriptions;
+import dev.eventscan.testsupport.RestartablePostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -258,10 +258,10 @@ class FaultInjectionSoakTest {
       step++;
       try {
         switch (action) {
-          case "terminate" -> terminateBackends(postgres, random);
+          case "terminate" -> postgres.terminateBackends(random, 4);
           case "restart-fast" -> postgres.restart(false);
           case "restart-immediate" -> postgres.restart(true);
-          case "hold-xid" -> holdTransactionId(postgres);
+          case "hold-xid" -> postgres.holdTransactionId(Duration.ofSeconds(2), c -> {});
           default -> throw new IllegalStateException(action);
         }
         nemesisActions.computeIfAbsent(action, a -> new AtomicInteger()).incrementAndGet();
@@ -269,40 +269,6 @@ class FaultInjectionSoakTest {
         log.warn("Nemesis action {} failed: {}", action, e.toString());
       }
       pause(1_500 + random.nextInt(1_500));
-    }
-  }
-
-  private static void terminateBackends(RestartablePostgres postgres, Random random)
-      throws SQLException {
-    try (Connection admin = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", null);
-        Statement select = admin.createStatement();
-        ResultSet rows =
-            select.executeQuery(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                    + " AND pid <> pg_backend_pid() AND backend_type = 'client backend'")) {
-      List<Integer> pids = new ArrayList<>();
-      while (rows.next()) {
-        pids.add(rows.getInt(1));
-      }
-      Collections.shuffle(pids, random);
-      for (int pid : pids.subList(0, Math.min(pids.size(), 1 + random.nextInt(4)))) {
-        try (PreparedStatement kill = admin.prepareStatement("SELECT pg_terminate_backend(?)")) {
-          kill.setInt(1, pid);
-          kill.executeQuery().close();
-        }
-      }
-    }
-  }
-
-  /** A transaction with an id, open for two seconds: it holds global readers back, never loses. */
-  private static void holdTransactionId(RestartablePostgres postgres) throws SQLException {
-    try (Connection holder = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", null)) {
-      holder.setAutoCommit(false);
-      try (Statement s = holder.createStatement()) {
-        s.execute("SELECT pg_current_xact_id()");
-      }
-      pause(2_000);
-      holder.commit();
     }
   }
 

@@ -6,15 +6,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.EventStoreException;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.global.StreamSegment;
 import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.stream.DuplicateEventIdException;
 import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.testsupport.PostgresExtension;
+import dev.eventscan.testsupport.RestartablePostgres;
 import dev.eventscan.testsupport.TestDatabase;
+import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,16 +28,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A subscription split into segments and shared by several nodes (each its own pool and its own
@@ -65,10 +77,14 @@ class PartitionedSubscriptionTest {
     Subscription subscription;
 
     Node() {
+      this(database.jdbcUrl(), database.user(), database.password());
+    }
+
+    Node(String jdbcUrl, String user, String password) {
       HikariConfig config = new HikariConfig();
-      config.setJdbcUrl(database.jdbcUrl());
-      config.setUsername(database.user());
-      config.setPassword(database.password());
+      config.setJdbcUrl(jdbcUrl);
+      config.setUsername(user);
+      config.setPassword(password);
       config.setMaximumPoolSize(SEGMENTS + 4);
       config.setConnectionTimeout(2_000);
       pool = new HikariDataSource(config);
@@ -87,27 +103,37 @@ class PartitionedSubscriptionTest {
 
     @Override
     public void close() {
+      if (pool.isClosed()) {
+        return;
+      }
       try {
-        long t0 = System.nanoTime();
         if (subscription != null) {
           subscription.stop();
         }
-        long t1 = System.nanoTime();
         store.close();
-        System.out.printf(
-            "CLOSE stop=%d ms store=%d ms%n",
-            (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
       } finally {
         pool.close();
       }
     }
   }
 
-  /** Handles into a table: a duplicate or a version out of order fails the transaction loudly. */
+  /**
+   * Handles into a table: a duplicate or a version out of order fails the transaction loudly. Two
+   * owners handling one segment at once are caught twice: in this JVM (all nodes run here), and in
+   * PostgreSQL, where each handler transaction locks its segment's row without waiting, so a
+   * transaction of another owner still open on the segment is found even if that owner's thread is
+   * elsewhere.
+   */
   private static final class Recorder implements TransactionalEventHandler {
     final String table;
     final Map<Integer, AtomicInteger> inSegment = new ConcurrentHashMap<>();
     final AtomicBoolean twoOwnersAtOnce = new AtomicBoolean();
+
+    /** The first event of this stream holds its transaction open until {@link #release}. */
+    volatile String holdStream;
+
+    final CountDownLatch holding = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
 
     Recorder(String table) {
       this.table = table;
@@ -116,13 +142,13 @@ class PartitionedSubscriptionTest {
     @Override
     public void handle(dev.eventscan.eventstore.stream.RecordedEvent event, Connection c)
         throws Exception {
-      AtomicInteger active =
-          inSegment.computeIfAbsent(
-              StreamSegment.indexOf(event.streamId(), SEGMENTS), s -> new AtomicInteger());
+      int segment = StreamSegment.indexOf(event.streamId(), SEGMENTS);
+      AtomicInteger active = inSegment.computeIfAbsent(segment, s -> new AtomicInteger());
       if (active.incrementAndGet() > 1) {
         twoOwnersAtOnce.set(true);
       }
       try {
+        lockSegment(c, segment);
         int inserted =
             Jdbc.update(
                 c,
@@ -145,22 +171,49 @@ class PartitionedSubscriptionTest {
       } finally {
         active.decrementAndGet();
       }
+      if (event.streamId().equals(holdStream) && holding.getCount() > 0) {
+        holding.countDown();
+        release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    }
+
+    private void lockSegment(Connection c, int segment) throws SQLException {
+      try {
+        Jdbc.query(
+            c,
+            "SELECT 1 FROM %s_segments WHERE segment = ? FOR UPDATE NOWAIT".formatted(table),
+            s -> s.setInt(1, segment),
+            row -> 1);
+      } catch (SQLException e) {
+        if ("55P03".equals(e.getSQLState())) { // lock_not_available
+          twoOwnersAtOnce.set(true);
+        }
+        throw e;
+      }
     }
   }
 
   private static String createTable() {
+    return createTable(database.dataSource());
+  }
+
+  /** The handled events' table, and a row per segment that handler transactions lock. */
+  private static String createTable(DataSource dataSource) {
     String table = "handled_" + UUID.randomUUID().toString().replace("-", "");
     Jdbc.withConnection(
-        database.dataSource(),
+        dataSource,
         "create table",
-        c ->
-            Jdbc.update(
-                c,
-                "CREATE TABLE "
-                    + table
-                    + " (event_id uuid PRIMARY KEY, stream_id text, version bigint,"
-                    + " UNIQUE (stream_id, version))",
-                Jdbc.Parameters.NONE));
+        c -> {
+          for (String ddl :
+              List.of(
+                  "CREATE TABLE %s (event_id uuid PRIMARY KEY, stream_id text, version bigint,"
+                      + " UNIQUE (stream_id, version))",
+                  "CREATE TABLE %s_segments (segment int PRIMARY KEY)",
+                  "INSERT INTO %s_segments SELECT generate_series(0, " + (SEGMENTS - 1) + ")")) {
+            Jdbc.update(c, ddl.formatted(table), Jdbc.Parameters.NONE);
+          }
+          return null;
+        });
     return table;
   }
 
@@ -177,23 +230,22 @@ class PartitionedSubscriptionTest {
   private static Map<Integer, String> owners(EventStore store, String name) {
     Map<Integer, String> owners = new HashMap<>();
     for (SubscriptionStatus status : store.subscriptions().list()) {
-      if (status.name().startsWith(name + "#")
+      if (status.subscription().equals(name)
           && status.state() == SubscriptionState.RUNNING
           && status.owner().isPresent()) {
-        owners.put(
-            Integer.parseInt(status.name().substring(name.length() + 1)), status.owner().get());
+        owners.put(status.segment(), status.owner().get());
       }
     }
     return owners;
   }
 
   private static long count(String table) {
+    return count(database.dataSource(), "SELECT count(*) FROM " + table);
+  }
+
+  private static long count(DataSource dataSource, String query) {
     return Jdbc.withConnection(
-            database.dataSource(),
-            "count",
-            c ->
-                Jdbc.query(
-                    c, "SELECT count(*) FROM " + table, Jdbc.Parameters.NONE, r -> r.getLong(1)))
+            dataSource, "count", c -> Jdbc.query(c, query, Jdbc.Parameters.NONE, r -> r.getLong(1)))
         .get(0);
   }
 
@@ -255,6 +307,16 @@ class PartitionedSubscriptionTest {
         owners(first.store, name).values().stream()
             .collect(Collectors.groupingBy(owner -> owner, Collectors.counting()));
     assertThat(perNode.values()).allSatisfy(n -> assertThat(n).isBetween(2L, 3L));
+    assertThat(first.store.subscriptions().members(name))
+        .extracting(SubscriptionMember::node)
+        .as("the live members, by node id")
+        .containsExactlyElementsOf(Stream.of(first, second, third).map(Node::id).sorted().toList());
+    assertThat(first.store.subscriptions().list())
+        .filteredOn(status -> status.subscription().equals(name))
+        .allSatisfy(status -> assertThat(status.segmentCount()).isEqualTo(SEGMENTS))
+        .allSatisfy(status -> assertThat(status.name()).isEqualTo(name + "#" + status.segment()))
+        .extracting(SubscriptionStatus::segment)
+        .containsExactlyInAnyOrder(0, 1, 2, 3, 4, 5, 6, 7);
 
     // A node dies: its segments are owned again, by the others, within the stated bound.
     long diedAt = System.nanoTime();
@@ -271,6 +333,10 @@ class PartitionedSubscriptionTest {
     System.out.println(
         "Segments of the dead node owned again after " + takeover.toMillis() + " ms");
     assertThat(takeover).isLessThan(Duration.ofSeconds(10));
+    assertThat(first.store.subscriptions().members(name))
+        .extracting(SubscriptionMember::node)
+        .as("the dead node is no member any more")
+        .containsExactlyInAnyOrder(first.id(), second.id());
 
     writing.set(false);
     writer.join();
@@ -288,6 +354,236 @@ class PartitionedSubscriptionTest {
         "the late node owns segments",
         WAIT,
         () -> owners(first.store, name).containsValue(late.id()));
+  }
+
+  /**
+   * The soak test's nemesis on a partitioned subscription shared by three nodes: backends
+   * terminated, PostgreSQL stopped (fast and immediate) and started again under the running nodes,
+   * and transactions that take their id, insert an event and commit seconds later, behind events
+   * committed meanwhile (the barrier holds every segment back, and none may skip the late event).
+   * {@code -Dnemesis.seconds} (default 25) of faults.
+   */
+  @Test
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  void nothing_is_lost_or_handled_twice_across_postgres_restarts_and_held_transactions(
+      @TempDir Path dataDirectory) throws Exception {
+    try (RestartablePostgres postgres = new RestartablePostgres(dataDirectory)) {
+      try {
+        nemesisOnThreeNodes(postgres);
+      } finally {
+        nodes.forEach(Node::close); // before their server goes
+      }
+    }
+  }
+
+  private void nemesisOnThreeNodes(RestartablePostgres postgres) throws Exception {
+    String category = "nemesis" + UUID.randomUUID().toString().substring(0, 8);
+    String name = "partitioned-" + category;
+    List<Node> three = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      three.add(new Node(postgres.jdbcUrl(), "postgres", null));
+    }
+    Node first = three.get(0);
+    EventStore.builder(first.pool).build().close(); // migrates
+    String table = createTable(first.pool);
+    Recorder recorder = new Recorder(table);
+    for (Node node : three) {
+      node.subscription =
+          node.store.subscriptions().startTransactional(options(name, category), recorder);
+    }
+
+    AtomicBoolean writing = new AtomicBoolean(true);
+    Set<UUID> acknowledged = ConcurrentHashMap.newKeySet();
+    List<Thread> writers = new ArrayList<>();
+    for (Node node : three) {
+      Thread writer =
+          new Thread(
+              () -> {
+                Random random = new Random();
+                while (writing.get()) {
+                  EventData event = EventData.of("Happened", "{}");
+                  appendUntilAcknowledged(node.store, category + "-" + random.nextInt(40), event);
+                  acknowledged.add(event.eventId());
+                }
+              });
+      writer.start();
+      writers.add(writer);
+    }
+    Map<String, Integer> injected =
+        nemesis(postgres, category, Duration.ofSeconds(Long.getLong("nemesis.seconds", 25)));
+    writing.set(false);
+    for (Thread writer : writers) {
+      writer.join();
+    }
+
+    Await.until(
+        "every segment running, on all three nodes",
+        WAIT,
+        () -> {
+          Map<Integer, String> owners = owners(first.store, name);
+          return owners.size() == SEGMENTS && Set.copyOf(owners.values()).size() == 3;
+        });
+    Position head = first.store.headPosition();
+    assertThat(first.subscription.awaitPosition(head, WAIT)).as("caught up").isTrue();
+    long inLog =
+        count(
+            first.pool,
+            "SELECT count(*) FROM event_store.events WHERE stream_id LIKE '" + category + "-%'");
+    System.out.printf(
+        "Nemesis on segments: events=%d acknowledged=%d injected=%s%n",
+        inLog, acknowledged.size(), injected);
+    assertThat(injected).containsKeys("terminate", "restart-fast", "restart-immediate", "hold");
+    assertThat(count(first.pool, "SELECT count(*) FROM " + table))
+        .as("handled exactly once")
+        .isEqualTo(inLog);
+    assertThat(
+            count(
+                first.pool,
+                "SELECT count(*) FROM event_store.events e WHERE stream_id LIKE '"
+                    + category
+                    + "-late%' AND EXISTS (SELECT 1 FROM "
+                    + table
+                    + " h WHERE h.event_id = e.event_id)"))
+        .as("late commits handled")
+        .isEqualTo(injected.get("hold").longValue());
+    assertThat(
+            count(
+                first.pool,
+                "SELECT count(*) FROM "
+                    + table
+                    + " WHERE event_id = ANY('{"
+                    + acknowledged.stream().map(UUID::toString).collect(Collectors.joining(","))
+                    + "}'::uuid[])"))
+        .as("every acknowledged append handled")
+        .isEqualTo(acknowledged.size());
+    assertThat(recorder.twoOwnersAtOnce).as("a segment handled by two owners at once").isFalse();
+    assertThat(first.store.subscriptions().failures(ParkedFailure.OPEN, 10)).isEmpty();
+  }
+
+  /**
+   * Retries one append with the same event id until it is acknowledged: after a failure whose
+   * outcome is unknown, the store answers a repeat with the first result.
+   */
+  private static void appendUntilAcknowledged(EventStore store, String stream, EventData event) {
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (true) {
+      try {
+        store.append(stream, ExpectedVersion.any(), event);
+        return;
+      } catch (DuplicateEventIdException written) {
+        return;
+      } catch (EventStoreException storage) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("an append was never acknowledged", storage);
+        }
+        pause(Duration.ofMillis(50)); // PostgreSQL restarting or a connection killed
+      }
+    }
+  }
+
+  /**
+   * Injects faults one after another for {@code duration}: each kind first in a fixed plan, then at
+   * random. A held transaction inserts the first event of a new stream and commits 3 s later.
+   * Returns how many of each were injected (a hold only counts once its commit succeeded).
+   */
+  private static Map<String, Integer> nemesis(
+      RestartablePostgres postgres, String category, Duration duration) {
+    Random random = new Random(16);
+    List<String> plan =
+        List.of("terminate", "hold", "restart-fast", "hold", "terminate", "restart-immediate");
+    Map<String, Integer> injected = new TreeMap<>();
+    long end = System.nanoTime() + duration.toNanos();
+    for (int step = 0; System.nanoTime() < end || step < plan.size(); step++) {
+      pause(Duration.ofMillis(1_000 + random.nextInt(1_500)));
+      String action = step < plan.size() ? plan.get(step) : plan.get(random.nextInt(plan.size()));
+      try {
+        switch (action) {
+          case "terminate" -> postgres.terminateBackends(random, 6);
+          case "restart-fast" -> postgres.restart(false);
+          case "restart-immediate" -> postgres.restart(true);
+          case "hold" ->
+              postgres.holdTransactionId(
+                  Duration.ofSeconds(3),
+                  c ->
+                      Jdbc.update(
+                          c,
+                          "INSERT INTO event_store.events (event_id, stream_id, stream_version,"
+                              + " type, data) VALUES (gen_random_uuid(), ?, 1, 'Late', '{}')",
+                          s -> s.setString(1, category + "-late" + UUID.randomUUID())));
+          default -> throw new IllegalStateException(action);
+        }
+        injected.merge(action, 1, Integer::sum);
+      } catch (Exception e) {
+        System.out.println("Nemesis action " + action + " failed: " + e);
+      }
+    }
+    return injected;
+  }
+
+  private static void pause(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Found by the nemesis: the batch transaction ran on a pool connection, so when the connection
+   * holding the lock died mid-batch, a standby took the lock and handled the segment while the old
+   * owner's transaction was still open, able to commit. The lock's session must take the owner's
+   * open transaction with it.
+   */
+  @Test
+  void a_worker_that_loses_its_lock_mid_batch_loses_its_open_transaction_with_it()
+      throws Exception {
+    String category = "lost" + UUID.randomUUID().toString().substring(0, 8);
+    String name = "lost-lock-" + category;
+    Recorder recorder = new Recorder(createTable());
+    Node owner = new Node();
+    Node standby = new Node();
+    SubscriptionOptions plain = options(name, category).segments(1);
+    owner.subscription = owner.store.subscriptions().startTransactional(plain, recorder);
+    Await.until(
+        "the first node owns the segment",
+        WAIT,
+        () -> owner.subscription.state() == SubscriptionState.RUNNING);
+    standby.subscription = standby.store.subscriptions().startTransactional(plain, recorder);
+
+    recorder.holdStream = category + "-held";
+    owner.store.append(recorder.holdStream, ExpectedVersion.noStream(), EventData.of("E", "{}"));
+    assertThat(recorder.holding.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    terminateLockHolder(owner.store, name);
+    Await.until(
+        "the standby took over and handled the event",
+        WAIT,
+        () ->
+            recorder.twoOwnersAtOnce.get()
+                || standby.subscription.position().compareTo(owner.store.headPosition()) >= 0);
+    recorder.release.countDown();
+
+    assertThat(recorder.twoOwnersAtOnce)
+        .as("the old owner's transaction was still open when the new owner handled the segment")
+        .isFalse();
+    assertThat(count(recorder.table)).isEqualTo(1);
+  }
+
+  /** Terminates the backend holding the advisory lock of checkpoint {@code name}. */
+  private static void terminateLockHolder(EventStore store, String name) {
+    int terminated =
+        Jdbc.withConnection(
+                database.dataSource(),
+                "terminate lock holder",
+                c ->
+                    Jdbc.query(
+                        c,
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                            + " AND granted AND ((classid::bigint << 32) | objid::bigint) = "
+                            + ControlConnection.LOCK_KEY,
+                        s -> s.setString(1, store.schema() + "/" + name),
+                        row -> row.getBoolean(1)))
+            .size();
+    assertThat(terminated).as("lock holders terminated").isEqualTo(1);
   }
 
   @Test
@@ -333,7 +629,15 @@ class PartitionedSubscriptionTest {
     assertThat(count(table)).isEqualTo(120);
     assertThat(node.store.subscriptions().status(name))
         .get()
-        .satisfies(status -> assertThat(status.state()).isEqualTo(SubscriptionState.RUNNING));
+        .satisfies(
+            status -> {
+              assertThat(status.state()).isEqualTo(SubscriptionState.RUNNING);
+              assertThat(status.segmentCount()).isEqualTo(4);
+              assertThat(status.subscription()).isEqualTo(name);
+              assertThat(node.subscription.position())
+                  .as("the lowest segment checkpoint")
+                  .isEqualTo(status.position());
+            });
   }
 
   private static void appendSixtyEvents(Node node, String category) {
