@@ -26,6 +26,7 @@ final class SubscriptionWorker implements Subscription {
   private static final Logger log = LoggerFactory.getLogger(SubscriptionWorker.class);
   private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(5);
   private static final Duration MIN_HELD_BACK_WAIT = Duration.ofMillis(1);
+  private static final Duration SKIP_SAVE_INTERVAL = Duration.ofMillis(100);
 
   private final EventStore store;
   private final SubscriptionTables tables;
@@ -198,7 +199,9 @@ final class SubscriptionWorker implements Subscription {
    * Handles until stopped, stopped by a parked event, or the segment is no longer assigned here.
    */
   private End handleUntilStopped(ControlConnection control, Position start) throws SQLException {
-    Position checkpoint = start;
+    Position checkpoint = start; // where reading goes on
+    Position saved = start; // the stored checkpoint: compare-and-set moves it from here
+    long savedAt = System.nanoTime();
     Duration heldBackWait = null;
     while (!stop.raised()) {
       if (!assignedHere.getAsBoolean()) {
@@ -206,29 +209,47 @@ final class SubscriptionWorker implements Subscription {
       }
       GlobalLogPage page = store.readAll(checkpoint, options.filter(), options.batchSize());
       if (!page.events().isEmpty()) {
+        // From the stored checkpoint: between it and the page are only events not wanted.
         try {
-          BatchDelivery.Outcome outcome = batches.deliver(page.events(), checkpoint);
-          checkpoint = moveTo(outcome.checkpoint());
+          BatchDelivery.Outcome outcome = batches.deliver(page.events(), saved);
+          checkpoint = saved = moveTo(outcome.checkpoint());
           if (outcome.stopForFailure()) {
             return End.FAILED;
           }
         } catch (CheckpointMoved moved) {
-          checkpoint = moveTo(currentCheckpoint(control, checkpoint));
+          checkpoint = saved = moveTo(currentCheckpoint(control, saved));
         }
+        savedAt = System.nanoTime();
         control.requireAlive();
       } else if (page.next().isAfter(checkpoint)) {
-        // Only events this subscription does not want: move past them, so its lag stays true
-        // and a restart does not read them again.
-        checkpoint = skipTo(control, checkpoint, page.next());
+        // Only events this subscription does not want: read on past them at once, and store
+        // that (so lag stays true and a restart does not read them again) now and then, not at
+        // every wake-up: a filtered subscription would write as often as anyone appends.
+        checkpoint = moveTo(page.next());
+      }
+      long sinceSaved = System.nanoTime() - savedAt;
+      if (checkpoint.isAfter(saved) && sinceSaved >= SKIP_SAVE_INTERVAL.toNanos()) {
+        checkpoint = saved = skipTo(control, saved, checkpoint);
+        savedAt = System.nanoTime();
+        sinceSaved = 0;
       }
       if (page.endOfLog()) {
         caughtUp.complete(checkpoint);
         heldBackWait =
             control.eventsHeldBack(store.schema()) ? nextHeldBackWait(heldBackWait) : null;
-        control.awaitAppend(heldBackWait == null ? options.pollInterval() : heldBackWait);
+        Duration wait = heldBackWait == null ? options.pollInterval() : heldBackWait;
+        if (checkpoint.isAfter(saved)) {
+          wait = min(wait, SKIP_SAVE_INTERVAL.minusNanos(sinceSaved)); // then store the skip
+        }
+        control.awaitAppend(wait);
       }
     }
     return End.STOPPED;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    Duration shorter = a.compareTo(b) <= 0 ? a : b;
+    return shorter.compareTo(MIN_HELD_BACK_WAIT) < 0 ? MIN_HELD_BACK_WAIT : shorter;
   }
 
   /**
@@ -240,13 +261,13 @@ final class SubscriptionWorker implements Subscription {
     return next.compareTo(options.pollInterval()) < 0 ? next : options.pollInterval();
   }
 
-  private Position skipTo(ControlConnection control, Position checkpoint, Position next)
+  private Position skipTo(ControlConnection control, Position saved, Position next)
       throws SQLException {
     try {
-      checkpoints.advance(checkpoint, next, 0);
+      checkpoints.advance(saved, next, 0);
       return moveTo(next);
     } catch (CheckpointMoved moved) {
-      return moveTo(currentCheckpoint(control, checkpoint)); // another worker moved it
+      return moveTo(currentCheckpoint(control, saved)); // another worker moved it
     }
   }
 
