@@ -11,6 +11,7 @@ import dev.eventscan.scan.readmodel.ScanReadModelProjection;
 import dev.eventscan.scan.readmodel.ScanSummary;
 import dev.eventscan.testsupport.PostgresExtension;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -66,5 +67,71 @@ class ReadModelRedeliveryTest {
 
     assertThat(module.queries().get(scanId).orElseThrow()).isEqualTo(before);
     assertThat(module.queries().domains(scanId)).isEqualTo(domainsBefore);
+  }
+
+  @Test
+  void a_scan_projected_in_one_batch_reads_the_same_as_projected_event_by_event(
+      DataSource dataSource) throws Exception {
+    EventStore store = EventStore.builder(dataSource).build();
+    ScanModule module =
+        modules.start(
+            store,
+            Map.of("scripted", scripted),
+            "scripted",
+            new ProcessSettings(
+                2, Duration.ofSeconds(5), Duration.ofMillis(10), Duration.ofMillis(50)));
+    scripted.failFor("batch.example", 1);
+    String scanId = module.requestScan("batch.example", "scripted", 3);
+    Eventually.until(
+        "completed",
+        Duration.ofSeconds(30),
+        () -> TestModules.status(module, scanId).equals("COMPLETED"));
+    List<Object> live = readModels(module, scanId);
+    List<RecordedEvent> events = module.events(scanId);
+    ScanReadModelProjection projection =
+        new ScanReadModelProjection(TestModules.SCHEMA, module.scans()::deserialize);
+
+    reproject(dataSource, scanId, tx -> projection.projectBatch(events, tx));
+    assertThat(readModels(module, scanId)).as("all events in one batch").isEqualTo(live);
+
+    reproject(
+        dataSource,
+        scanId,
+        tx -> {
+          for (RecordedEvent event : events) {
+            projection.project(event, tx);
+          }
+        });
+    assertThat(readModels(module, scanId)).as("one event at a time").isEqualTo(live);
+  }
+
+  private static List<Object> readModels(ScanModule module, String scanId) {
+    return List.of(
+        module.queries().get(scanId).orElseThrow(),
+        module.queries().domains(scanId),
+        module.queries().findings(scanId));
+  }
+
+  @FunctionalInterface
+  private interface Projecting {
+    void run(Connection tx) throws Exception;
+  }
+
+  /** Empties the scan's read models and projects them again, in one transaction. */
+  private static void reproject(DataSource dataSource, String scanId, Projecting projecting)
+      throws Exception {
+    try (Connection tx = dataSource.getConnection()) {
+      tx.setAutoCommit(false);
+      for (String table : List.of("scan_summaries", "scan_domains", "scan_findings")) {
+        try (PreparedStatement delete =
+            tx.prepareStatement(
+                "DELETE FROM " + TestModules.SCHEMA + "." + table + " WHERE scan_id = ?")) {
+          delete.setString(1, scanId);
+          delete.executeUpdate();
+        }
+      }
+      projecting.run(tx);
+      tx.commit();
+    }
   }
 }

@@ -26,6 +26,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -58,13 +63,133 @@ public final class ScanReadModelProjection implements Projection {
 
   @Override
   public void project(RecordedEvent recorded, Connection tx) throws SQLException {
-    ScanEvent event = deserializer.apply(recorded);
-    long version = recorded.streamVersion();
-    if (alreadyApplied(tx, event.scanId(), version)) {
-      return; // a redelivery, or a parked event retried after later ones: applying it would undo
+    projectBatch(List.of(recorded), tx);
+  }
+
+  /**
+   * Applies a batch in a few round trips, whatever its size: each scan's events are folded here, in
+   * stream-version order, into the rows they change, and each kind of row is written by one batched
+   * statement. The rows end as if the events had been applied one by one.
+   */
+  @Override
+  public void projectBatch(List<RecordedEvent> events, Connection tx) throws SQLException {
+    List<ScanEvent> decoded = events.stream().map(deserializer).toList();
+    Map<String, Long> applied =
+        appliedVersions(tx, decoded.stream().map(ScanEvent::scanId).distinct().toList());
+    Changes changes = new Changes();
+    for (int i = 0; i < events.size(); i++) {
+      ScanEvent event = decoded.get(i);
+      long version = events.get(i).streamVersion();
+      // A redelivery, or a parked event retried after later ones: applying it would undo.
+      if (version > applied.getOrDefault(event.scanId(), 0L)) {
+        applied.put(event.scanId(), version);
+        changes.add(event, version);
+      }
     }
-    if (event instanceof ScanRequested e) {
-      update(
+    changes.write(tx);
+  }
+
+  /**
+   * The per-stream version guard: each summary row keeps the last stream version applied to the
+   * scan's read models. The row locks make a concurrent redelivery wait, then skip.
+   */
+  private Map<String, Long> appliedVersions(Connection tx, List<String> scanIds)
+      throws SQLException {
+    Map<String, Long> versions = new HashMap<>();
+    try (PreparedStatement select =
+        tx.prepareStatement(
+            """
+            SELECT scan_id, stream_version FROM %s.scan_summaries
+             WHERE scan_id = ANY(?) ORDER BY scan_id FOR UPDATE
+            """
+                .formatted(schema))) {
+      select.setArray(1, textArray(tx, scanIds.stream()));
+      try (ResultSet rows = select.executeQuery()) {
+        while (rows.next()) {
+          versions.put(rows.getString(1), rows.getLong(2));
+        }
+      }
+    }
+    return versions;
+  }
+
+  /** What a batch changes, row by row, in the order the rows must be written. */
+  private final class Changes {
+    private final List<Object[]> newScans = new ArrayList<>();
+    private final List<Object[]> newDomains = new ArrayList<>();
+    private final Map<List<String>, DomainChange> domains = new LinkedHashMap<>();
+    private final List<Object[]> newFindings = new ArrayList<>();
+    private final Map<String, SummaryChange> summaries = new LinkedHashMap<>();
+
+    void add(ScanEvent event, long version) {
+      if (event instanceof ScanRequested e) {
+        newScans.add(
+            new Object[] {
+              e.scanId(), e.target(), e.scanner(), e.maxRetries(), time(e.at()), version
+            });
+        return;
+      }
+      SummaryChange summary = summaries.computeIfAbsent(event.scanId(), id -> new SummaryChange());
+      summary.version = version;
+      if (event instanceof DomainDiscoveryStarted e) {
+        summary.status = ScanStatus.DISCOVERING_DOMAINS.name();
+        summary.step("domain discovery (attempt " + e.attempt() + ")");
+        summary.progress(10);
+        if (summary.startedAt == null) {
+          summary.startedAt = time(e.at());
+        }
+      } else if (event instanceof DomainsDiscovered e) {
+        for (AssociatedDomain domain : e.domains()) {
+          newDomains.add(new Object[] {e.scanId(), domain.domain(), domain.source()});
+        }
+        summary.status = ScanStatus.DISCOVERING_SUBDOMAINS.name();
+        summary.step("subdomain discovery");
+        summary.domains = e.domains().size();
+        summary.progress(20);
+      } else if (event instanceof SubdomainDiscoveryStarted e) {
+        DomainChange domain = domain(e.scanId(), e.domain());
+        domain.status = "RUNNING";
+        domain.attempts = e.attempt();
+        summary.step("subdomain discovery");
+      } else if (event instanceof SubdomainsDiscovered e) {
+        for (Finding finding : e.findings()) {
+          newFindings.add(
+              new Object[] {
+                e.scanId(),
+                e.domain(),
+                finding.subdomain(),
+                finding.recordType(),
+                finding.value(),
+                time(e.at())
+              });
+        }
+        DomainChange domain = domain(e.scanId(), e.domain());
+        domain.status = "DONE";
+        domain.wildcard = e.wildcard();
+        summary.countFindings = true;
+        summary.progressFromDomains = true;
+      } else if (event instanceof StepAttemptFailed) {
+        summary.failedAttempts++;
+      } else if (event instanceof ScanCompleted e) {
+        summary.finished(ScanStatus.COMPLETED.name(), null, e.at());
+        summary.progress(100);
+        summary.score = e.score().score();
+        summary.confidence = e.score().confidence();
+        summary.scoreBreakdown = json(e.score());
+      } else if (event instanceof ScanFailed e) {
+        summary.finished(ScanStatus.FAILED.name(), e.reason(), e.at());
+      } else if (event instanceof ScanCancelled e) {
+        summary.finished(ScanStatus.CANCELLED.name(), e.reason(), e.at());
+      }
+    }
+
+    private DomainChange domain(String scanId, String domain) {
+      return domains.computeIfAbsent(List.of(scanId, domain), key -> new DomainChange());
+    }
+
+    /** Domains and findings first: the summaries count them. */
+    void write(Connection tx) throws SQLException {
+      batch(
           tx,
           """
           INSERT INTO %s.scan_summaries
@@ -73,157 +198,159 @@ public final class ScanReadModelProjection implements Projection {
           VALUES (?, ?, ?, ?, 'STARTED', 0, ?, ?)
           ON CONFLICT (scan_id) DO NOTHING
           """,
-          e.scanId(),
-          e.target(),
-          e.scanner(),
-          e.maxRetries(),
-          time(e.at()),
-          version);
-    } else if (event instanceof DomainDiscoveryStarted e) {
-      summary(
+          newScans);
+      batch(
           tx,
-          "status = 'DISCOVERING_DOMAINS', current_step = 'domain discovery (attempt ' || ? || ')',"
-              + " progress_percent = 10, started_at = coalesce(started_at, ?)",
-          e.scanId(),
-          version,
-          e.attempt(),
-          time(e.at()));
-    } else if (event instanceof DomainsDiscovered e) {
-      // One statement for all of them: a round trip per row was most of this event's cost.
-      update(
+          "INSERT INTO %s.scan_domains (scan_id, domain, source) VALUES (?, ?, ?)"
+              + " ON CONFLICT DO NOTHING",
+          newDomains);
+      batch(
           tx,
           """
-          INSERT INTO %s.scan_domains (scan_id, domain, source)
-          SELECT ?, d.domain, d.source FROM unnest(?::text[], ?::text[]) AS d(domain, source)
-          ON CONFLICT DO NOTHING
+          UPDATE %s.scan_domains
+             SET status = ?::text, attempts = coalesce(?::int, attempts),
+                 wildcard = coalesce(?::boolean, wildcard)
+           WHERE scan_id = ? AND domain = ?
           """,
-          e.scanId(),
-          textArray(tx, e.domains().stream().map(AssociatedDomain::domain)),
-          textArray(tx, e.domains().stream().map(AssociatedDomain::source)));
-      summary(
-          tx,
-          "status = ?, current_step = 'subdomain discovery', domains = ?, progress_percent = ?",
-          e.scanId(),
-          version,
-          e.domains().isEmpty()
-              ? ScanStatus.DISCOVERING_SUBDOMAINS.name()
-              : "DISCOVERING_SUBDOMAINS",
-          e.domains().size(),
-          20);
-    } else if (event instanceof SubdomainDiscoveryStarted e) {
-      update(
-          tx,
-          "UPDATE %s.scan_domains SET status = 'RUNNING', attempts = ? WHERE scan_id = ? AND domain = ?",
-          e.attempt(),
-          e.scanId(),
-          e.domain());
-      summary(tx, "current_step = 'subdomain discovery'", e.scanId(), version);
-    } else if (event instanceof SubdomainsDiscovered e) {
-      update(
+          domains.entrySet().stream()
+              .map(
+                  d ->
+                      new Object[] {
+                        d.getValue().status,
+                        d.getValue().attempts,
+                        d.getValue().wildcard,
+                        d.getKey().get(0),
+                        d.getKey().get(1)
+                      })
+              .toList());
+      batch(
           tx,
           """
           INSERT INTO %s.scan_findings
               (scan_id, domain, subdomain, record_type, value, discovered_at)
-          SELECT ?, ?, f.subdomain, f.record_type, f.value, ?
-            FROM unnest(?::text[], ?::text[], ?::text[]) AS f(subdomain, record_type, value)
+          VALUES (?, ?, ?, ?, ?, ?)
           ON CONFLICT DO NOTHING
           """,
-          e.scanId(),
-          e.domain(),
-          time(e.at()),
-          textArray(tx, e.findings().stream().map(Finding::subdomain)),
-          textArray(tx, e.findings().stream().map(Finding::recordType)),
-          textArray(tx, e.findings().stream().map(Finding::value)));
-      update(
+          newFindings);
+      batch(
           tx,
-          "UPDATE %s.scan_domains SET status = 'DONE', wildcard = ? WHERE scan_id = ? AND domain = ?",
-          e.wildcard(),
-          e.scanId(),
-          e.domain());
-      summary(
-          tx,
-          """
-          subdomains = (SELECT count(DISTINCT subdomain) FROM %1$s.scan_findings f
-                         WHERE f.scan_id = scan_summaries.scan_id),
-          progress_percent = 20 + 75 * (SELECT count(*) FILTER (WHERE status = 'DONE')
-                                          FROM %1$s.scan_domains d
-                                         WHERE d.scan_id = scan_summaries.scan_id)
-                                 / greatest(1, domains)
-          """,
-          e.scanId(),
-          version);
-    } else if (event instanceof StepAttemptFailed e) {
-      summary(tx, "failed_attempts = failed_attempts + 1", e.scanId(), version);
-    } else if (event instanceof ScanCompleted e) {
-      summary(
-          tx,
-          "status = 'COMPLETED', current_step = NULL, progress_percent = 100, score = ?,"
-              + " confidence = ?, score_breakdown = ?::jsonb, completed_at = ?,"
-              + " duration_ms = (extract(epoch FROM ?::timestamptz - requested_at) * 1000)::bigint",
-          e.scanId(),
-          version,
-          e.score().score(),
-          e.score().confidence(),
-          json(e.score()),
-          time(e.at()),
-          time(e.at()));
-    } else if (event instanceof ScanFailed e) {
-      finished(tx, e.scanId(), version, "FAILED", e.reason(), e.at());
-    } else if (event instanceof ScanCancelled e) {
-      finished(tx, e.scanId(), version, "CANCELLED", e.reason(), e.at());
+          SummaryChange.UPDATE,
+          summaries.entrySet().stream().map(s -> s.getValue().parameters(s.getKey())).toList());
     }
   }
 
-  /**
-   * The per-stream version guard: the summary row keeps the last stream version applied to the
-   * scan's read models. The row lock makes a concurrent redelivery wait, then skip.
-   */
-  private boolean alreadyApplied(Connection tx, String scanId, long version) throws SQLException {
-    try (PreparedStatement select =
-        tx.prepareStatement(
-            "SELECT stream_version FROM %s.scan_summaries WHERE scan_id = ? FOR UPDATE"
-                .formatted(schema))) {
-      select.setString(1, scanId);
-      try (ResultSet row = select.executeQuery()) {
-        return row.next() && row.getLong(1) >= version;
-      }
-    }
+  /** A domain's row after the batch; null leaves a column as it is. */
+  private static final class DomainChange {
+    String status;
+    Integer attempts;
+    Boolean wildcard;
   }
 
-  private void finished(
-      Connection tx, String scanId, long version, String status, String reason, Instant at)
-      throws SQLException {
-    summary(
-        tx,
-        "status = ?, current_step = NULL, failure_reason = ?, completed_at = ?,"
-            + " duration_ms = (extract(epoch FROM ?::timestamptz - requested_at) * 1000)::bigint",
-        scanId,
-        version,
+  /** A summary row's change by the batch; null (or false) leaves a column as it is. */
+  private static final class SummaryChange {
+    /** Parameters in the order of {@link #parameters}. */
+    static final String UPDATE =
+        """
+        UPDATE %1$s.scan_summaries s
+           SET status = coalesce(?::text, status),
+               current_step = CASE WHEN ?::boolean THEN ?::text ELSE current_step END,
+               domains = coalesce(?::int, domains),
+               progress_percent =
+                   CASE WHEN ?::boolean
+                        THEN 20 + 75 * (SELECT count(*) FILTER (WHERE status = 'DONE')
+                                          FROM %1$s.scan_domains d WHERE d.scan_id = s.scan_id)
+                                  / greatest(1, coalesce(?::int, domains))
+                        ELSE coalesce(?::int, progress_percent) END,
+               subdomains =
+                   CASE WHEN ?::boolean
+                        THEN (SELECT count(DISTINCT subdomain) FROM %1$s.scan_findings f
+                               WHERE f.scan_id = s.scan_id)
+                        ELSE subdomains END,
+               started_at = coalesce(started_at, ?::timestamptz),
+               failed_attempts = failed_attempts + ?::int,
+               score = coalesce(?::int, score),
+               confidence = coalesce(?::float8, confidence),
+               score_breakdown = coalesce(?::jsonb, score_breakdown),
+               failure_reason = coalesce(?::text, failure_reason),
+               completed_at = coalesce(?::timestamptz, completed_at),
+               duration_ms =
+                   coalesce((extract(epoch FROM ?::timestamptz - requested_at) * 1000)::bigint,
+                            duration_ms),
+               stream_version = ?::bigint
+         WHERE scan_id = ?
+        """;
+
+    String status;
+    boolean stepChanged;
+    String step;
+    Integer domains;
+    boolean progressFromDomains;
+    Integer progress;
+    boolean countFindings;
+    Timestamp startedAt;
+    int failedAttempts;
+    Integer score;
+    Double confidence;
+    String scoreBreakdown;
+    String failureReason;
+    Timestamp completedAt;
+    long version;
+
+    void step(String now) {
+      stepChanged = true;
+      step = now;
+    }
+
+    /** A fixed progress; until a later event counts the domains done instead. */
+    void progress(int percent) {
+      progress = percent;
+      progressFromDomains = false;
+    }
+
+    void finished(String finalStatus, String reason, Instant at) {
+      status = finalStatus;
+      step(null);
+      failureReason = reason;
+      completedAt = time(at);
+    }
+
+    Object[] parameters(String scanId) {
+      return new Object[] {
         status,
-        reason,
-        time(at),
-        time(at));
+        stepChanged,
+        step,
+        domains,
+        progressFromDomains,
+        domains,
+        progress,
+        countFindings,
+        startedAt,
+        failedAttempts,
+        score,
+        confidence,
+        scoreBreakdown,
+        failureReason,
+        completedAt,
+        completedAt,
+        version,
+        scanId
+      };
+    }
   }
 
-  /** Updates one summary row; {@code set} comes first, then the scan id and stream version. */
-  private void summary(Connection tx, String set, String scanId, long version, Object... values)
-      throws SQLException {
-    Object[] parameters = new Object[values.length + 2];
-    System.arraycopy(values, 0, parameters, 0, values.length);
-    parameters[values.length] = version;
-    parameters[values.length + 1] = scanId;
-    update(
-        tx,
-        "UPDATE %s.scan_summaries SET " + set + ", stream_version = ? WHERE scan_id = ?",
-        parameters);
-  }
-
-  private void update(Connection tx, String sql, Object... parameters) throws SQLException {
+  /** One statement for many rows: the rows go in one batch, in one round trip. */
+  private void batch(Connection tx, String sql, List<Object[]> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
     try (PreparedStatement statement = tx.prepareStatement(sql.formatted(schema))) {
-      for (int i = 0; i < parameters.length; i++) {
-        statement.setObject(i + 1, parameters[i]);
+      for (Object[] row : rows) {
+        for (int i = 0; i < row.length; i++) {
+          statement.setObject(i + 1, row[i]);
+        }
+        statement.addBatch();
       }
-      statement.executeUpdate();
+      statement.executeBatch();
     }
   }
 
