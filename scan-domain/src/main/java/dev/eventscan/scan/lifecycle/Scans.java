@@ -24,6 +24,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 
 /**
  * Runs commands against scans: decide on the scan's state, append at its version, and after a
@@ -48,7 +49,7 @@ public final class Scans {
   private final AggregateRepository<ScanState, ScanEvent> repository;
   private final JacksonEventSerializer serializer;
   private final Clock clock;
-  private final OneBatchAtATime<ScanCommand, Executed> batches =
+  private final OneBatchAtATime<Order, Executed> batches =
       new OneBatchAtATime<>(this::decideAndAppend);
 
   public Scans(EventStore store, Clock clock) {
@@ -110,8 +111,21 @@ public final class Scans {
    * @throws InvalidScanTransitionException the command is not valid in the scan's current state
    */
   public Executed execute(String scanId, ScanCommand command) {
-    return batches.submit(scanId, command);
+    return execute(scanId, command, state -> List.of());
   }
+
+  /**
+   * Applies a command and, if it appended something, the commands {@code then} asks for on the
+   * state it leaves, in the same append: what a command makes due is recorded with it. A follow-up
+   * that is refused or repeats earlier work adds nothing; {@link Executed#events()} holds both.
+   */
+  public Executed execute(
+      String scanId, ScanCommand command, Function<ScanState, List<ScanCommand>> then) {
+    return batches.submit(scanId, new Order(command, then));
+  }
+
+  /** A command and what follows from the state it leaves. */
+  private record Order(ScanCommand command, Function<ScanState, List<ScanCommand>> then) {}
 
   /**
    * Decides the waiting commands on the known state and appends all their events at its version.
@@ -119,7 +133,7 @@ public final class Scans {
    * decision on a state that may be old appended nothing or refused, which only the current state
    * may confirm. An append at the known version proves that state was current, refusals included.
    */
-  private void decideAndAppend(String scanId, List<Waiting<ScanCommand, Executed>> batch) {
+  private void decideAndAppend(String scanId, List<Waiting<Order, Executed>> batch) {
     Aggregate<ScanState> known = latest.get(scanId);
     boolean current = known == null;
     if (current) {
@@ -152,22 +166,28 @@ public final class Scans {
   /** Each waiting command's events, or why it was refused, decided in order from one state. */
   private record Decisions(
       Aggregate<ScanState> from,
-      List<Waiting<ScanCommand, Executed>> batch,
+      List<Waiting<Order, Executed>> batch,
       List<List<ScanEvent>> events,
       List<RuntimeException> refusals) {
 
-    static Decisions on(Aggregate<ScanState> from, List<Waiting<ScanCommand, Executed>> batch) {
+    static Decisions on(Aggregate<ScanState> from, List<Waiting<Order, Executed>> batch) {
       List<List<ScanEvent>> events = new ArrayList<>();
       List<RuntimeException> refusals = new ArrayList<>();
       ScanState state = from.state();
-      for (Waiting<ScanCommand, Executed> waiting : batch) {
+      for (Waiting<Order, Executed> waiting : batch) {
         try {
           if (!state.exists()) {
             throw new ScanNotFoundException(from.id());
           }
-          List<ScanEvent> decided = ScanDecisions.decide(from.id(), state, waiting.command);
-          for (ScanEvent event : decided) {
-            state = state.apply(event);
+          List<ScanEvent> decided =
+              new ArrayList<>(ScanDecisions.decide(from.id(), state, waiting.command.command()));
+          state = applied(state, decided);
+          if (!decided.isEmpty()) {
+            for (ScanCommand next : waiting.command.then().apply(state)) {
+              List<ScanEvent> following = followUp(from.id(), state, next);
+              state = applied(state, following);
+              decided.addAll(following);
+            }
           }
           events.add(decided);
           refusals.add(null);
@@ -177,6 +197,21 @@ public final class Scans {
         }
       }
       return new Decisions(from, batch, events, refusals);
+    }
+
+    private static List<ScanEvent> followUp(String scanId, ScanState state, ScanCommand next) {
+      try {
+        return ScanDecisions.decide(scanId, state, next);
+      } catch (RuntimeException refused) {
+        return List.of(); // a follow-up is an offer: the command itself stands without it
+      }
+    }
+
+    private static ScanState applied(ScanState state, List<ScanEvent> events) {
+      for (ScanEvent event : events) {
+        state = state.apply(event);
+      }
+      return state;
     }
 
     boolean appendsNothing() {

@@ -510,20 +510,22 @@ public final class ScanProcessManager implements AutoCloseable {
   }
 
   private boolean recordStart(ScanWork work) {
-    Instant now = scans.clock().instant();
-    ScanCommand start =
-        work.step() == ScanStep.DOMAIN_DISCOVERY
-            ? new StartDomainDiscovery(work.attempt(), now)
-            : new StartSubdomainDiscovery(work.domain(), work.attempt(), now);
-    return !record(work.scanId(), start).isEmpty();
+    return !record(work.scanId(), startCommand(work, scans.clock().instant())).isEmpty();
+  }
+
+  private static ScanCommand startCommand(ScanWork work, Instant now) {
+    return work.step() == ScanStep.DOMAIN_DISCOVERY
+        ? new StartDomainDiscovery(work.attempt(), now)
+        : new StartSubdomainDiscovery(work.domain(), work.attempt(), now);
   }
 
   /**
    * Applies a command and, when its events leave the scan waiting for new scanner calls, drives the
-   * scan on the state the append produced: no read, and no wait for the subscription.
+   * scan on the state the append produced: no read, and no wait for the subscription. The steps it
+   * makes due are recorded as started in the same append (see {@link #stepsToStart}).
    */
   private List<ScanEvent> record(String scanId, ScanCommand command) {
-    Scans.Executed executed = scans.execute(scanId, command);
+    Scans.Executed executed = scans.execute(scanId, command, this::stepsToStart);
     if (executed.events().stream()
         .anyMatch(e -> DRIVING_EVENTS.contains(TYPES.nameOf(e.getClass())))) {
       requestDrive(scanId, executed.version());
@@ -574,6 +576,21 @@ public final class ScanProcessManager implements AutoCloseable {
     SubdomainDiscovery found = scanner.discoverSubdomains(work.domain());
     return new RecordSubdomains(
         work.domain(), found.findings(), found.wildcard(), scans.clock().instant());
+  }
+
+  /**
+   * The starts of the steps a state makes due now (the subdomain steps after domain discovery), to
+   * append with the outcome that made them due: their calls then run without an append of their own
+   * first. Retries wait for their time and start when they run. A step counts as started from then
+   * on, queued or running; its timeout still counts from when its call runs, and after a restart
+   * the same attempt runs again.
+   */
+  private List<ScanCommand> stepsToStart(ScanState state) {
+    Instant now = scans.clock().instant();
+    return ScanWork.pending(state).stream()
+        .filter(work -> work.start() && work.due() == null && !inFlight.containsKey(work.key()))
+        .map(work -> startCommand(work, now))
+        .toList();
   }
 
   private RecordStepFailure failure(ScanWork work, String error) {

@@ -18,8 +18,8 @@ import java.util.Map;
  * @param scanner the name of the scanner the scan asked for
  * @param target the scan's target (domain discovery starts from it)
  * @param domain null for domain discovery
- * @param start true if the attempt still has to be recorded as started; false if it was started
- *     before a restart and only has to be run again
+ * @param start true if the attempt still has to be recorded as started; false if it was recorded as
+ *     started already (with the outcome that made it due, or before a restart) and only has to run
  * @param due when to run it (retries wait for their backoff)
  */
 record ScanWork(

@@ -156,4 +156,34 @@ class ScansCacheTest {
         .as("events appended together still name their own commands")
         .hasSize(3 + 2 * domains.size());
   }
+
+  @Test
+  void what_a_command_makes_due_is_appended_with_it_and_a_refused_follow_up_adds_nothing() {
+    String scanId =
+        nodeA.request(new RequestScan(Target.parse("follow.example"), "s", 1, Instant.now()));
+    nodeA.handle(scanId, new StartDomainDiscovery(1, Instant.now()));
+    List<String> domains = List.of("x.example", "y.example");
+
+    Scans.Executed executed =
+        nodeA.execute(
+            scanId,
+            new RecordDomains(
+                domains.stream().map(d -> new AssociatedDomain(d, "MX")).toList(), Instant.now()),
+            state ->
+                List.of(
+                    new StartSubdomainDiscovery("x.example", 1, Instant.now()),
+                    new StartSubdomainDiscovery("unknown.example", 1, Instant.now()),
+                    new StartSubdomainDiscovery("y.example", 1, Instant.now())));
+
+    assertThat(executed.events())
+        .extracting(e -> e.getClass().getSimpleName())
+        .containsExactly(
+            "DomainsDiscovered", "SubdomainDiscoveryStarted", "SubdomainDiscoveryStarted");
+    assertThat(executed.version()).isEqualTo(5);
+    List<RecordedEvent> stream = store.readStream(ScanEventTypes.streamId(scanId)).events();
+    assertThat(stream.subList(2, 5))
+        .as("one append: one transaction")
+        .extracting(e -> e.position().transactionIdText())
+        .containsOnly(stream.get(2).position().transactionIdText());
+  }
 }
