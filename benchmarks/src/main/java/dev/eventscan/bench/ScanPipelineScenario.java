@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,6 +48,8 @@ final class ScanPipelineScenario implements Scenario {
                 Duration.ofMillis(100)),
             Clock.systemUTC())) {
       long commitsBefore = commits(database);
+      Optional<CpuMeter> cpu = CpuMeter.of(database.ours());
+      Optional<CpuMeter.Reading> cpuBefore = cpu.map(CpuMeter::read);
       long start = System.nanoTime();
       requestConcurrently(module);
       while (completed(database) < SCANS) {
@@ -60,6 +63,16 @@ final class ScanPipelineScenario implements Scenario {
           "# %s: %.1f commits per scan (pg_stat_database)%n",
           name(),
           (commits(database) - commitsBefore) / (double) SCANS);
+      if (cpu.isPresent()) {
+        CpuMeter.Reading used = cpu.get().read().minus(cpuBefore.orElseThrow());
+        System.out.printf(
+            Locale.ROOT,
+            "# %s: CPU per scan %.1f ms (JVM %.1f, PostgreSQL %.1f)%n",
+            name(),
+            (used.jvmSeconds() + used.postgresSeconds()) * 1000 / SCANS,
+            used.jvmSeconds() * 1000 / SCANS,
+            used.postgresSeconds() * 1000 / SCANS);
+      }
       printSteps(database);
       System.out.printf(
           Locale.ROOT,
