@@ -1,5 +1,6 @@
 package dev.eventscan.web;
 
+import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.web.SseStream.Frame;
 import io.micrometer.core.instrument.Timer;
 import java.util.Set;
@@ -24,6 +25,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class FrameLog {
   private record Slot(long seq, Frame frame, long appendedNanos) {}
 
+  /**
+   * Frames {@code [from, to)} as one array, and the position of the last one. Clients that are up
+   * to date all read the same span, so the last one built is kept for the next client that asks.
+   */
+  record Span(long from, long to, byte[] bytes, Position last) {}
+
   private final Slot[] slots;
   private final Executor writers;
   private final Timer fanOut;
@@ -32,6 +39,7 @@ final class FrameLog {
   private final AtomicInteger nextShard = new AtomicInteger();
   private final AtomicInteger readers = new AtomicInteger();
   private volatile long head; // the sequence number of the next frame
+  private volatile Span lastSpan;
 
   /**
    * @param capacity frames kept for clients that are behind
@@ -92,6 +100,47 @@ final class FrameLog {
   Frame get(long seq) {
     Slot slot = slots[slot(seq)];
     return slot != null && slot.seq() == seq ? slot.frame() : null;
+  }
+
+  /**
+   * The frames from {@code from} towards the head, as many as fit in {@code maxBytes} (at least
+   * one), as one array; null once the frame at {@code from} was overwritten. Built once for all the
+   * clients at the same cursor.
+   */
+  Span span(long from, int maxBytes) {
+    long end = head;
+    long to = from;
+    int size = 0;
+    Position last = null;
+    while (to < end) {
+      Frame frame = get(to);
+      if (frame == null) {
+        return null;
+      }
+      if (size > 0 && size + frame.bytes().length > maxBytes) {
+        break;
+      }
+      size += frame.bytes().length;
+      last = frame.position() != null ? frame.position() : last;
+      to++;
+    }
+    Span cached = lastSpan;
+    if (cached != null && cached.from() == from && cached.to() == to) {
+      return cached;
+    }
+    byte[] bytes = new byte[size];
+    int at = 0;
+    for (long seq = from; seq < to; seq++) {
+      Frame frame = get(seq);
+      if (frame == null) {
+        return null; // overwritten while copying
+      }
+      System.arraycopy(frame.bytes(), 0, bytes, at, frame.bytes().length);
+      at += frame.bytes().length;
+    }
+    Span span = new Span(from, to, bytes, last);
+    lastSpan = span;
+    return span;
   }
 
   /**

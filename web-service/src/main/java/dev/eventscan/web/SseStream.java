@@ -9,6 +9,7 @@ import jakarta.servlet.WriteListener;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -255,61 +256,54 @@ final class SseStream implements WriteListener, AsyncListener {
    * nothing is pending.
    */
   private byte[] takeBatch() {
-    Batch batch = new Batch();
-    while (!queue.isEmpty() && batch.fits(queue.peek())) {
+    List<byte[]> parts = new ArrayList<>(2);
+    int size = 0;
+    while (!queue.isEmpty()
+        && (size == 0 || size + queue.peek().bytes().length <= MAX_WRITE_BYTES)) {
       Frame next = queue.poll();
       queuedHere -= next.bytes().length;
       queuedBytes.addAndGet(-next.bytes().length);
-      batch.add(next);
+      parts.add(next.bytes());
+      size += next.bytes().length;
     }
-    if (catchUp == null) {
-      long head = log.head();
-      while (cursor < head) {
-        Frame next = log.get(cursor);
-        if (next == null) {
-          return FELL_BEHIND;
-        }
-        if (!batch.fits(next)) {
-          break;
-        }
-        cursor++;
-        if (next.position() != null) {
-          if (lastQueued != null && next.position().compareTo(lastQueued) <= 0) {
-            continue; // the replay sent it
-          }
-          lastQueued = next.position();
-        }
-        batch.add(next);
+    // The log only once the own queue is empty: the rest of a replay page goes first.
+    if (catchUp == null && queue.isEmpty()) {
+      skipReplayed();
+    }
+    if (catchUp == null && queue.isEmpty() && cursor < log.head() && size < MAX_WRITE_BYTES) {
+      FrameLog.Span span = log.span(cursor, MAX_WRITE_BYTES - size);
+      if (span == null) {
+        return FELL_BEHIND;
       }
+      cursor = span.to();
+      lastQueued = span.last() != null ? span.last() : lastQueued;
+      parts.add(span.bytes());
     }
-    return batch.bytes();
+    return concat(parts);
   }
 
-  /** Frames gathered for one write: a single frame is written as it is, several are copied. */
-  private static final class Batch {
-    private byte[] first;
-    private ByteArrayOutputStream several;
-
-    boolean fits(Frame next) {
-      int size = several != null ? several.size() : first != null ? first.length : 0;
-      return size == 0 || size + next.bytes().length <= MAX_WRITE_BYTES;
-    }
-
-    void add(Frame frame) {
-      if (first == null) {
-        first = frame.bytes();
+  /**
+   * Under this lock: moves the cursor past frames the replay sent (only right after a catch-up).
+   */
+  private void skipReplayed() {
+    while (lastQueued != null && cursor < log.head()) {
+      Frame next = log.get(cursor);
+      if (next == null // fell behind: span() says so
+          || next.position() == null
+          || next.position().compareTo(lastQueued) > 0) {
         return;
       }
-      if (several == null) {
-        several = new ByteArrayOutputStream(Math.max(8 * 1024, 2 * first.length));
-        several.writeBytes(first);
-      }
-      several.writeBytes(frame.bytes());
+      cursor++;
     }
+  }
 
-    byte[] bytes() {
-      return several != null ? several.toByteArray() : first;
+  private static byte[] concat(List<byte[]> parts) {
+    if (parts.size() <= 1) {
+      return parts.isEmpty() ? null : parts.get(0);
     }
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    parts.forEach(all::writeBytes);
+    return all.toByteArray();
   }
 
   /** On a reader thread: one page of the catch-up, then back to the writers. */

@@ -58,41 +58,6 @@ class LiveFanOutTest {
     app.close();
   }
 
-  /** One client's connection (or two, when it left and resumed) and where it started. */
-  private static final class Client {
-    final Position start; // null: it started live, at whatever came first
-    final List<SseClientForTests> connections = new CopyOnWriteArrayList<>();
-    volatile boolean resumes;
-
-    Client(Position start) {
-      this.start = start;
-    }
-
-    List<String> ids() {
-      List<String> ids = new ArrayList<>();
-      for (SseClientForTests connection : connections) {
-        connection.messages().forEach(frame -> ids.add(frame.id()));
-      }
-      return ids;
-    }
-
-    /**
-     * What EventSource does when the server lets a stream go (a full queue on a starved client, a
-     * client that looked dead): connect again with the last id received.
-     */
-    synchronized void resumeIfDropped(String url) {
-      SseClientForTests last = connections.get(connections.size() - 1);
-      if (!last.droppedByServer()) {
-        return;
-      }
-      List<String> ids = ids();
-      String lastId =
-          ids.isEmpty() ? (start == null ? null : start.toString()) : ids.get(ids.size() - 1);
-      connections.set(connections.size() - 1, SseClientForTests.frozen(last.messages()));
-      connections.add(new SseClientForTests(url, lastId));
-    }
-  }
-
   @Test
   void clients_that_come_and_go_get_exactly_their_events_and_leave_nothing_behind()
       throws Exception {
@@ -103,7 +68,7 @@ class LiveFanOutTest {
     EventFilter filter = EventFilter.categories(category);
     String url = app.url + "/api/events/live?category=" + category;
     Random random = new Random(13);
-    List<Client> clients = new CopyOnWriteArrayList<>();
+    List<ResumingSseClient> clients = new CopyOnWriteArrayList<>();
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     PrintStream originalErr = System.err;
     System.setErr(new PrintStream(new TeeStream(originalErr, log), true, StandardCharsets.UTF_8));
@@ -116,7 +81,8 @@ class LiveFanOutTest {
         long leaveAfter = 200 + random.nextInt(1_500);
         churn.schedule(
             () -> {
-              Client client = new Client(kind == 1 ? null : store.headPosition(filter));
+              ResumingSseClient client =
+                  new ResumingSseClient(kind == 1 ? null : store.headPosition(filter));
               clients.add(client);
               client.connections.add(
                   new SseClientForTests(kind == 1 ? url : url + "&from=" + client.start, null));
@@ -140,7 +106,7 @@ class LiveFanOutTest {
       }
       RunningService.await("every client scheduled", WAIT, () -> clients.size() == CLIENTS);
       List<String> all = app.logIds(filter, EVENTS, WAIT);
-      for (Client client : clients) {
+      for (ResumingSseClient client : clients) {
         List<String> expected = expectedFor(client, all);
         RunningService.await(
             "a client to receive its " + expected.size() + " events",
@@ -150,7 +116,7 @@ class LiveFanOutTest {
               return client.ids().size() >= expected.size();
             });
       }
-      for (Client client : clients) {
+      for (ResumingSseClient client : clients) {
         assertThat(client.ids())
             .as("a client from %s, resuming: %s", client.start, client.resumes)
             .containsExactlyElementsOf(expectedFor(client, all));
@@ -180,7 +146,7 @@ class LiveFanOutTest {
   }
 
   /** Closes the client's stream, then resumes from the last event it received. */
-  private static void leaveAndResume(Client client, String url) {
+  private static void leaveAndResume(ResumingSseClient client, String url) {
     SseClientForTests first = client.connections.get(0);
     first.close();
     List<Frame> seen = first.messages();
@@ -192,7 +158,7 @@ class LiveFanOutTest {
   }
 
   /** What a client must have received: everything after its start (or its first event), once. */
-  private static List<String> expectedFor(Client client, List<String> all) {
+  private static List<String> expectedFor(ResumingSseClient client, List<String> all) {
     if (client.start != null) {
       List<String> after = new ArrayList<>();
       for (String id : all) {

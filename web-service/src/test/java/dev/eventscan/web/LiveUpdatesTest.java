@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.testsupport.PostgresExtension;
@@ -14,9 +16,11 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -128,6 +132,59 @@ class LiveUpdatesTest {
       assertThat(healthy.messages()).hasSize(60);
     } finally {
       stalled.body().close();
+    }
+  }
+
+  @Test
+  void clients_resuming_from_far_back_while_events_flow_get_each_event_once_in_order()
+      throws Exception {
+    // The replay's one page (3 MB) takes many writes: live frames must wait behind all of it.
+    resumeFromFarBackWhileEventsFlow(app, 10, 100, 300, 30_000);
+  }
+
+  /**
+   * {@code clients} clients, one after another, resume from the start of a category that has {@code
+   * backlog} events (with {@code pad} bytes each) while {@code live} more are appended: each gets
+   * every event once, in order (resuming when the server lets it go, as EventSource does).
+   */
+  static void resumeFromFarBackWhileEventsFlow(
+      RunningService app, int clients, int backlog, int live, int pad) throws Exception {
+    EventStore events = app.service.store();
+    String category = "far" + UUID.randomUUID().toString().substring(0, 6);
+    String padding = "x".repeat(pad);
+    events.append(
+        category + "-backlog",
+        ExpectedVersion.noStream(),
+        IntStream.range(0, backlog)
+            .mapToObj(i -> EventData.of("Old", "{\"n\":" + i + ",\"pad\":\"" + padding + "\"}"))
+            .toList());
+    String url = app.url + "/api/events/live?category=" + category;
+    List<ResumingSseClient> resuming = new ArrayList<>();
+    try {
+      for (int i = 0; i < live; i++) {
+        if (i % (live / clients) == 0 && resuming.size() < clients) {
+          ResumingSseClient client = new ResumingSseClient(Position.START);
+          client.connections.add(new SseClientForTests(url, Position.START.toString()));
+          resuming.add(client);
+        }
+        events.append(
+            category + "-" + i,
+            ExpectedVersion.noStream(),
+            EventData.of("New", "{\"n\":" + i + "}"));
+      }
+      List<String> all = app.logIds(EventFilter.categories(category), backlog + live, WAIT);
+      for (ResumingSseClient client : resuming) {
+        RunningService.await(
+            "a client to receive " + all.size() + " events",
+            WAIT,
+            () -> {
+              client.resumeIfDropped(url);
+              return client.ids().size() >= all.size();
+            });
+        assertThat(client.ids()).containsExactlyElementsOf(all);
+      }
+    } finally {
+      resuming.forEach(ResumingSseClient::close);
     }
   }
 
