@@ -164,7 +164,9 @@ public final class LiveEvents implements AutoCloseable {
               cursor = event.position();
             }
           }
-          if (page.events().size() == PAGE) {
+          if (!page.events().isEmpty()) {
+            // Read again at once, and wait only when a read finds nothing: at high rates the
+            // feed then clocks itself instead of waiting for each hint (itself a transaction).
             recheckMillis = FIRST_RECHECK_MILLIS;
           } else if (page.heldBack()) {
             // An older transaction still runs; its commit sends no hint: look again soon.

@@ -235,6 +235,9 @@ final class SubscriptionWorker implements Subscription {
       }
       if (page.endOfLog()) {
         caughtUp.complete(checkpoint);
+        if (!page.events().isEmpty()) {
+          continue; // read again at once; wait only when a read finds nothing
+        }
         heldBackWait =
             control.eventsHeldBack(store.schema()) ? nextHeldBackWait(heldBackWait) : null;
         Duration wait = heldBackWait == null ? options.pollInterval() : heldBackWait;
