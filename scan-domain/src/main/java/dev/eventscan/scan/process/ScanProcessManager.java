@@ -7,6 +7,7 @@ import dev.eventscan.eventstore.subscription.Subscription;
 import dev.eventscan.eventstore.subscription.SubscriptionOptions;
 import dev.eventscan.eventstore.subscription.SubscriptionState;
 import dev.eventscan.eventstore.subscription.Subscriptions;
+import dev.eventscan.eventstore.subscription.TransactionalEventHandler;
 import dev.eventscan.scan.lifecycle.ScanCommand;
 import dev.eventscan.scan.lifecycle.ScanCommand.RecordDomains;
 import dev.eventscan.scan.lifecycle.ScanCommand.RecordStepFailure;
@@ -26,7 +27,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -157,36 +157,74 @@ public final class ScanProcessManager implements AutoCloseable {
     this.subscriptions = subscriptions;
     driver.start();
     workers = startWorkers(workerGeneration.get());
-    subscription = subscriptions.startTransactional(options, this::onEvent);
+    subscription =
+        subscriptions.startTransactional(
+            options,
+            new TransactionalEventHandler() {
+              @Override
+              public void handle(RecordedEvent event, Connection transaction) throws SQLException {
+                onEvents(List.of(event), transaction);
+              }
+
+              @Override
+              public void handleBatch(List<RecordedEvent> events, Connection transaction)
+                  throws SQLException {
+                onEvents(events, transaction);
+              }
+            });
     sweeper.scheduleWithFixedDelay(
         this::sweepQuietly, 0, settings.sweepInterval().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**
    * The process manager's subscription handler, run in the transaction that moves its checkpoint:
-   * it keeps the table of unfinished scans and asks for the scan to be driven. Driving happens on
-   * another thread, because loading the scan here would keep this transaction, and with its id the
-   * barrier of every reader, open while it waits on other connections.
+   * it keeps the table of unfinished scans (one statement per batch for the requested ones, one for
+   * the finished ones) and asks for the scans to be driven. Driving happens on another thread,
+   * because loading a scan here would keep this transaction, and with its id the barrier of every
+   * reader, open while it waits on other connections.
    */
-  public void onEvent(RecordedEvent event, Connection transaction) throws SQLException {
-    String scanId = event.streamId().substring(ScanEventTypes.CATEGORY.length() + 1);
-    if (event.type().equals(ScanEventTypes.SCAN_REQUESTED)) {
+  public void onEvents(List<RecordedEvent> events, Connection transaction) throws SQLException {
+    List<String> requested = new ArrayList<>();
+    List<String> requestedAt = new ArrayList<>();
+    List<String> finished = new ArrayList<>();
+    for (RecordedEvent event : events) {
+      if (event.type().equals(ScanEventTypes.SCAN_REQUESTED)) {
+        requested.add(scanId(event));
+        requestedAt.add(event.recordedAt().toString());
+      } else if (FINAL_EVENTS.contains(event.type())) {
+        finished.add(scanId(event));
+      }
+    }
+    if (!requested.isEmpty()) {
       try (PreparedStatement insert =
           transaction.prepareStatement(
-              "INSERT INTO %s.scan_in_flight (scan_id, requested_at) VALUES (?, ?) ON CONFLICT DO NOTHING"
+              """
+              INSERT INTO %s.scan_in_flight (scan_id, requested_at)
+              SELECT r.scan_id, r.requested_at::timestamptz
+                FROM unnest(?::text[], ?::text[]) AS r(scan_id, requested_at)
+              ON CONFLICT DO NOTHING
+              """
                   .formatted(schema))) {
-        insert.setString(1, scanId);
-        insert.setTimestamp(2, Timestamp.from(event.recordedAt()));
+        insert.setArray(1, transaction.createArrayOf("text", requested.toArray()));
+        insert.setArray(2, transaction.createArrayOf("text", requestedAt.toArray()));
         insert.executeUpdate();
       }
-    } else if (FINAL_EVENTS.contains(event.type())) {
-      forget(transaction, scanId);
-      drivenAt.remove(scanId);
     }
-    if (DRIVING_EVENTS.contains(event.type())
-        && event.streamVersion() > drivenAt.getOrDefault(scanId, 0L)) {
-      requestDrive(scanId, event.streamVersion());
+    if (!finished.isEmpty()) {
+      forget(transaction, finished); // after the inserts: a scan may start and end in one batch
+      finished.forEach(drivenAt::remove);
     }
+    for (RecordedEvent event : events) {
+      String scanId = scanId(event);
+      if (DRIVING_EVENTS.contains(event.type())
+          && event.streamVersion() > drivenAt.getOrDefault(scanId, 0L)) {
+        requestDrive(scanId, event.streamVersion());
+      }
+    }
+  }
+
+  private static String scanId(RecordedEvent event) {
+    return event.streamId().substring(ScanEventTypes.CATEGORY.length() + 1);
   }
 
   /**
@@ -280,10 +318,11 @@ public final class ScanProcessManager implements AutoCloseable {
     }
   }
 
-  private void forget(Connection c, String scanId) throws SQLException {
+  private void forget(Connection c, List<String> scanIds) throws SQLException {
     try (PreparedStatement delete =
-        c.prepareStatement("DELETE FROM %s.scan_in_flight WHERE scan_id = ?".formatted(schema))) {
-      delete.setString(1, scanId);
+        c.prepareStatement(
+            "DELETE FROM %s.scan_in_flight WHERE scan_id = ANY(?)".formatted(schema))) {
+      delete.setArray(1, c.createArrayOf("text", scanIds.toArray()));
       delete.executeUpdate();
     }
   }
@@ -394,7 +433,7 @@ public final class ScanProcessManager implements AutoCloseable {
 
   private void forgetFinished(String scanId) {
     try (Connection c = dataSource.getConnection()) {
-      forget(c, scanId);
+      forget(c, List.of(scanId));
     } catch (SQLException e) {
       log.debug("Finished scan {} stays listed until the next sweep: {}", scanId, e.toString());
     }
