@@ -9,6 +9,7 @@ import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.scan.lifecycle.InvalidScanCommandException;
 import dev.eventscan.scan.lifecycle.InvalidScanTransitionException;
 import dev.eventscan.scan.lifecycle.ScanEvent;
+import dev.eventscan.scan.lifecycle.ScanEventTypes;
 import dev.eventscan.scan.lifecycle.ScanNotFoundException;
 import dev.eventscan.scan.process.ProcessSettings;
 import dev.eventscan.scan.readmodel.ScanReadModelProjection;
@@ -251,5 +252,52 @@ class ScanLifecycleTest {
     assertThatThrownBy(() -> module.cancel(scanId, "late"))
         .isInstanceOf(InvalidScanTransitionException.class);
     assertThat(module.events(scanId)).extracting(RecordedEvent::streamVersion).isSorted();
+  }
+
+  @Test
+  void a_scan_requested_and_finished_in_one_delivered_batch_is_not_left_unfinished()
+      throws Exception {
+    ScanModule module = startModule();
+    String scanId = java.util.UUID.randomUUID().toString(); // never appended: only this batch
+    String streamId = ScanEventTypes.streamId(scanId);
+    List<RecordedEvent> batch =
+        List.of(
+            new RecordedEvent(
+                Position.START,
+                java.util.UUID.randomUUID(),
+                streamId,
+                1,
+                ScanEventTypes.SCAN_REQUESTED,
+                "{}",
+                "{}",
+                java.time.Instant.now()),
+            new RecordedEvent(
+                Position.START,
+                java.util.UUID.randomUUID(),
+                streamId,
+                2,
+                ScanEventTypes.SCAN_CANCELLED,
+                "{}",
+                "{}",
+                java.time.Instant.now()));
+
+    try (java.sql.Connection tx = store.dataSource().getConnection()) {
+      tx.setAutoCommit(false);
+      module.processManager().onEvents(batch, tx);
+      tx.commit();
+    }
+
+    try (java.sql.Connection c = store.dataSource().getConnection();
+        java.sql.PreparedStatement select =
+            c.prepareStatement(
+                "SELECT count(*) FROM "
+                    + TestModules.SCHEMA
+                    + ".scan_in_flight WHERE scan_id = ?")) {
+      select.setString(1, scanId);
+      try (java.sql.ResultSet row = select.executeQuery()) {
+        row.next();
+        assertThat(row.getLong(1)).as("unfinished scans listed").isZero();
+      }
+    }
   }
 }
