@@ -42,6 +42,7 @@ public final class BenchmarkMain {
     register(AggregateLoadScenario::new);
     register(ScanPipelineScenario::new);
     register(HttpCreateScanScenario::new);
+    register(ScanClusterScenario::new);
     SseFanoutScenario.all().forEach(scenario -> SCENARIOS.put(scenario.name(), () -> scenario));
     register(ScanLiveFirstEventScenario::new);
     register(StartupScenario::new);

@@ -8,6 +8,7 @@ import dev.eventscan.eventstore.global.StreamSegment;
 import dev.eventscan.scan.ScanModule;
 import dev.eventscan.scan.lifecycle.ScanEventTypes;
 import dev.eventscan.testsupport.PostgresExtension;
+import dev.eventscan.testsupport.ServiceProcess;
 import dev.eventscan.testsupport.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -101,6 +102,7 @@ class ClusterTest {
     return ServiceProcess.start(
         logs,
         name,
+        Main.class.getName(),
         Map.of(
             "DATABASE_URL",
             database.jdbcUrl(),

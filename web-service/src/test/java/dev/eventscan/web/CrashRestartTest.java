@@ -1,5 +1,6 @@
 package dev.eventscan.web;
 
+import dev.eventscan.testsupport.ServiceProcess;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -20,7 +21,7 @@ class CrashRestartTest {
     Map<String, String> env = Map.of("DATA_DIR", dataDir.toString());
 
     String scanId;
-    ServiceProcess first = ServiceProcess.start(dataDir, "service", env);
+    ServiceProcess first = ServiceProcess.start(dataDir, "service", Main.class.getName(), env);
     try {
       scanId =
           RunningService.createScanAt(
@@ -30,7 +31,8 @@ class CrashRestartTest {
       first.kill();
     }
 
-    try (ServiceProcess second = ServiceProcess.start(dataDir, "service", env)) {
+    try (ServiceProcess second =
+        ServiceProcess.start(dataDir, "service", Main.class.getName(), env)) {
       RunningService.await(
           "the interrupted scan completed",
           () -> {

@@ -239,6 +239,16 @@ class PartitionedSubscriptionTest {
     return owners;
   }
 
+  private static void awaitEverySegmentRunningOnThreeNodes(EventStore store, String name) {
+    Await.until(
+        "every segment running, on all three nodes",
+        WAIT,
+        () -> {
+          Map<Integer, String> owners = owners(store, name);
+          return owners.size() == SEGMENTS && Set.copyOf(owners.values()).size() == 3;
+        });
+  }
+
   private static long count(String table) {
     return count(database.dataSource(), "SELECT count(*) FROM " + table);
   }
@@ -296,13 +306,7 @@ class PartitionedSubscriptionTest {
     }
 
     // Spread: each of the three live nodes owns some segments.
-    Await.until(
-        "every segment running, on all three nodes",
-        WAIT,
-        () -> {
-          Map<Integer, String> owners = owners(first.store, name);
-          return owners.size() == SEGMENTS && Set.copyOf(owners.values()).size() == 3;
-        });
+    awaitEverySegmentRunningOnThreeNodes(first.store, name);
     Map<String, Long> perNode =
         owners(first.store, name).values().stream()
             .collect(Collectors.groupingBy(owner -> owner, Collectors.counting()));
@@ -416,13 +420,7 @@ class PartitionedSubscriptionTest {
       writer.join();
     }
 
-    Await.until(
-        "every segment running, on all three nodes",
-        WAIT,
-        () -> {
-          Map<Integer, String> owners = owners(first.store, name);
-          return owners.size() == SEGMENTS && Set.copyOf(owners.values()).size() == 3;
-        });
+    awaitEverySegmentRunningOnThreeNodes(first.store, name);
     Position head = first.store.headPosition();
     assertThat(first.subscription.awaitPosition(head, WAIT)).as("caught up").isTrue();
     long inLog =

@@ -1,7 +1,8 @@
-package dev.eventscan.web;
+package dev.eventscan.testsupport;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -14,14 +15,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The service as a real child JVM (the same classes the jar holds), configured by environment
- * variables, its output in a log file. {@code PORT=0} unless given: the port is read from the
- * start-up line.
+ * A service node as a real child JVM (the caller's own class path, so the same classes the jar
+ * holds), configured by environment variables, its output in a log file. {@code PORT=0} unless
+ * given: the port is read from the start-up line. Used by the cluster test and the cluster
+ * benchmark.
  */
-final class ServiceProcess implements AutoCloseable {
+public final class ServiceProcess implements AutoCloseable {
   private static final Pattern RUNNING_AT =
       Pattern.compile("eventscan is running at (http://\\S+?)/?$", Pattern.MULTILINE);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private final Process process;
   private final Path log;
@@ -33,9 +37,9 @@ final class ServiceProcess implements AutoCloseable {
     this.url = url;
   }
 
-  /** Starts a node and waits until it answers {@code /ready} with 200. */
-  static ServiceProcess start(Path logDirectory, String name, Map<String, String> env)
-      throws Exception {
+  /** Starts {@code mainClass} as a node and waits until it answers {@code /ready} with 200. */
+  public static ServiceProcess start(
+      Path logDirectory, String name, String mainClass, Map<String, String> env) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // Small heaps and the serial collector: several nodes share this machine's cores.
     ProcessBuilder builder =
@@ -47,7 +51,7 @@ final class ServiceProcess implements AutoCloseable {
                 "-XX:TieredStopAtLevel=1",
                 "-cp",
                 System.getProperty("java.class.path"),
-                Main.class.getName()));
+                mainClass));
     builder.environment().remove("DATABASE_URL");
     builder.environment().remove("API_TOKEN");
     builder.environment().put("PORT", "0");
@@ -77,47 +81,48 @@ final class ServiceProcess implements AutoCloseable {
     throw new AssertionError("service did not start within " + START_TIMEOUT + ":\n" + tail(log));
   }
 
-  private void awaitReady() {
-    RunningService.await(
-        "service at " + url + " ready",
-        START_TIMEOUT,
-        () -> {
-          try {
-            return RunningService.HTTP
-                    .send(
-                        HttpRequest.newBuilder(URI.create(url + "/ready")).build(),
-                        HttpResponse.BodyHandlers.discarding())
-                    .statusCode()
-                == 200;
-          } catch (IOException e) {
-            return false;
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-          }
-        });
+  private void awaitReady() throws InterruptedException {
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (!ready()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("service at " + url + " not ready:\n" + tail(log));
+      }
+      Thread.sleep(50);
+    }
   }
 
-  String url() {
+  private boolean ready() throws InterruptedException {
+    try {
+      return HTTP.send(
+                  HttpRequest.newBuilder(URI.create(url + "/ready")).build(),
+                  HttpResponse.BodyHandlers.discarding())
+              .statusCode()
+          == 200;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  public String url() {
     return url;
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
-  boolean alive() {
+  public boolean alive() {
     return process.isAlive();
   }
 
   /** SIGKILL: no shutdown hook runs, connections drop as the kernel closes the sockets. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
   /** The last lines of the node's log, for failure messages. */
-  String logTail() {
+  public String logTail() {
     return tail(log);
   }
 
