@@ -7,8 +7,9 @@ package dev.eventscan.eventstore.subscription;
  *
  * <p>It fits {@code time = fixed + perEvent * events} by least squares over the last few batches. A
  * per-event cost (a statement per event) shrinks batches to what fits the budget. A fixed cost (one
- * statement per batch) does not: smaller batches would hold readers just as long, only more often,
- * so the size keeps growing. Growth is at most doubling per batch.
+ * statement per batch: the largest recent batch took about as long as the smallest) does not:
+ * smaller batches would hold readers just as long, only more often, so the size keeps growing.
+ * Growth is at most doubling per batch.
  */
 final class TransactionSizer {
   static final int FIRST = 10;
@@ -42,24 +43,36 @@ final class TransactionSizer {
     int n = Math.min(recorded, SAMPLES);
     double meanSize = 0;
     double meanNanos = 0;
+    int smallest = 0;
+    int largest = 0;
     for (int i = 0; i < n; i++) {
       meanSize += sizes[i];
       meanNanos += nanos[i];
+      smallest = sizes[i] < sizes[smallest] ? i : smallest;
+      largest = sizes[i] > sizes[largest] ? i : largest;
     }
     meanSize /= n;
     meanNanos /= n;
+    if (sizes[smallest] == sizes[largest]) {
+      // One size seen so far: all of the time is taken to be per event (the cautious reading).
+      return (long) (budgetNanos * meanSize / Math.max(1, meanNanos));
+    }
+    // Noise only adds time, and it can hide a cost per event from the fit below; so the size is
+    // taken not to matter only when the largest batch really took about as long as the smallest.
+    if (nanos[largest] <= 1.5 * nanos[smallest]) {
+      return Long.MAX_VALUE; // one statement per batch: smaller ones would not hold readers less
+    }
     double covariance = 0;
     double variance = 0;
     for (int i = 0; i < n; i++) {
       covariance += (sizes[i] - meanSize) * (nanos[i] - meanNanos);
       variance += (sizes[i] - meanSize) * (sizes[i] - meanSize);
     }
-    // One size seen so far: all of the time is taken to be per event (the cautious reading).
-    double perEvent = variance == 0 ? meanNanos / meanSize : Math.max(0, covariance / variance);
-    double fixed = variance == 0 ? 0 : Math.max(0, meanNanos - perEvent * meanSize);
-    if (perEvent == 0 || fixed >= budgetNanos) {
-      return Long.MAX_VALUE; // the size does not decide how long it takes
+    double perEvent = covariance / variance;
+    if (perEvent <= 0) {
+      perEvent = meanNanos / meanSize;
     }
-    return (long) ((budgetNanos - fixed) / perEvent);
+    double fixed = Math.max(0, meanNanos - perEvent * meanSize);
+    return (long) (Math.max(0, budgetNanos - fixed) / perEvent);
   }
 }

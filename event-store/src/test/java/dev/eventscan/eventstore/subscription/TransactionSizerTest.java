@@ -35,6 +35,15 @@ class TransactionSizerTest {
   }
 
   @Test
+  void noise_on_a_loaded_machine_does_not_hide_a_cost_per_event() {
+    // Every other batch is delayed 40 ms (the thread was not scheduled): on a fit alone that
+    // read as no cost per event, and batches of 3 ms events grew to 62.
+    int[] batch = {0};
+    int settled = settle(n -> 3 * MS * n + (batch[0]++ % 2 == 0 ? 40 * MS : 0));
+    assertThat(settled).isLessThan(20);
+  }
+
+  @Test
   void a_fast_handler_grows_to_whole_pages() {
     assertThat(settle(n -> MS / 100 * n)).isEqualTo(500);
   }
