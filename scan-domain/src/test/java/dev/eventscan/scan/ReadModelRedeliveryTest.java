@@ -31,23 +31,31 @@ class ReadModelRedeliveryTest {
     modules.close();
   }
 
-  @Test
-  void redelivered_old_events_neither_move_a_completed_scan_back_nor_count_twice(
-      DataSource dataSource) throws Exception {
-    EventStore store = EventStore.builder(dataSource).build();
-    ScanModule module =
-        modules.start(
-            store,
-            Map.of("scripted", scripted),
-            "scripted",
-            new ProcessSettings(
-                2, Duration.ofSeconds(5), Duration.ofMillis(10), Duration.ofMillis(50)));
-    scripted.failFor("redelivery.example", 1);
-    String scanId = module.requestScan("redelivery.example", "scripted", 3);
+  private ScanModule startModule(EventStore store) {
+    return modules.start(
+        store,
+        Map.of("scripted", scripted),
+        "scripted",
+        new ProcessSettings(
+            2, Duration.ofSeconds(5), Duration.ofMillis(10), Duration.ofMillis(50)));
+  }
+
+  /** A scan whose first scanner call fails once, then completes. */
+  private String completedScanWithOneFailure(ScanModule module, String target) {
+    scripted.failFor(target, 1);
+    String scanId = module.requestScan(target, "scripted", 3);
     Eventually.until(
         "completed",
         Duration.ofSeconds(30),
         () -> TestModules.status(module, scanId).equals("COMPLETED"));
+    return scanId;
+  }
+
+  @Test
+  void redelivered_old_events_neither_move_a_completed_scan_back_nor_count_twice(
+      DataSource dataSource) throws Exception {
+    ScanModule module = startModule(EventStore.builder(dataSource).build());
+    String scanId = completedScanWithOneFailure(module, "redelivery.example");
     ScanSummary before = module.queries().get(scanId).orElseThrow();
     List<DomainProgress> domainsBefore = module.queries().domains(scanId);
     assertThat(before.failedAttempts()).isEqualTo(1);
@@ -72,20 +80,8 @@ class ReadModelRedeliveryTest {
   @Test
   void a_scan_projected_in_one_batch_reads_the_same_as_projected_event_by_event(
       DataSource dataSource) throws Exception {
-    EventStore store = EventStore.builder(dataSource).build();
-    ScanModule module =
-        modules.start(
-            store,
-            Map.of("scripted", scripted),
-            "scripted",
-            new ProcessSettings(
-                2, Duration.ofSeconds(5), Duration.ofMillis(10), Duration.ofMillis(50)));
-    scripted.failFor("batch.example", 1);
-    String scanId = module.requestScan("batch.example", "scripted", 3);
-    Eventually.until(
-        "completed",
-        Duration.ofSeconds(30),
-        () -> TestModules.status(module, scanId).equals("COMPLETED"));
+    ScanModule module = startModule(EventStore.builder(dataSource).build());
+    String scanId = completedScanWithOneFailure(module, "batch.example");
     List<Object> live = readModels(module, scanId);
     List<RecordedEvent> events = module.events(scanId);
     ScanReadModelProjection projection =
