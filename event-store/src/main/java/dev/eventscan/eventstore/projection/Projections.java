@@ -89,19 +89,11 @@ public final class Projections implements AutoCloseable {
         projection.name(),
         subscriptions.startTransactional(
             options,
-            new TransactionalEventHandler() {
-              @Override
-              public void handle(RecordedEvent event, Connection transaction) throws Exception {
-                handleBatch(List.of(event), transaction);
-              }
-
-              @Override
-              public void handleBatch(List<RecordedEvent> events, Connection transaction)
-                  throws Exception {
-                projection.projectBatch(events, transaction);
-                rebuild.finishIfReached(events, transaction);
-              }
-            }));
+            TransactionalEventHandler.ofBatches(
+                (events, transaction) -> {
+                  projection.projectBatch(events, transaction);
+                  rebuild.finishIfReached(events, transaction);
+                })));
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.eventscan.eventstore.subscription;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import java.sql.Connection;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Handles events inside the transaction that also saves the subscription's checkpoint: writes made
@@ -28,5 +29,27 @@ public interface TransactionalEventHandler {
     for (RecordedEvent event : events) {
       handle(event, transaction);
     }
+  }
+
+  /** Handles consecutive events in one transaction; must not commit. */
+  @FunctionalInterface
+  interface BatchHandler {
+    void handle(List<RecordedEvent> events, Connection transaction) throws Exception;
+  }
+
+  /** A handler that takes every event as part of a batch: a single event is a batch of one. */
+  static TransactionalEventHandler ofBatches(BatchHandler batches) {
+    Objects.requireNonNull(batches, "batches");
+    return new TransactionalEventHandler() {
+      @Override
+      public void handle(RecordedEvent event, Connection transaction) throws Exception {
+        batches.handle(List.of(event), transaction);
+      }
+
+      @Override
+      public void handleBatch(List<RecordedEvent> events, Connection transaction) throws Exception {
+        batches.handle(events, transaction);
+      }
+    };
   }
 }

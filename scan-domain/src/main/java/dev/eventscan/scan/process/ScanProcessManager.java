@@ -159,19 +159,7 @@ public final class ScanProcessManager implements AutoCloseable {
     workers = startWorkers(workerGeneration.get());
     subscription =
         subscriptions.startTransactional(
-            options,
-            new TransactionalEventHandler() {
-              @Override
-              public void handle(RecordedEvent event, Connection transaction) throws SQLException {
-                onEvents(List.of(event), transaction);
-              }
-
-              @Override
-              public void handleBatch(List<RecordedEvent> events, Connection transaction)
-                  throws SQLException {
-                onEvents(events, transaction);
-              }
-            });
+            options, TransactionalEventHandler.ofBatches(this::onEvents));
     sweeper.scheduleWithFixedDelay(
         this::sweepQuietly, 0, settings.sweepInterval().toMillis(), TimeUnit.MILLISECONDS);
   }
