@@ -66,8 +66,19 @@ public final class BenchmarkMain {
     }
     Path dataDirectory = Path.of("benchmarks", "target", "pgdata");
     deleteRecursively(dataDirectory);
+    EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+    if (StatementStats.enabled()) {
+      builder.setServerConfig("shared_preload_libraries", "pg_stat_statements");
+    }
+    // -Dbench.serverConfig=name=value;... for profiling, e.g. auto_explain's settings.
+    for (String setting : System.getProperty("bench.serverConfig", "").split(";")) {
+      if (setting.contains("=")) {
+        String[] nameValue = setting.split("=", 2);
+        builder.setServerConfig(nameValue[0].strip(), nameValue[1].strip());
+      }
+    }
     try (EmbeddedPostgres postgres =
-        EmbeddedPostgres.builder()
+        builder
             .setDataDirectory(dataDirectory)
             .setCleanDataDirectory(true)
             .setServerConfig("fsync", "on")

@@ -27,14 +27,29 @@ final class HttpCreateScanScenario extends RatioScenario {
     service = ServiceScenarios.start(database, Map.of("WORKER_POOL_SIZE", "8"));
     url = "http://127.0.0.1:" + service.port();
     ServiceScenarios.awaitReady(service.port());
+    StatementStats.reset(database.ours());
   }
 
   @Override
   public String run(BenchmarkDatabase database) throws Exception {
     try {
-      return super.run(database);
+      String result = super.run(database);
+      StatementStats.print(database.ours(), name(), "POST", scansRequested(database));
+      return result;
     } finally {
       service.close();
+    }
+  }
+
+  /** From the events: the read model may lag behind the requests. */
+  private static long scansRequested(BenchmarkDatabase database) throws Exception {
+    try (java.sql.Connection c = database.ours().getConnection();
+        java.sql.Statement s = c.createStatement();
+        java.sql.ResultSet r =
+            s.executeQuery(
+                "SELECT count(*) FROM event_store.events WHERE type = 'ScanRequested'")) {
+      r.next();
+      return Math.max(1, r.getLong(1));
     }
   }
 
