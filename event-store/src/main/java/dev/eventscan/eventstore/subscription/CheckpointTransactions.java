@@ -4,7 +4,6 @@ import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 
 /**
  * The transactions of one subscription's worker. The checkpoint only moves by compare-and-set from
@@ -61,11 +60,9 @@ final class CheckpointTransactions {
     boolean autoCommit = c.getAutoCommit();
     c.setAutoCommit(false);
     try {
-      // Losing this commit in a crash only means handling its events again (the checkpoint
-      // and a transactional read model are lost together), so it need not wait for the disk.
-      try (Statement relaxed = c.createStatement()) {
-        relaxed.execute("SET LOCAL synchronous_commit TO off");
-      }
+      // A transaction that moves the checkpoint does not wait for the disk at commit (the
+      // checkpoint's statement says so): losing it in a crash only means handling its events
+      // again, as the checkpoint and a transactional read model are lost together.
       work.run(c);
       c.commit();
     } catch (Exception | Error e) {
@@ -91,6 +88,17 @@ final class CheckpointTransactions {
   void advance(Connection c, Position from, Position to, int handled)
       throws SQLException, CheckpointMoved {
     if (!tables.advance(c, name, owner, from, to, handled)) {
+      throw new CheckpointMoved();
+    }
+  }
+
+  /**
+   * Moves the checkpoint and commits {@code c}'s transaction in one round trip; the work must be
+   * the last of a {@link #run} (whose own commit then has nothing left to do).
+   */
+  void advanceAndCommit(Connection c, Position from, Position to, int handled)
+      throws SQLException, CheckpointMoved {
+    if (!tables.advanceAndCommit(c, name, owner, from, to, handled)) {
       throw new CheckpointMoved();
     }
   }

@@ -95,7 +95,7 @@ sealed interface Delivery {
                 long started = System.nanoTime();
                 handleBatch(batch, c);
                 sizer.took(batch.size(), System.nanoTime() - started);
-                checkpoints.advance(c, before, last, batch.size());
+                checkpoints.advanceAndCommit(c, before, last, batch.size());
               });
         } catch (HandlerFailed failed) {
           // An event in the batch fails: one transaction per event lets everything before it
@@ -114,7 +114,7 @@ sealed interface Delivery {
       checkpoints.run(
           c -> {
             handle(event, c);
-            checkpoints.advance(c, before, event.position(), 1);
+            checkpoints.advanceAndCommit(c, before, event.position(), 1);
           });
     }
 

@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -229,6 +231,61 @@ class SubscriptionTest {
     assertThat(afterStop).isLessThanOrEqualTo(50);
     // At its last event or beyond: a filtered subscription also moves past others' events.
     assertThat(second.position()).isGreaterThanOrEqualTo(lastPositionOf(category));
+    assertThat(new Subscriptions(store).failures(ParkedFailure.OPEN, 10)).isEmpty();
+  }
+
+  /**
+   * A batch's checkpoint moves by compare-and-set in the statement that also commits: when another
+   * process moved the checkpoint meanwhile, nothing of the batch may commit, and the worker goes on
+   * from where the checkpoint now is.
+   */
+  @Test
+  void a_batch_whose_checkpoint_moved_meanwhile_commits_nothing() throws Exception {
+    String category = "moved" + UUID.randomUUID().toString().substring(0, 8);
+    String table = "seen_" + category;
+    execute("CREATE TABLE " + table + " (stream_id text PRIMARY KEY)");
+    List<String> streams = new ArrayList<>();
+    List<Position> positions = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      AppendResult appended =
+          store.append(newStreamId(category), ExpectedVersion.noStream(), event("Happened", i));
+      streams.add(appended.streamId());
+      positions.add(appended.lastPosition());
+    }
+    CountDownLatch inFirstBatch = new CountDownLatch(1);
+    CountDownLatch checkpointMoved = new CountDownLatch(1);
+    TransactionalEventHandler intoTable =
+        (event, tx) -> {
+          try (PreparedStatement insert =
+              tx.prepareStatement("INSERT INTO " + table + " VALUES (?)")) {
+            insert.setString(1, event.streamId());
+            insert.executeUpdate(); // a second delivery would violate the primary key
+          }
+          if (inFirstBatch.getCount() > 0) {
+            inFirstBatch.countDown();
+            checkpointMoved.await();
+          }
+        };
+    SubscriptionOptions options = options(category);
+    track(new Subscriptions(store).startTransactional(options, intoTable));
+    assertThat(inFirstBatch.await(30, TimeUnit.SECONDS)).isTrue();
+    Position fifth = positions.get(4);
+    execute(
+        "UPDATE event_store.subscriptions SET transaction_id = '%s'::xid8, event_id = %d WHERE name = '%s'"
+            .formatted(fifth.transactionIdText(), fifth.eventId(), options.name()));
+    checkpointMoved.countDown();
+
+    Await.until("the events after the fifth", WAIT, () -> count(table) == 15);
+    Thread.sleep(300); // a wrongly committed first batch would show up as more rows or a failure
+    try (Connection c = database.openUnpooledConnection();
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT stream_id FROM " + table)) {
+      List<String> seen = new ArrayList<>();
+      while (r.next()) {
+        seen.add(r.getString(1));
+      }
+      assertThat(seen).containsExactlyInAnyOrderElementsOf(streams.subList(5, 20));
+    }
     assertThat(new Subscriptions(store).failures(ParkedFailure.OPEN, 10)).isEmpty();
   }
 
