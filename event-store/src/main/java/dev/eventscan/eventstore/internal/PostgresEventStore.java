@@ -32,6 +32,7 @@ public final class PostgresEventStore implements EventStore {
   private final JdbcStreamWriter writer;
   private final JdbcStreamReader reader;
   private final JdbcGlobalLogReader globalLog;
+  private final SharedHeadReads headReads;
   private final AppendNotifier notifier;
   private final Duration pollInterval;
   private final ObjectMapper snapshotMapper = new ObjectMapper().findAndRegisterModules();
@@ -92,6 +93,7 @@ public final class PostgresEventStore implements EventStore {
             gatherAbove);
     this.reader = new JdbcStreamReader(dataSource, schema);
     this.globalLog = new JdbcGlobalLogReader(dataSource, schema);
+    this.headReads = new SharedHeadReads(globalLog);
   }
 
   @Override
@@ -248,6 +250,11 @@ public final class PostgresEventStore implements EventStore {
   @Override
   public GlobalLogPage readAll(Position after, EventFilter filter, int maxCount) {
     return globalLog.readAll(after, filter, maxCount);
+  }
+
+  /** Reads at the log's head for readers that have caught up, shared between them. */
+  public SharedHeadReads headReads() {
+    return headReads;
   }
 
   @Override

@@ -4,6 +4,7 @@ import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.EventStoreException;
 import dev.eventscan.eventstore.global.GlobalLogPage;
 import dev.eventscan.eventstore.internal.ListenerWakeup;
+import dev.eventscan.eventstore.internal.PostgresEventStore;
 import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import java.sql.SQLException;
@@ -203,11 +204,13 @@ final class SubscriptionWorker implements Subscription {
     Position saved = start; // the stored checkpoint: compare-and-set moves it from here
     long savedAt = System.nanoTime();
     Duration heldBackWait = null;
+    boolean atHead = false;
     while (!stop.raised()) {
       if (!assignedHere.getAsBoolean()) {
         return End.HANDED_BACK;
       }
-      GlobalLogPage page = store.readAll(checkpoint, options.filter(), options.batchSize());
+      GlobalLogPage page = read(checkpoint, atHead);
+      atHead = page.endOfLog();
       if (!page.events().isEmpty()) {
         // From the stored checkpoint: between it and the page are only events not wanted.
         try {
@@ -248,6 +251,17 @@ final class SubscriptionWorker implements Subscription {
       }
     }
     return End.STOPPED;
+  }
+
+  /**
+   * At the head of the log, the process's other subscriptions wake up for the same appends: their
+   * reads are shared (one query for all of them).
+   */
+  private GlobalLogPage read(Position after, boolean atHead) {
+    if (atHead && store instanceof PostgresEventStore postgres) {
+      return postgres.headReads().readAll(after, options.filter(), options.batchSize());
+    }
+    return store.readAll(after, options.filter(), options.batchSize());
   }
 
   private static Duration min(Duration a, Duration b) {

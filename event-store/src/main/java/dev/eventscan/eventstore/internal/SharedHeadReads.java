@@ -1,0 +1,148 @@
+package dev.eventscan.eventstore.internal;
+
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.global.GlobalLogPage;
+import dev.eventscan.eventstore.global.GlobalLogReader;
+import dev.eventscan.eventstore.position.Position;
+import dev.eventscan.eventstore.stream.RecordedEvent;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads at the head of the global log for readers that have caught up (a process's subscriptions,
+ * the segments of a partitioned one), shared: they all wake up on the same append notification, and
+ * one unfiltered read serves every reader that asked while the previous read was running, each
+ * getting the page its own read would have returned. One query instead of one per subscription, at
+ * every append.
+ *
+ * <p>A reader is only served by a read that started after it asked, so it never misses what was
+ * committed before it asked. The shared read takes everything after the smallest position asked
+ * for; every event up to its last one (or up to where it started, if it found none) is in it, so a
+ * reader's filtered slice of it is exactly its own page.
+ */
+public final class SharedHeadReads {
+  private final GlobalLogReader log;
+  private final Object lock = new Object();
+  private List<Request> waiting = new ArrayList<>();
+  private boolean reading;
+
+  public SharedHeadReads(GlobalLogReader log) {
+    this.log = log;
+  }
+
+  private static final class Request {
+    final Position after;
+    final EventFilter filter;
+    final int maxCount;
+    GlobalLogPage page;
+    RuntimeException failure;
+    boolean leads;
+
+    Request(Position after, EventFilter filter, int maxCount) {
+      this.after = after;
+      this.filter = filter;
+      this.maxCount = maxCount;
+    }
+
+    boolean answered() {
+      return page != null || failure != null;
+    }
+
+    GlobalLogPage result() {
+      if (failure != null) {
+        throw failure;
+      }
+      return page;
+    }
+  }
+
+  /** What {@code log.readAll(after, filter, maxCount)} returns, read together with others. */
+  public GlobalLogPage readAll(Position after, EventFilter filter, int maxCount) {
+    Request mine = new Request(after, filter, maxCount);
+    List<Request> batch;
+    boolean interrupted = false;
+    synchronized (lock) {
+      waiting.add(mine);
+      // Wait while another read runs: it may have started before this reader asked. Then either
+      // the reader that ran it has served this one (it leads the next read) or this one leads.
+      while (reading && !mine.leads && !mine.answered()) {
+        try {
+          lock.wait();
+        } catch (InterruptedException e) {
+          interrupted = true; // a leader must still lead: re-raised on return
+        }
+      }
+      if (!mine.answered()) {
+        reading = true;
+        batch = waiting;
+        waiting = new ArrayList<>();
+      } else {
+        batch = List.of();
+      }
+    }
+    if (!batch.isEmpty()) {
+      try {
+        serve(batch);
+      } finally {
+        synchronized (lock) {
+          reading = false;
+          if (!waiting.isEmpty()) {
+            waiting.get(0).leads = true;
+            reading = true; // handed over: nobody else starts a read meanwhile
+          }
+          lock.notifyAll();
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    return mine.result();
+  }
+
+  private void serve(List<Request> batch) {
+    Position from = batch.get(0).after;
+    int maxCount = 0;
+    for (Request request : batch) {
+      from = request.after.compareTo(from) < 0 ? request.after : from;
+      maxCount = Math.max(maxCount, request.maxCount);
+    }
+    GlobalLogPage shared = null;
+    RuntimeException failure = null;
+    try {
+      shared = log.readAll(from, EventFilter.all(), maxCount);
+    } catch (RuntimeException e) {
+      failure = e;
+    } finally {
+      // Every reader of the batch is answered, whatever happened: they wait for nothing else.
+      synchronized (lock) {
+        for (Request request : batch) {
+          if (shared != null) {
+            request.page = sliceOf(shared, request);
+          } else {
+            request.failure =
+                failure != null ? failure : new IllegalStateException("the shared read failed");
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The page {@code request} would have read: its events after its position, up to its count; it
+   * has read up to the shared page's end unless its count stopped it first.
+   */
+  private static GlobalLogPage sliceOf(GlobalLogPage shared, Request request) {
+    List<RecordedEvent> events = new ArrayList<>();
+    for (RecordedEvent event : shared.events()) {
+      if (event.position().isAfter(request.after) && request.filter.matches(event)) {
+        events.add(event);
+        if (events.size() == request.maxCount) {
+          return new GlobalLogPage(events, event.position(), false);
+        }
+      }
+    }
+    Position next = shared.next().isAfter(request.after) ? shared.next() : request.after;
+    return new GlobalLogPage(events, next, shared.endOfLog());
+  }
+}
