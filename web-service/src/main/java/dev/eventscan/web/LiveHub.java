@@ -14,11 +14,13 @@ import io.javalin.http.Context;
 import io.micrometer.core.instrument.Timer;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -355,19 +357,29 @@ final class LiveHub implements AutoCloseable {
 
   /** An unnamed ("message") event: a browser sees every type with one onmessage handler. */
   static Frame eventFrame(RecordedEvent event) {
-    return new Frame(
-        event.position(), frame(null, event.position(), Json.write(Json.event(event))));
+    ByteArrayOutputStream text = new ByteArrayOutputStream(event.data().length() + 320);
+    text.writeBytes(frameHead(null, event.position()));
+    Json.writeTo(text, Json.event(event)); // straight into the frame: no String in between
+    text.writeBytes(FRAME_END);
+    return new Frame(event.position(), text.toByteArray());
   }
 
   static byte[] frame(String name, Position id, String data) {
-    StringBuilder text = new StringBuilder(data.length() + 64);
-    if (name != null) {
-      text.append("event: ").append(name).append('\n');
-    }
-    text.append("id: ").append(id).append('\n');
-    // Compact JSON has no line breaks; a multi-line value would need one data: line each.
-    text.append("data: ").append(data).append("\n\n");
-    return text.toString().getBytes(StandardCharsets.UTF_8);
+    byte[] head = frameHead(name, id);
+    byte[] body = data.getBytes(StandardCharsets.UTF_8);
+    byte[] frame = Arrays.copyOf(head, head.length + body.length + FRAME_END.length);
+    System.arraycopy(body, 0, frame, head.length, body.length);
+    System.arraycopy(FRAME_END, 0, frame, head.length + body.length, FRAME_END.length);
+    return frame;
+  }
+
+  // Compact JSON has no line breaks (nor has jsonb's text form); a multi-line value would need one
+  // data: line each.
+  private static final byte[] FRAME_END = "\n\n".getBytes(StandardCharsets.UTF_8);
+
+  private static byte[] frameHead(String name, Position id) {
+    return ((name == null ? "" : "event: " + name + "\n") + "id: " + id + "\ndata: ")
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   private static ThreadFactory threads(String prefix) {

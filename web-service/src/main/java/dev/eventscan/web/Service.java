@@ -8,6 +8,7 @@ import dev.eventscan.scan.process.ProcessSettings;
 import dev.eventscan.scan.scanner.DnsScanner;
 import dev.eventscan.scan.scanner.DomainScanner;
 import dev.eventscan.scan.scanner.SimulatedScanner;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -19,6 +20,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,11 +84,17 @@ public final class Service implements AutoCloseable {
       Gauge.builder("sse_queued_bytes", SseStream.queuedBytes, Number::doubleValue)
           .description("bytes waiting in live clients' queues")
           .register(metrics);
+      // One counter per category, looked up in the registry once (this runs for every event).
+      Map<String, Counter> appended = new ConcurrentHashMap<>();
       web.hub()
           .observe(
               event ->
-                  metrics
-                      .counter("eventstore_events_appended_total", "category", event.category())
+                  appended
+                      .computeIfAbsent(
+                          event.category(),
+                          category ->
+                              metrics.counter(
+                                  "eventstore_events_appended_total", "category", category))
                       .increment());
       web.start(config.bindAddress(), config.port());
       return new Service(database, store, scans, web);

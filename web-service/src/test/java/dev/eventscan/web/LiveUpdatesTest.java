@@ -7,6 +7,7 @@ import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.EventData;
+import dev.eventscan.eventstore.stream.EventMetadata;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.testsupport.PostgresExtension;
 import dev.eventscan.testsupport.TestDatabase;
@@ -16,6 +17,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -107,6 +109,43 @@ class LiveUpdatesTest {
       assertThat(Json.tree(client.messages().get(0).data()).get("type").asText())
           .isEqualTo("ScanRequested");
     }
+  }
+
+  @Test
+  void an_events_stored_json_reaches_the_live_feed_and_the_stream_api_intact() throws Exception {
+    String category = "json" + UUID.randomUUID().toString().substring(0, 6);
+    String streamId = category + "-1";
+    // Escapes, non-ASCII, a line separator, a number beyond long, nesting: what jsonb gives back.
+    String data =
+        "{\"text\":\"two\\nlines\\r \\\"quoted\\\" \\\\ \u00e9 \ud83d\ude00 \u2028 </script>\","
+            + "\"big\":12345678901234567890123,\"nested\":[{\"a\":null,\"b\":[true,false]}],"
+            + "\"empty\":{}}";
+    store.append(
+        streamId,
+        ExpectedVersion.noStream(),
+        EventData.of(
+            "Tricky", data, new EventMetadata("corr-\"1\"", null, Map.of("note", "a\nb"))));
+
+    Frame frame;
+    try (SseClientForTests client =
+        new SseClientForTests(app.url + "/api/events/live?tail=1&category=" + category, null)) {
+      client.awaitMessages(1, WAIT);
+      frame = client.messages().get(0);
+    }
+    assertThat(frame.data()).doesNotContain("\n"); // one data: line
+    JsonNode live = Json.MAPPER.readTree(frame.data()); // strict: throws on invalid JSON
+    JsonNode stored = Json.MAPPER.readTree(data);
+    assertThat(live.get("data")).isEqualTo(stored);
+    assertThat(live.get("correlationId").asText()).isEqualTo("corr-\"1\"");
+
+    JsonNode listed = app.get("/api/streams/" + streamId).json().get("events").get(0);
+    assertThat(listed.get("data")).isEqualTo(stored);
+    assertThat(listed.get("metadata").get("note").asText()).isEqualTo("a\nb");
+    for (String field : List.of("position", "eventId", "streamId", "version", "type")) {
+      assertThat(listed.get(field)).as(field).isEqualTo(live.get(field));
+    }
+    assertThat(Instant.parse(live.get("recordedAt").asText()))
+        .isEqualTo(Instant.parse(listed.get("recordedAt").asText()));
   }
 
   @Test
