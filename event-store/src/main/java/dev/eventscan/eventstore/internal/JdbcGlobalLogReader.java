@@ -22,7 +22,7 @@ import javax.sql.DataSource;
  * oldest one still running, so no later reader can find an event before a position it passed.
  */
 final class JdbcGlobalLogReader implements GlobalLogReader {
-  private static final String BARRIER = "pg_snapshot_xmin(pg_current_snapshot())";
+  private static final String BARRIER = Barrier.SQL;
 
   private final DataSource dataSource;
   private final String schema;

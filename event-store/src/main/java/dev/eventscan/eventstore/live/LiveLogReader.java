@@ -1,5 +1,6 @@
 package dev.eventscan.eventstore.live;
 
+import dev.eventscan.eventstore.internal.Barrier;
 import dev.eventscan.eventstore.internal.EventRows;
 import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
@@ -28,9 +29,7 @@ final class LiveLogReader {
     // One row even when the page is empty (the LEFT JOIN), to carry the flag.
     this.sql =
         """
-        SELECT page.*,
-               EXISTS (SELECT 1 FROM %1$s.events
-                        WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot()))
+        SELECT page.*, %3$s
           FROM (SELECT 1) AS one
           LEFT JOIN (SELECT %2$s, transaction_id AS in_order FROM %1$s.events
                       WHERE (transaction_id, id) > (?::text::xid8, ?)
@@ -39,7 +38,7 @@ final class LiveLogReader {
                       LIMIT ?) AS page ON true
          ORDER BY page.in_order, page.id
         """
-            .formatted(schema, EventRows.COLUMNS);
+            .formatted(schema, EventRows.COLUMNS, Barrier.eventsHeldBack(schema));
   }
 
   Page next(Position after, int maxCount) {

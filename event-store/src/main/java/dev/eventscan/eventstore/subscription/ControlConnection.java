@@ -1,5 +1,6 @@
 package dev.eventscan.eventstore.subscription;
 
+import dev.eventscan.eventstore.internal.Barrier;
 import dev.eventscan.eventstore.jdbc.Jdbc;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -77,10 +78,7 @@ final class ControlConnection implements AutoCloseable {
    */
   boolean eventsHeldBack(String schema) throws SQLException {
     try (Statement query = connection.createStatement();
-        ResultSet row =
-            query.executeQuery(
-                "SELECT EXISTS (SELECT 1 FROM %s.events WHERE transaction_id >= %s)"
-                    .formatted(schema, "pg_snapshot_xmin(pg_current_snapshot())"))) {
+        ResultSet row = query.executeQuery("SELECT " + Barrier.eventsHeldBack(schema))) {
       row.next();
       return row.getBoolean(1);
     }
