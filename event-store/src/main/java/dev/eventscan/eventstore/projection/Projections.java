@@ -91,6 +91,7 @@ public final class Projections implements AutoCloseable {
             options,
             TransactionalEventHandler.ofBatches(
                 (events, transaction) -> {
+                  rebuild.loadIfGoneBack(events, transaction); // before the writes take an id
                   projection.projectBatch(events, transaction);
                   rebuild.finishIfReached(events, transaction);
                 })));
@@ -99,9 +100,9 @@ public final class Projections implements AutoCloseable {
   /**
    * Marks a rebuild finished in the transaction that projects its target event. It asks the table
    * for the first event and whenever the events go back (a rebuild or replay moved the checkpoint,
-   * on this node or another, or a rolled-back batch is delivered again), not for every event: a
-   * projection's statements run while its transaction holds a transaction id, and with it every
-   * global reader.
+   * on this node or another, or a rolled-back batch is delivered again), not for every event, and
+   * before the batch's writes: a projection's statements after its first write run while its
+   * transaction holds a transaction id, and with it every global reader.
    */
   private final class RebuildWatch {
     private final String name;
@@ -114,10 +115,14 @@ public final class Projections implements AutoCloseable {
       this.name = name;
     }
 
-    void finishIfReached(List<RecordedEvent> events, Connection c) throws SQLException {
+    /** Reads the rebuild state for the first batch and whenever the events go back. */
+    void loadIfGoneBack(List<RecordedEvent> events, Connection c) throws SQLException {
       if (lastSeen == null || events.get(0).position().compareTo(lastSeen) <= 0) {
         load(c);
       }
+    }
+
+    void finishIfReached(List<RecordedEvent> events, Connection c) throws SQLException {
       lastSeen = events.get(events.size() - 1).position();
       if (rebuilding && reached(lastSeen)) {
         finishRebuildIfReached(name, lastSeen, c);
