@@ -264,17 +264,26 @@ final class SubscriptionWorker implements Subscription {
     return store.readAll(after, options.filter(), options.batchSize());
   }
 
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
   private static Duration min(Duration a, Duration b) {
     Duration shorter = a.compareTo(b) <= 0 ? a : b;
     return shorter.compareTo(MIN_HELD_BACK_WAIT) < 0 ? MIN_HELD_BACK_WAIT : shorter;
   }
 
   /**
-   * How long to wait before reading again while events are held back: 1 ms, doubling while they
-   * stay held (a long transaction elsewhere), up to the poll interval.
+   * How long to wait before reading again while events are held back: 1 ms, then a quarter more
+   * each time (at least a millisecond more) while they stay held (a long transaction elsewhere), up
+   * to the poll interval. Doubling overshot the transaction's end by up to its whole length again;
+   * this by at most a quarter of it, for a few more cheap checks.
    */
   private Duration nextHeldBackWait(Duration previous) {
-    Duration next = previous == null ? MIN_HELD_BACK_WAIT : previous.multipliedBy(2);
+    Duration next =
+        previous == null
+            ? MIN_HELD_BACK_WAIT
+            : max(previous.plus(MIN_HELD_BACK_WAIT), previous.multipliedBy(5).dividedBy(4));
     return next.compareTo(options.pollInterval()) < 0 ? next : options.pollInterval();
   }
 
