@@ -38,7 +38,12 @@ final class Simulator implements AutoCloseable {
   static final int MAX_RATE = 1_000;
 
   static final int MAX_DURATION_SECONDS = 3_600;
-  private static final int REQUESTERS = 8;
+
+  /**
+   * Requests appended at once, at most: at 400/s and 20 ms an append, 8 are busy on average, and
+   * from 16 in flight the store gathers appends into shared commits.
+   */
+  private static final int REQUESTERS = 32;
 
   /** A run: scans per second, for how long, and the share of scanner calls that fail. */
   record Plan(double ratePerSecond, Duration duration, double failureRate) {}
