@@ -8,6 +8,7 @@ import dev.eventscan.eventstore.subscription.ParkedFailure;
 import dev.eventscan.scan.lifecycle.ScanEvent;
 import dev.eventscan.scan.lifecycle.ScanEventTypes;
 import dev.eventscan.scan.process.ProcessSettings;
+import dev.eventscan.scan.process.ScanProcessManager;
 import dev.eventscan.testsupport.PostgresExtension;
 import dev.eventscan.testsupport.TestDatabase;
 import java.sql.Connection;
@@ -31,6 +32,7 @@ import org.postgresql.PGConnection;
 @ExtendWith(PostgresExtension.class)
 class ProcessManagerFaultsTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration HOUR = Duration.ofHours(1);
   private static final ProcessSettings PROCESS =
       new ProcessSettings(2, Duration.ofSeconds(5), Duration.ofMillis(10), Duration.ofMillis(50));
   private static EventStore store;
@@ -168,6 +170,34 @@ class ProcessManagerFaultsTest {
 
     markStreamDeleted(scanId, false);
     awaitStatus(module, scanId, "COMPLETED");
+  }
+
+  @Test
+  void a_sweep_drives_at_most_a_page_of_unfinished_scans_and_the_next_sweep_goes_on_after_it() {
+    int page = ScanProcessManager.SWEEP_PAGE;
+    ScanModule module =
+        start(
+            scripted,
+            new ProcessSettings(
+                2, Duration.ofSeconds(5), Duration.ofMillis(10), Duration.ofMillis(50), 8, HOUR));
+    Eventually.until("the node drives scans", WAIT, () -> module.processManager().drivesScans());
+    String table = TestModules.SCHEMA + ".scan_in_flight";
+    // Older than any real scan, and never driven to an end: their streams do not exist.
+    RecordingFaults.execute(
+        dataSource,
+        ("INSERT INTO %s SELECT 'stalled-' || g, now() - interval '1 hour' + g * interval '1 ms'"
+                + " FROM generate_series(1, %d) AS g")
+            .formatted(table, 3 * page));
+    try {
+      assertThat(module.processManager().sweep()).isEqualTo(page);
+      assertThat(module.processManager().sweep()).as("the next page").isEqualTo(page);
+
+      String scanId = module.requestScan("swept.example", "scripted", 3);
+      awaitStatus(module, scanId, "COMPLETED");
+    } finally {
+      RecordingFaults.execute(
+          dataSource, "DELETE FROM " + table + " WHERE scan_id LIKE 'stalled-%'");
+    }
   }
 
   @Test

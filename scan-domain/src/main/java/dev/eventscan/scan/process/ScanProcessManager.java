@@ -29,6 +29,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -85,6 +87,17 @@ public final class ScanProcessManager implements AutoCloseable {
   private static final int PARKED_EVENTS_PER_SWEEP = 100;
 
   /**
+   * Unfinished scans one sweep reads at most, oldest first; the next sweep goes on after the last
+   * one read, and starts over after the newest. At simulator rates thousands are unfinished at any
+   * time, and each sweep read all of them.
+   */
+  public static final int SWEEP_PAGE = 500;
+
+  /** Before every unfinished scan: where a sweep starts over. */
+  private static final SweptTo FROM_THE_OLDEST =
+      new SweptTo(OffsetDateTime.of(1970, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC), "");
+
+  /**
    * Outcomes appended at once, at most: past the 16 appends in flight at which the store starts
    * gathering appends into shared commits.
    */
@@ -130,6 +143,9 @@ public final class ScanProcessManager implements AutoCloseable {
   private volatile Subscriptions subscriptions;
   private volatile Subscription subscription;
   private volatile boolean closed;
+
+  /** The last unfinished scan the previous sweep read; guarded by {@code this}. */
+  private SweptTo sweptTo = FROM_THE_OLDEST;
 
   public ScanProcessManager(
       Scans scans,
@@ -239,9 +255,11 @@ public final class ScanProcessManager implements AutoCloseable {
   }
 
   /**
-   * Drives every unfinished scan that has nothing queued, running or waiting for a retry here, and
-   * delivers this subscription's parked events again; only on the node that {@link #drivesScans}.
-   * Returns how many scans it asked to drive. Runs by itself every {@code sweepInterval}.
+   * Drives the unfinished scans that have nothing queued, running or waiting for a retry here, at
+   * most {@link #SWEEP_PAGE} of them, from where the previous sweep stopped, and delivers this
+   * subscription's parked events again; only on the node that {@link #drivesScans}. Returns how
+   * many scans it asked to drive. Runs by itself every {@code sweepInterval}: a stalled scan is
+   * found within (unfinished scans / page) sweeps.
    */
   public synchronized int sweep() {
     if (!drivesScans()) {
@@ -250,7 +268,7 @@ public final class ScanProcessManager implements AutoCloseable {
     redeliverParkedEvents();
     Set<String> busy = inFlight.values().stream().map(ScanWork::scanId).collect(Collectors.toSet());
     int requested = 0;
-    for (String scanId : unfinishedScans()) {
+    for (String scanId : nextUnfinishedScans()) {
       // Waiting to be driven is not stalled. A stalled one is read: a state kept here may be
       // older than what another node appended.
       if (!busy.contains(scanId)
@@ -290,16 +308,33 @@ public final class ScanProcessManager implements AutoCloseable {
     }
   }
 
-  private List<String> unfinishedScans() {
+  /** A place in the unfinished scans, in the order the sweep reads them. */
+  private record SweptTo(OffsetDateTime requestedAt, String scanId) {}
+
+  /** The next page of unfinished scans after {@link #sweptTo}; moves it on. */
+  private List<String> nextUnfinishedScans() {
     try (Connection c = dataSource.getConnection();
         PreparedStatement select =
             c.prepareStatement(
-                "SELECT scan_id FROM %s.scan_in_flight ORDER BY requested_at".formatted(schema));
-        ResultSet rows = select.executeQuery()) {
+                """
+                SELECT scan_id, requested_at FROM %s.scan_in_flight
+                 WHERE (requested_at, scan_id) > (?, ?)
+                 ORDER BY requested_at, scan_id
+                 LIMIT ?
+                """
+                    .formatted(schema))) {
+      select.setObject(1, sweptTo.requestedAt());
+      select.setString(2, sweptTo.scanId());
+      select.setInt(3, SWEEP_PAGE);
       List<String> ids = new ArrayList<>();
-      while (rows.next()) {
-        ids.add(rows.getString(1));
+      SweptTo last = FROM_THE_OLDEST;
+      try (ResultSet rows = select.executeQuery()) {
+        while (rows.next()) {
+          ids.add(rows.getString(1));
+          last = new SweptTo(rows.getObject(2, OffsetDateTime.class), rows.getString(1));
+        }
       }
+      sweptTo = ids.size() < SWEEP_PAGE ? FROM_THE_OLDEST : last;
       return ids;
     } catch (SQLException e) {
       throw new IllegalStateException("listing unfinished scans failed: " + e.getMessage(), e);
@@ -337,7 +372,17 @@ public final class ScanProcessManager implements AutoCloseable {
     queue.clear();
     inFlight.clear();
     drivenAt.clear();
-    return sweep();
+    return sweepAll();
+  }
+
+  /** Sweeps page after page until every unfinished scan was looked at once. */
+  private synchronized int sweepAll() {
+    sweptTo = FROM_THE_OLDEST;
+    int requested = 0;
+    do {
+      requested += sweep();
+    } while (sweptTo != FROM_THE_OLDEST);
+    return requested;
   }
 
   /** {@link #crashWorkers()}; the data source is no longer needed. */
