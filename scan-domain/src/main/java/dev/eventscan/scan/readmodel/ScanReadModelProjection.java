@@ -31,6 +31,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -160,7 +161,7 @@ public final class ScanReadModelProjection implements Projection {
                 finding.subdomain(),
                 finding.recordType(),
                 finding.value(),
-                time(e.at())
+                e.at().toString()
               });
         }
         DomainChange domain = domain(e.scanId(), e.domain());
@@ -199,10 +200,13 @@ public final class ScanReadModelProjection implements Projection {
           ON CONFLICT (scan_id) DO NOTHING
           """,
           newScans);
-      batch(
+      insertRows(
           tx,
-          "INSERT INTO %s.scan_domains (scan_id, domain, source) VALUES (?, ?, ?)"
-              + " ON CONFLICT DO NOTHING",
+          """
+          INSERT INTO %s.scan_domains (scan_id, domain, source)
+          SELECT * FROM unnest(?::text[], ?::text[], ?::text[])
+          ON CONFLICT DO NOTHING
+          """,
           newDomains);
       batch(
           tx,
@@ -223,12 +227,13 @@ public final class ScanReadModelProjection implements Projection {
                         d.getKey().get(1)
                       })
               .toList());
-      batch(
+      insertRows(
           tx,
           """
           INSERT INTO %s.scan_findings
               (scan_id, domain, subdomain, record_type, value, discovered_at)
-          VALUES (?, ?, ?, ?, ?, ?)
+          SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[],
+                               ?::text[]::timestamptz[])
           ON CONFLICT DO NOTHING
           """,
           newFindings);
@@ -335,6 +340,26 @@ public final class ScanReadModelProjection implements Projection {
         version,
         scanId
       };
+    }
+  }
+
+  /**
+   * New rows in one statement of one execution: each parameter is a column's values as a text
+   * array, unnested back into rows. A scan has tens of findings, and a JDBC batch executes the
+   * statement once per row.
+   */
+  private void insertRows(Connection tx, String sql, List<Object[]> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement statement = tx.prepareStatement(sql.formatted(schema))) {
+      for (int column = 0; column < rows.get(0).length; column++) {
+        int index = column;
+        statement.setArray(
+            column + 1,
+            textArray(tx, rows.stream().map(row -> Objects.toString(row[index], null))));
+      }
+      statement.executeUpdate();
     }
   }
 
