@@ -1,6 +1,7 @@
 package dev.eventscan.eventstore;
 
 import static dev.eventscan.eventstore.Events.event;
+import static dev.eventscan.eventstore.Events.insertFirstEvents;
 import static dev.eventscan.eventstore.Events.newStreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -138,15 +139,7 @@ class ConnectionFailureTest {
   private static Connection holdVersionOne(String streamId) throws SQLException {
     Connection blocker = database.openUnpooledConnection();
     blocker.setAutoCommit(false);
-    try (PreparedStatement insert =
-        blocker.prepareStatement(
-            """
-            INSERT INTO event_store.events (event_id, stream_id, stream_version, type, data)
-            VALUES (gen_random_uuid(), ?, 1, 'Blocker', '{}')
-            """)) {
-      insert.setString(1, streamId);
-      insert.executeUpdate();
-    }
+    insertFirstEvents(blocker, "Blocker", streamId);
     return blocker;
   }
 

@@ -1,6 +1,7 @@
 package dev.eventscan.eventstore;
 
 import static dev.eventscan.eventstore.Events.event;
+import static dev.eventscan.eventstore.Events.insertFirstEvents;
 import static dev.eventscan.eventstore.Events.newStreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -12,7 +13,6 @@ import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.testsupport.PostgresExtension;
 import dev.eventscan.testsupport.TestDatabase;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,7 +41,7 @@ class OutOfOrderCommitTest {
 
     try (Connection transactionA = database.openUnpooledConnection()) {
       transactionA.setAutoCommit(false);
-      insertInTransaction(transactionA, streamA);
+      insertFirstEvents(transactionA, "Slow", streamA);
 
       store.append(streamB, ExpectedVersion.noStream(), event("Fast", 1));
 
@@ -76,7 +76,7 @@ class OutOfOrderCommitTest {
     Position next;
     try (Connection transactionA = database.openUnpooledConnection()) {
       transactionA.setAutoCommit(false);
-      insertInTransaction(transactionA, wanted);
+      insertFirstEvents(transactionA, "Slow", wanted);
       store.append(newStreamId("fast"), ExpectedVersion.noStream(), event("Fast", 2));
 
       GlobalLogPage page = store.readAll(before, slowOnly, 100);
@@ -99,7 +99,7 @@ class OutOfOrderCommitTest {
 
     try (Connection transaction = database.openUnpooledConnection()) {
       transaction.setAutoCommit(false);
-      insertInTransaction(transaction, rolledBack);
+      insertFirstEvents(transaction, "Slow", rolledBack);
       transaction.rollback();
     }
     store.append(committed, ExpectedVersion.noStream(), event("Committed", 1));
@@ -107,18 +107,5 @@ class OutOfOrderCommitTest {
     assertThat(store.readAll(before, 100).events())
         .extracting(RecordedEvent::streamId)
         .containsExactly(committed);
-  }
-
-  /** An event of a new stream, inserted in a transaction this test controls. */
-  private static void insertInTransaction(Connection connection, String streamId) throws Exception {
-    try (PreparedStatement statement =
-        connection.prepareStatement(
-            """
-            INSERT INTO event_store.events (event_id, stream_id, stream_version, type, data)
-            VALUES (gen_random_uuid(), ?, 1, 'Slow', '{}')
-            """)) {
-      statement.setString(1, streamId);
-      statement.executeUpdate();
-    }
   }
 }

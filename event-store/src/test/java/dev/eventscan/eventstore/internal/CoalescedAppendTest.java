@@ -1,6 +1,7 @@
 package dev.eventscan.eventstore.internal;
 
 import static dev.eventscan.eventstore.Events.event;
+import static dev.eventscan.eventstore.Events.insertFirstEvents;
 import static dev.eventscan.eventstore.Events.newStreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -375,17 +376,7 @@ class CoalescedAppendTest {
   private static Connection holdVersionOne(List<String> streamIds) throws SQLException {
     Connection blocker = database.openUnpooledConnection();
     blocker.setAutoCommit(false);
-    try (PreparedStatement insert =
-        blocker.prepareStatement(
-            """
-            INSERT INTO event_store.events (event_id, stream_id, stream_version, type, data)
-            VALUES (gen_random_uuid(), ?, 1, 'Blocker', '{}')
-            """)) {
-      for (String streamId : streamIds) {
-        insert.setString(1, streamId);
-        insert.executeUpdate();
-      }
-    }
+    insertFirstEvents(blocker, "Blocker", streamIds.toArray(String[]::new));
     return blocker;
   }
 

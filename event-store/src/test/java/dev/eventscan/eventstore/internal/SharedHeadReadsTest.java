@@ -1,6 +1,7 @@
 package dev.eventscan.eventstore.internal;
 
 import static dev.eventscan.eventstore.Events.event;
+import static dev.eventscan.eventstore.Events.insertFirstEvents;
 import static dev.eventscan.eventstore.Events.newStreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,7 +15,6 @@ import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.testsupport.PostgresExtension;
 import dev.eventscan.testsupport.TestDatabase;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -140,15 +140,7 @@ class SharedHeadReadsTest {
   private static void commitLate(TestDatabase database, String streamId) throws Exception {
     try (Connection transaction = database.openUnpooledConnection()) {
       transaction.setAutoCommit(false);
-      try (PreparedStatement insert =
-          transaction.prepareStatement(
-              """
-              INSERT INTO event_store.events (event_id, stream_id, stream_version, type, data)
-              VALUES (gen_random_uuid(), ?, 1, 'Even', '{}')
-              """)) {
-        insert.setString(1, streamId);
-        insert.executeUpdate();
-      }
+      insertFirstEvents(transaction, "Even", streamId);
       Thread.sleep(20);
       transaction.commit();
     }

@@ -1,6 +1,7 @@
 package dev.eventscan.eventstore.projection;
 
 import static dev.eventscan.eventstore.Events.event;
+import static dev.eventscan.eventstore.Events.insertFirstEvents;
 import static dev.eventscan.eventstore.Events.newStreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -155,13 +156,8 @@ class ProjectionTest {
         takeTransactionId.execute("SELECT pg_current_xact_id()");
       }
       appendMany(store, category, 30, 1); // younger transactions, smaller ids
-      try (PreparedStatement insert =
-          older.prepareStatement(
-              "INSERT INTO event_store.events (event_id, stream_id, stream_version, type, data)"
-                  + " VALUES (gen_random_uuid(), ?, 1, 'First', '{}')")) {
-        insert.setString(1, newStreamId(category));
-        insert.executeUpdate(); // first in the global order, largest id
-      }
+      // first in the global order, largest id
+      insertFirstEvents(older, "First", newStreamId(category));
       older.commit();
     }
     CountDownLatch blocked = new CountDownLatch(1);

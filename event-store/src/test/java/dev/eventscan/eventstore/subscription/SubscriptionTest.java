@@ -1,6 +1,7 @@
 package dev.eventscan.eventstore.subscription;
 
 import static dev.eventscan.eventstore.Events.event;
+import static dev.eventscan.eventstore.Events.insertFirstEvents;
 import static dev.eventscan.eventstore.Events.newStreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -103,13 +104,7 @@ class SubscriptionTest {
     String fast = newStreamId(category);
     try (Connection transaction = database.openUnpooledConnection()) {
       transaction.setAutoCommit(false);
-      try (PreparedStatement append =
-          transaction.prepareStatement(
-              "INSERT INTO event_store.events (event_id, stream_id, stream_version, type, data)"
-                  + " VALUES (gen_random_uuid(), ?, 1, 'Slow', '{}')")) {
-        append.setString(1, slow);
-        append.executeUpdate();
-      }
+      insertFirstEvents(transaction, "Slow", slow);
       store.append(fast, ExpectedVersion.noStream(), event("Fast", 1));
       Thread.sleep(600); // three poll intervals: the subscription must hold back "fast"
       assertThat(received).isEmpty();
