@@ -58,6 +58,13 @@ final class ScanLiveFirstEventScenario implements Scenario {
           millis[i] = (System.nanoTime() - start) / 1e6;
         }
       }
+      System.out.println(
+          "# "
+              + name()
+              + " in order (ms): "
+              + Arrays.stream(millis)
+                  .mapToObj(ms -> String.format(Locale.ROOT, "%.0f", ms))
+                  .collect(java.util.stream.Collectors.joining(" ")));
       Arrays.sort(millis);
       return String.format(
           Locale.ROOT,

@@ -26,11 +26,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
@@ -49,6 +52,13 @@ import java.util.function.Consumer;
 final class LiveHub implements AutoCloseable {
   private static final int PAGE = 500;
 
+  /**
+   * Scan viewers whose catch-up may wait for the read model at once (up to its 5 s each); more wait
+   * their turn. Their own pool: such a wait must hold up neither other clients' catch-up reads nor
+   * the live summaries.
+   */
+  private static final int SUMMARY_WAITS = 64;
+
   private final EventStore store;
   private final LiveSubscription feed;
   private final Set<Consumer<RecordedEvent>> observers = ConcurrentHashMap.newKeySet();
@@ -60,6 +70,7 @@ final class LiveHub implements AutoCloseable {
   private final ExecutorService writers;
   private final ExecutorService readers;
   private final ExecutorService summaries;
+  private final ExecutorService summaryWaits;
   private final ScheduledExecutorService ticker;
   private final int writerCount;
   private final Map<EventFilter, FrameLog> feeds = new HashMap<>(); // guarded by dispatch
@@ -93,6 +104,7 @@ final class LiveHub implements AutoCloseable {
     this.writers = Executors.newFixedThreadPool(writerCount, threads("sse-writer"));
     this.readers = Executors.newFixedThreadPool(4, threads("sse-catch-up"));
     this.summaries = Executors.newFixedThreadPool(2, threads("sse-summary"));
+    this.summaryWaits = waitingPool(SUMMARY_WAITS, threads("sse-summary-wait"));
     this.ticker = Executors.newSingleThreadScheduledExecutor(threads("sse-keep-alive"));
     // Not under dispatch: the library calls offer under its own lock.
     this.feed = store.live().subscribeFromNow(EventFilter.all(), this::offer);
@@ -297,7 +309,7 @@ final class LiveHub implements AutoCloseable {
     return () -> {
       GlobalLogPage page = store.readAll(cursor[0], filter, PAGE);
       cursor[0] = page.next();
-      return new CatchUp.Page(frames(page.events()), page.endOfLog());
+      return new CatchUp.Page(frames(page.events()), page.endOfLog()).now();
     };
   }
 
@@ -312,7 +324,7 @@ final class LiveHub implements AutoCloseable {
       Collections.reverse(latest);
       Position newest = latest.isEmpty() ? liveAfter : latest.get(latest.size() - 1).position();
       rest[0] = replay(filter, newest);
-      return new CatchUp.Page(frames(latest), false);
+      return new CatchUp.Page(frames(latest), false).now();
     };
   }
 
@@ -327,8 +339,13 @@ final class LiveHub implements AutoCloseable {
     return () -> {
       if (summaryDue[0]) {
         summaryDue[0] = false;
-        Frame summary = channel.summaryFrame(newest[0]);
-        return new CatchUp.Page(summary == null ? List.of() : List.of(summary), true);
+        RecordedEvent last = newest[0];
+        return CompletableFuture.supplyAsync( // waits for the read model: not on a reader
+            () -> {
+              Frame summary = channel.summaryFrame(last);
+              return new CatchUp.Page(summary == null ? List.of() : List.of(summary), true);
+            },
+            summaryWaits);
       }
       StreamSlice slice = store.readStream(streamId, nextVersion[0], PAGE, ReadDirection.FORWARDS);
       nextVersion[0] = slice.nextVersion(ReadDirection.FORWARDS);
@@ -341,7 +358,7 @@ final class LiveHub implements AutoCloseable {
       }
       boolean end = slice.endOfStream() || slice.events().isEmpty();
       summaryDue[0] = end && newest[0] != null; // the summary follows as a page of its own
-      return new CatchUp.Page(frames, end && !summaryDue[0]);
+      return new CatchUp.Page(frames, end && !summaryDue[0]).now();
     };
   }
 
@@ -382,6 +399,15 @@ final class LiveHub implements AutoCloseable {
         .getBytes(StandardCharsets.UTF_8);
   }
 
+  /** Up to {@code size} threads, started when needed and ended after a while without work. */
+  private static ExecutorService waitingPool(int size, ThreadFactory threads) {
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            size, size, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), threads);
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
   private static ThreadFactory threads(String prefix) {
     AtomicInteger n = new AtomicInteger();
     return runnable -> {
@@ -400,6 +426,7 @@ final class LiveHub implements AutoCloseable {
     }
     ticker.shutdownNow();
     summaries.shutdownNow();
+    summaryWaits.shutdownNow();
     readers.shutdownNow();
     writers.shutdown();
     try {

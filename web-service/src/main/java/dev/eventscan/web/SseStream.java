@@ -8,13 +8,16 @@ import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.eclipse.jetty.ee10.servlet.HttpOutput;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.io.EndPoint;
 
@@ -46,12 +49,21 @@ final class SseStream implements WriteListener, AsyncListener {
     }
   }
 
-  /** Where a client's catch-up comes from: pages of frames, read off the writer threads. */
+  /**
+   * Where a client's catch-up comes from: pages of frames, read off the writer threads. A page that
+   * has to wait for something slower than a read (a scan's summary waits for the read model)
+   * completes later on a pool of its own, so the catch-up threads go on reading other clients'
+   * pages meanwhile.
+   */
   interface CatchUp {
     /** The next page; {@code end} once the source had nothing more when asked. */
-    Page next();
+    CompletionStage<Page> next();
 
-    record Page(List<Frame> frames, boolean end) {}
+    record Page(List<Frame> frames, boolean end) {
+      CompletionStage<Page> now() {
+        return CompletableFuture.completedFuture(this);
+      }
+    }
   }
 
   private static final Frame KEEP_ALIVE = Frame.comment("keep-alive");
@@ -61,6 +73,7 @@ final class SseStream implements WriteListener, AsyncListener {
 
   private final AsyncContext async;
   private final ServletOutputStream out;
+  private final HttpOutput directOut; // out, when it can write and flush in one call (Jetty's)
   private final Executor writers;
   private final Executor readers;
   private final FrameLog log;
@@ -92,6 +105,7 @@ final class SseStream implements WriteListener, AsyncListener {
       throws IOException {
     this.async = async;
     this.out = async.getResponse().getOutputStream();
+    this.directOut = out instanceof HttpOutput jetty ? jetty : null;
     this.writers = writers;
     this.readers = readers;
     this.catchUp = catchUp;
@@ -233,13 +247,13 @@ final class SseStream implements WriteListener, AsyncListener {
               }
               return;
             }
-            flushPending = true;
+            flushPending = directOut == null;
           }
         }
         if (batch == null) {
           out.flush();
         } else {
-          out.write(batch);
+          write(batch);
           lastWriteNanos = System.nanoTime();
         }
       }
@@ -248,6 +262,19 @@ final class SseStream implements WriteListener, AsyncListener {
       return;
     }
     close(true); // frames it still needed are gone from the log: it resumes with Last-Event-ID
+  }
+
+  /**
+   * Jetty's write of a ByteBuffer skips its aggregation buffer and sends at once: one call to the
+   * connection per batch, where write (copied into the aggregate) and flush (sends it) take two.
+   * The buffer is only read, so a span shared by many clients can be handed to each.
+   */
+  private void write(byte[] batch) throws IOException {
+    if (directOut != null) {
+      directOut.write(ByteBuffer.wrap(batch));
+    } else {
+      out.write(batch);
+    }
   }
 
   /**
@@ -315,13 +342,24 @@ final class SseStream implements WriteListener, AsyncListener {
         return;
       }
     }
-    CatchUp.Page page;
+    CompletionStage<CatchUp.Page> next;
     try {
-      page = source.next();
+      next = source.next();
     } catch (RuntimeException e) {
       close(false); // the store is unreachable: the client reconnects and resumes
       return;
     }
+    next.whenComplete(
+        (page, failure) -> {
+          if (failure != null) {
+            close(false);
+          } else {
+            caughtUp(page);
+          }
+        });
+  }
+
+  private void caughtUp(CatchUp.Page page) {
     synchronized (this) {
       if (closed) {
         return;

@@ -149,6 +149,39 @@ class LiveUpdatesTest {
   }
 
   @Test
+  void scan_viewers_get_their_first_events_while_the_read_model_is_held_back() throws Exception {
+    // An open transaction with an id holds every subscription (the read model's too) below it, so
+    // each viewer's summary waits (5 s) for a read model that does not move; its events must not.
+    List<SseClientForTests> viewers = new ArrayList<>();
+    try (java.sql.Connection holder = store.dataSource().getConnection()) {
+      holder.setAutoCommit(false);
+      try (java.sql.Statement statement = holder.createStatement()) {
+        statement.execute("SELECT pg_current_xact_id()");
+      }
+      try {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 12; i++) { // three times the catch-up threads
+          ids.add(app.createScan("held" + i + ".example"));
+        }
+        long start = System.nanoTime();
+        for (String id : ids) {
+          viewers.add(new SseClientForTests(app.url + "/api/scans/" + id + "/live?from=0-0", null));
+        }
+        for (SseClientForTests viewer : viewers) {
+          viewer.awaitMessages(1, Duration.ofSeconds(30));
+        }
+        // Before the fix the 4 catch-up threads each waited out a summary before the next viewer's
+        // first page was read: the last viewers got their first event after 10 s.
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
+      } finally {
+        holder.rollback();
+      }
+    } finally {
+      viewers.forEach(SseClientForTests::close);
+    }
+  }
+
+  @Test
   void a_stalled_client_does_not_delay_another() throws Exception {
     String category = "stall" + UUID.randomUUID().toString().substring(0, 6);
     String url = app.url + "/api/events/live?category=" + category;
