@@ -93,7 +93,7 @@ public final class PostgresEventStore implements EventStore {
             gatherAbove);
     this.reader = new JdbcStreamReader(dataSource, schema);
     this.globalLog = new JdbcGlobalLogReader(dataSource, schema);
-    this.headReads = new SharedHeadReads(globalLog);
+    this.headReads = new SharedHeadReads(new LogHeadReader(dataSource, schema));
   }
 
   @Override

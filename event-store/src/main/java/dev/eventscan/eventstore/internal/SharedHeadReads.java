@@ -2,7 +2,6 @@ package dev.eventscan.eventstore.internal;
 
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.global.GlobalLogPage;
-import dev.eventscan.eventstore.global.GlobalLogReader;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import java.util.ArrayList;
@@ -18,23 +17,30 @@ import java.util.List;
  * <p>A reader is only served by a read that started after it asked, so it never misses what was
  * committed before it asked. The shared read takes everything after the smallest position asked
  * for; every event up to its last one (or up to where it started, if it found none) is in it, so a
- * reader's filtered slice of it is exactly its own page.
+ * reader's filtered slice of it is exactly its own page. The same statement says whether committed
+ * events wait behind the barrier, so the readers need not ask that one by one either.
  */
 public final class SharedHeadReads {
-  private final GlobalLogReader log;
+  private final LogHeadReader log;
   private final Object lock = new Object();
   private List<Request> waiting = new ArrayList<>();
   private boolean reading;
 
-  public SharedHeadReads(GlobalLogReader log) {
+  public SharedHeadReads(LogHeadReader log) {
     this.log = log;
   }
+
+  /**
+   * A reader's page, and whether committed events waited at or above the barrier when it was read
+   * (an older transaction still runs, and its commit sends no notification).
+   */
+  public record HeadPage(GlobalLogPage page, boolean heldBack) {}
 
   private static final class Request {
     final Position after;
     final EventFilter filter;
     final int maxCount;
-    GlobalLogPage page;
+    HeadPage page;
     RuntimeException failure;
     boolean leads;
 
@@ -48,7 +54,7 @@ public final class SharedHeadReads {
       return page != null || failure != null;
     }
 
-    GlobalLogPage result() {
+    HeadPage result() {
       if (failure != null) {
         throw failure;
       }
@@ -56,8 +62,8 @@ public final class SharedHeadReads {
     }
   }
 
-  /** What {@code log.readAll(after, filter, maxCount)} returns, read together with others. */
-  public GlobalLogPage readAll(Position after, EventFilter filter, int maxCount) {
+  /** What {@code readAll(after, filter, maxCount)} returns, read together with others. */
+  public HeadPage readAll(Position after, EventFilter filter, int maxCount) {
     Request mine = new Request(after, filter, maxCount);
     List<Request> batch;
     boolean interrupted = false;
@@ -107,10 +113,10 @@ public final class SharedHeadReads {
       from = request.after.compareTo(from) < 0 ? request.after : from;
       maxCount = Math.max(maxCount, request.maxCount);
     }
-    GlobalLogPage shared = null;
+    LogHeadReader.Page shared = null;
     RuntimeException failure = null;
     try {
-      shared = log.readAll(from, EventFilter.all(), maxCount);
+      shared = log.next(from, maxCount);
     } catch (RuntimeException e) {
       failure = e;
     } finally {
@@ -118,7 +124,8 @@ public final class SharedHeadReads {
       synchronized (lock) {
         for (Request request : batch) {
           if (shared != null) {
-            request.page = sliceOf(shared, request);
+            request.page =
+                new HeadPage(sliceOf(shared, from, maxCount, request), shared.heldBack());
           } else {
             request.failure =
                 failure != null ? failure : new IllegalStateException("the shared read failed");
@@ -129,10 +136,13 @@ public final class SharedHeadReads {
   }
 
   /**
-   * The page {@code request} would have read: its events after its position, up to its count; it
-   * has read up to the shared page's end unless its count stopped it first.
+   * The page {@code request} would have read: its events after its position, up to its count. The
+   * shared read, of up to {@code sharedCount} events after {@code sharedFrom}, has everything up to
+   * its last event (or up to where it started if it found none), so the reader has read up to there
+   * unless its count stopped it first.
    */
-  private static GlobalLogPage sliceOf(GlobalLogPage shared, Request request) {
+  private static GlobalLogPage sliceOf(
+      LogHeadReader.Page shared, Position sharedFrom, int sharedCount, Request request) {
     List<RecordedEvent> events = new ArrayList<>();
     for (RecordedEvent event : shared.events()) {
       if (event.position().isAfter(request.after) && request.filter.matches(event)) {
@@ -142,7 +152,9 @@ public final class SharedHeadReads {
         }
       }
     }
-    Position next = shared.next().isAfter(request.after) ? shared.next() : request.after;
-    return new GlobalLogPage(events, next, shared.endOfLog());
+    List<RecordedEvent> all = shared.events();
+    Position readUpTo = all.isEmpty() ? sharedFrom : all.get(all.size() - 1).position();
+    Position next = readUpTo.isAfter(request.after) ? readUpTo : request.after;
+    return new GlobalLogPage(events, next, all.size() < sharedCount);
   }
 }

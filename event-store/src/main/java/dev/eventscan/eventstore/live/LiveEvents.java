@@ -5,6 +5,7 @@ import dev.eventscan.eventstore.InvalidInputException;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.global.GlobalLogPage;
 import dev.eventscan.eventstore.internal.ListenerWakeup;
+import dev.eventscan.eventstore.internal.LogHeadReader;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import java.time.Duration;
@@ -149,14 +150,14 @@ public final class LiveEvents implements AutoCloseable {
   }
 
   private void tail() {
-    LiveLogReader reader = new LiveLogReader(store.dataSource(), store.schema());
+    LogHeadReader reader = new LogHeadReader(store.dataSource(), store.schema());
     long recheckMillis = FIRST_RECHECK_MILLIS;
     try (NotificationWaiter waiter =
         new NotificationWaiter(store.dataSource(), store.notificationChannel())) {
       waiter.listen(); // before the first read: a hint (or close's wake-up) is never missed
       while (!closed) {
         try {
-          LiveLogReader.Page page = reader.next(currentCursor(), PAGE);
+          LogHeadReader.Page page = reader.next(currentCursor(), PAGE);
           reads++;
           synchronized (lock) {
             for (RecordedEvent event : page.events()) {

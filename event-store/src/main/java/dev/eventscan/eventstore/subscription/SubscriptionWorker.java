@@ -5,6 +5,7 @@ import dev.eventscan.eventstore.EventStoreException;
 import dev.eventscan.eventstore.global.GlobalLogPage;
 import dev.eventscan.eventstore.internal.ListenerWakeup;
 import dev.eventscan.eventstore.internal.PostgresEventStore;
+import dev.eventscan.eventstore.internal.SharedHeadReads;
 import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import java.sql.SQLException;
@@ -209,7 +210,8 @@ final class SubscriptionWorker implements Subscription {
       if (!assignedHere.getAsBoolean()) {
         return End.HANDED_BACK;
       }
-      GlobalLogPage page = read(checkpoint, atHead);
+      Read read = read(checkpoint, atHead);
+      GlobalLogPage page = read.page();
       atHead = page.endOfLog();
       if (!page.events().isEmpty()) {
         // From the stored checkpoint: between it and the page are only events not wanted.
@@ -241,8 +243,9 @@ final class SubscriptionWorker implements Subscription {
         if (!page.events().isEmpty()) {
           continue; // read again at once; wait only when a read finds nothing
         }
-        heldBackWait =
-            control.eventsHeldBack(store.schema()) ? nextHeldBackWait(heldBackWait) : null;
+        boolean heldBack =
+            read.heldBack() == null ? control.eventsHeldBack(store.schema()) : read.heldBack();
+        heldBackWait = heldBack ? nextHeldBackWait(heldBackWait) : null;
         Duration wait = heldBackWait == null ? options.pollInterval() : heldBackWait;
         if (checkpoint.isAfter(saved)) {
           wait = min(wait, SKIP_SAVE_INTERVAL.minusNanos(sinceSaved)); // then store the skip
@@ -253,15 +256,20 @@ final class SubscriptionWorker implements Subscription {
     return End.STOPPED;
   }
 
+  /** A page, and whether events wait behind the barrier if the read said so (null if not). */
+  private record Read(GlobalLogPage page, Boolean heldBack) {}
+
   /**
    * At the head of the log, the process's other subscriptions wake up for the same appends: their
-   * reads are shared (one query for all of them).
+   * reads are shared (one query for all of them), and say whether events are held back.
    */
-  private GlobalLogPage read(Position after, boolean atHead) {
+  private Read read(Position after, boolean atHead) {
     if (atHead && store instanceof PostgresEventStore postgres) {
-      return postgres.headReads().readAll(after, options.filter(), options.batchSize());
+      SharedHeadReads.HeadPage shared =
+          postgres.headReads().readAll(after, options.filter(), options.batchSize());
+      return new Read(shared.page(), shared.heldBack());
     }
-    return store.readAll(after, options.filter(), options.batchSize());
+    return new Read(store.readAll(after, options.filter(), options.batchSize()), null);
   }
 
   private static Duration max(Duration a, Duration b) {

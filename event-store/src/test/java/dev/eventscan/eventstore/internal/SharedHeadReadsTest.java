@@ -102,6 +102,31 @@ class SharedHeadReadsTest {
     }
   }
 
+  /** The shared read also says when committed events wait behind an older open transaction. */
+  @Test
+  void a_shared_read_says_when_committed_events_are_held_back(TestDatabase database)
+      throws Exception {
+    EventStore store = EventStore.builder(database.dataSource()).build();
+    SharedHeadReads shared = ((PostgresEventStore) store).headReads();
+    Position start = store.headPosition();
+    try (Connection older = database.openUnpooledConnection()) {
+      older.setAutoCommit(false);
+      insertFirstEvents(older, "Slow", newStreamId("held"));
+      assertThat(shared.readAll(start, EventFilter.all(), 10).heldBack()).isFalse();
+
+      store.append(newStreamId("held"), ExpectedVersion.noStream(), event("Fast", 1));
+      SharedHeadReads.HeadPage held = shared.readAll(start, EventFilter.all(), 10);
+      assertThat(held.page().events()).isEmpty();
+      assertThat(held.page().endOfLog()).isTrue();
+      assertThat(held.heldBack()).isTrue();
+      older.commit();
+    }
+    SharedHeadReads.HeadPage released = shared.readAll(start, EventFilter.all(), 10);
+    assertThat(released.page().events()).hasSize(2);
+    assertThat(released.heldBack()).isFalse();
+    store.close();
+  }
+
   /** Reads on from {@code start} until the writers are done and the log's end is reached. */
   private static List<RecordedEvent> tail(
       EventStore store,
@@ -114,7 +139,7 @@ class SharedHeadReadsTest {
     Position position = start;
     while (true) {
       boolean last = !writing.get();
-      GlobalLogPage page = shared.readAll(position, filter, pageSize);
+      GlobalLogPage page = shared.readAll(position, filter, pageSize).page();
       seen.addAll(page.events());
       assertThat(page.next()).isGreaterThanOrEqualTo(position);
       position = page.next();

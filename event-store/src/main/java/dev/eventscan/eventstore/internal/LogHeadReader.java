@@ -1,7 +1,5 @@
-package dev.eventscan.eventstore.live;
+package dev.eventscan.eventstore.internal;
 
-import dev.eventscan.eventstore.internal.Barrier;
-import dev.eventscan.eventstore.internal.EventRows;
 import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
@@ -12,19 +10,20 @@ import java.util.List;
 import javax.sql.DataSource;
 
 /**
- * The tailer's read: the next events below the transaction-id barrier, like {@code readAll}, and in
- * the same statement (so the same snapshot) whether committed events already wait at or above the
- * barrier. Those are held back by an older transaction that is still running; its commit sends no
- * notification, so the tailer must look again soon rather than wait for the next append's hint.
+ * The read of readers at the log's head (the live feed's tailer, subscriptions' shared reads): the
+ * next events below the transaction-id barrier, like {@code readAll}, and in the same statement (so
+ * the same snapshot) whether committed events already wait at or above the barrier. Those are held
+ * back by an older transaction that is still running; its commit sends no notification, so the
+ * reader must look again soon rather than wait for the next append's hint.
  */
-final class LiveLogReader {
+public final class LogHeadReader {
   /** A page, and whether committed events wait behind the barrier. */
-  record Page(List<RecordedEvent> events, boolean heldBack) {}
+  public record Page(List<RecordedEvent> events, boolean heldBack) {}
 
   private final DataSource dataSource;
   private final String sql;
 
-  LiveLogReader(DataSource dataSource, String schema) {
+  public LogHeadReader(DataSource dataSource, String schema) {
     this.dataSource = dataSource;
     // One row even when the page is empty (the LEFT JOIN), to carry the flag.
     this.sql =
@@ -41,7 +40,7 @@ final class LiveLogReader {
             .formatted(schema, EventRows.COLUMNS, Barrier.eventsHeldBack(schema));
   }
 
-  Page next(Position after, int maxCount) {
+  public Page next(Position after, int maxCount) {
     return Jdbc.withConnection(
         dataSource,
         "read the live log",
