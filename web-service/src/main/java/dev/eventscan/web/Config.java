@@ -70,7 +70,7 @@ public record Config(
         allowedHosts(env.get("ALLOWED_HOSTS"), bindAddress),
         oneOf(env, "SCANNER", "simulated", "simulated", "dns"),
         resolver(env.getOrDefault("DNS_RESOLVER", "1.1.1.1:53")),
-        intValue(env, "WORKER_POOL_SIZE", 8, 1, 256),
+        intValue(env, "WORKER_POOL_SIZE", 8, 1, 1_024),
         intValue(env, "MAX_RETRIES", 3, 0, 10),
         oneOf(env, "LOG_LEVEL", "info", "trace", "debug", "info", "warn", "error"),
         intValue(env, "SCAN_RATE_LIMIT_PER_MINUTE", 120, 1, 1_000_000),

@@ -19,6 +19,14 @@ class ConfigTest {
     assertThat(config.maxRetries()).isEqualTo(3);
   }
 
+  @Test
+  void a_worker_pool_large_enough_for_400_simulated_scans_a_second_is_accepted() {
+    // About 300 scanner calls of 150 ms run at once at that rate (benchmarks/run
+    // simulator-max-rate).
+    assertThat(Config.fromEnvironment(Map.of("WORKER_POOL_SIZE", "512")).workerPoolSize())
+        .isEqualTo(512);
+  }
+
   @ParameterizedTest
   @CsvSource(
       delimiter = '|',
@@ -27,6 +35,7 @@ class ConfigTest {
         "PORT|70000|PORT must be between",
         "SCANNER|nmap|SCANNER must be one of",
         "WORKER_POOL_SIZE|0|WORKER_POOL_SIZE must be between",
+        "WORKER_POOL_SIZE|1025|WORKER_POOL_SIZE must be between",
         "MAX_RETRIES|-1|MAX_RETRIES must be between",
         "LOG_LEVEL|loud|LOG_LEVEL must be one of",
         "SSE_KEEPALIVE_SECONDS|60|SSE_KEEPALIVE_SECONDS must be between 1 and 25",
