@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -73,15 +74,20 @@ final class FrameLog {
       if (passPending[i].compareAndSet(false, true)) {
         Set<SseStream> shard = shards[i];
         AtomicBoolean pending = passPending[i];
-        writers.execute(
-            () -> {
-              pending.set(false); // first: an append from now on schedules the next pass
-              if (!shard.isEmpty()) {
-                Slot newest = slots[slot(head - 1)];
-                shard.forEach(SseStream::wake);
-                fanOut.record(System.nanoTime() - newest.appendedNanos(), TimeUnit.NANOSECONDS);
-              }
-            });
+        try {
+          writers.execute(
+              () -> {
+                pending.set(false); // first: an append from now on schedules the next pass
+                if (!shard.isEmpty()) {
+                  Slot newest = slots[slot(head - 1)];
+                  shard.forEach(SseStream::wake);
+                  fanOut.record(System.nanoTime() - newest.appendedNanos(), TimeUnit.NANOSECONDS);
+                }
+              });
+        } catch (RejectedExecutionException e) {
+          // The hub is closing (a scan's summary may still be appended): its clients are closed.
+          pending.set(false);
+        }
       }
     }
   }
