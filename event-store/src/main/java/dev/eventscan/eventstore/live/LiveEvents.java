@@ -6,6 +6,8 @@ import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.global.GlobalLogPage;
 import dev.eventscan.eventstore.internal.ListenerWakeup;
 import dev.eventscan.eventstore.internal.LogHeadReader;
+import dev.eventscan.eventstore.internal.PostgresEventStore;
+import dev.eventscan.eventstore.internal.SharedHeadReads;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import java.time.Duration;
@@ -150,14 +152,20 @@ public final class LiveEvents implements AutoCloseable {
   }
 
   private void tail() {
-    LogHeadReader reader = new LogHeadReader(store.dataSource(), store.schema());
+    // The store's subscriptions that have caught up read the same head: one read serves all.
+    SharedHeadReads headReads =
+        store instanceof PostgresEventStore postgres
+            ? postgres.headReads()
+            : new SharedHeadReads(new LogHeadReader(store.dataSource(), store.schema()));
     long recheckMillis = FIRST_RECHECK_MILLIS;
     try (NotificationWaiter waiter =
         new NotificationWaiter(store.dataSource(), store.notificationChannel())) {
       waiter.listen(); // before the first read: a hint (or close's wake-up) is never missed
       while (!closed) {
         try {
-          LogHeadReader.Page page = reader.next(currentCursor(), PAGE);
+          SharedHeadReads.HeadPage read =
+              headReads.readAll(currentCursor(), EventFilter.all(), PAGE);
+          GlobalLogPage page = read.page();
           reads++;
           synchronized (lock) {
             for (RecordedEvent event : page.events()) {
@@ -169,7 +177,7 @@ public final class LiveEvents implements AutoCloseable {
             // Read again at once, and wait only when a read finds nothing: at high rates the
             // feed then clocks itself instead of waiting for each hint (itself a transaction).
             recheckMillis = FIRST_RECHECK_MILLIS;
-          } else if (page.heldBack()) {
+          } else if (read.heldBack()) {
             // An older transaction still runs; its commit sends no hint: look again soon.
             waiter.await(Duration.ofMillis(recheckMillis));
             recheckMillis = Math.min(2 * recheckMillis, LAST_RECHECK_MILLIS);
