@@ -176,8 +176,11 @@ public final class ScanProcessManager implements AutoCloseable {
     subscription =
         subscriptions.startTransactional(
             options, TransactionalEventHandler.ofBatches(this::onEvents));
-    sweeper.scheduleWithFixedDelay(
-        this::sweepQuietly, 0, settings.sweepInterval().toMillis(), TimeUnit.MILLISECONDS);
+    // The first sweep one interval from now: at start the node does not drive scans yet (its
+    // subscription is still taking its lock), so a sweep then found nothing to do, or, started
+    // late on a busy machine, ran one more page at an unforeseeable time.
+    long interval = settings.sweepInterval().toMillis();
+    sweeper.scheduleWithFixedDelay(this::sweepQuietly, interval, interval, TimeUnit.MILLISECONDS);
   }
 
   /**
