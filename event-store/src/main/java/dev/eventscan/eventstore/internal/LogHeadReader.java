@@ -32,12 +32,12 @@ public final class LogHeadReader {
           FROM (SELECT 1) AS one
           LEFT JOIN (SELECT %2$s, transaction_id AS in_order FROM %1$s.events
                       WHERE (transaction_id, id) > (?::text::xid8, ?)
-                        AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                        AND transaction_id < %4$s
                       ORDER BY transaction_id, id
                       LIMIT ?) AS page ON true
          ORDER BY page.in_order, page.id
         """
-            .formatted(schema, EventRows.COLUMNS, Barrier.eventsHeldBack(schema));
+            .formatted(schema, EventRows.COLUMNS, Barrier.eventsHeldBack(schema), Barrier.SQL);
   }
 
   public Page next(Position after, int maxCount) {

@@ -113,21 +113,25 @@ public final class SharedHeadReads {
       from = request.after.compareTo(from) < 0 ? request.after : from;
       maxCount = Math.max(maxCount, request.maxCount);
     }
-    LogHeadReader.Page shared = null;
+    List<HeadPage> pages = null;
     RuntimeException failure = null;
     try {
-      shared = log.next(from, maxCount);
+      LogHeadReader.Page shared = log.next(from, maxCount);
+      pages = new ArrayList<>(batch.size());
+      for (Request request : batch) {
+        pages.add(new HeadPage(sliceOf(shared, from, maxCount, request), shared.heldBack()));
+      }
     } catch (RuntimeException e) {
       failure = e;
     } finally {
       // Every reader of the batch is answered, whatever happened: they wait for nothing else.
+      // Only the answers are handed over under the lock, not the slicing.
       synchronized (lock) {
-        for (Request request : batch) {
-          if (shared != null) {
-            request.page =
-                new HeadPage(sliceOf(shared, from, maxCount, request), shared.heldBack());
+        for (int i = 0; i < batch.size(); i++) {
+          if (pages != null) {
+            batch.get(i).page = pages.get(i);
           } else {
-            request.failure =
+            batch.get(i).failure =
                 failure != null ? failure : new IllegalStateException("the shared read failed");
           }
         }
