@@ -107,14 +107,7 @@ class LiveFanOutTest {
       RunningService.await("every client scheduled", WAIT, () -> clients.size() == CLIENTS);
       List<String> all = app.logIds(filter, EVENTS, WAIT);
       for (ResumingSseClient client : clients) {
-        List<String> expected = expectedFor(client, all);
-        RunningService.await(
-            "a client to receive its " + expected.size() + " events",
-            WAIT,
-            () -> {
-              client.resumeIfDropped(url);
-              return client.ids().size() >= expected.size();
-            });
+        client.awaitIds(url, expectedFor(client, all).size(), WAIT);
       }
       for (ResumingSseClient client : clients) {
         assertThat(client.ids())

@@ -246,13 +246,7 @@ class LiveUpdatesTest {
       }
       List<String> all = app.logIds(EventFilter.categories(category), backlog + live, WAIT);
       for (ResumingSseClient client : resuming) {
-        RunningService.await(
-            "a client to receive " + all.size() + " events",
-            WAIT,
-            () -> {
-              client.resumeIfDropped(url);
-              return client.ids().size() >= all.size();
-            });
+        client.awaitIds(url, all.size(), WAIT);
         assertThat(client.ids()).containsExactlyElementsOf(all);
       }
     } finally {

@@ -1,6 +1,7 @@
 package dev.eventscan.web;
 
 import dev.eventscan.eventstore.position.Position;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -38,6 +39,17 @@ final class ResumingSseClient {
         ids.isEmpty() ? (start == null ? null : start.toString()) : ids.get(ids.size() - 1);
     connections.set(connections.size() - 1, SseClientForTests.frozen(last.messages()));
     connections.add(new SseClientForTests(url, lastId));
+  }
+
+  /** Waits until {@code count} ids have arrived, connecting again whenever the server drops it. */
+  void awaitIds(String url, int count, Duration timeout) {
+    RunningService.await(
+        "a client to receive " + count + " events",
+        timeout,
+        () -> {
+          resumeIfDropped(url);
+          return ids().size() >= count;
+        });
   }
 
   void close() {
