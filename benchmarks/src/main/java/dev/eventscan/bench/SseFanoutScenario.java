@@ -38,6 +38,7 @@ import java.util.regex.Pattern;
 final class SseFanoutScenario implements Scenario {
   private static final int SECONDS = Integer.getInteger("sse.seconds", 10);
   private static final int RUNS = Integer.getInteger("sse.runs", 3);
+  private static final int WARM_UP_SECONDS = Integer.getInteger("sse.warmup", 2);
   private static final Path NCHAN_MODULE = Path.of("/usr/lib/nginx/modules/ngx_nchan_module.so");
   private static final Pattern RESULT =
       Pattern.compile(
@@ -138,10 +139,11 @@ final class SseFanoutScenario implements Scenario {
     String category = "fan" + UUID.randomUUID().toString().substring(0, 6);
     try (Service service = ServiceScenarios.start(database, Map.of())) {
       String url = "http://127.0.0.1:" + service.port() + "/api/events/live?category=" + category;
-      try (Generator generator = new Generator(url, clients)) {
+      try (Generator generator = new Generator(name() + " ours ", url, clients)) {
         long pid = ProcessHandle.current().pid();
         long[] size = new long[2];
         Position[] positions = new Position[rate * SECONDS];
+        warmUp(i -> appendOurs(database, category, "w" + i, "{\"warmup\":" + i + "}"));
         long[] appendedAt;
         try (BarrierProbe barrier = new BarrierProbe(database.jdbcUrl())) {
           appendedAt =
@@ -150,13 +152,7 @@ final class SseFanoutScenario implements Scenario {
                   SECONDS,
                   i ->
                       positions[i] =
-                          database
-                              .store()
-                              .append(
-                                  category + "-" + i,
-                                  ExpectedVersion.noStream(),
-                                  EventData.of("Fanned", "{\"n\":" + i + "}"))
-                              .lastPosition(),
+                          appendOurs(database, category, Integer.toString(i), "{\"n\":" + i + "}"),
                   () -> {
                     size[0] = rssMb(pid);
                     size[1] = ManagementFactory.getThreadMXBean().getThreadCount();
@@ -220,18 +216,14 @@ final class SseFanoutScenario implements Scenario {
     try {
       String base = "http://127.0.0.1:" + port;
       awaitListening(base + "/health");
-      try (Generator generator = new Generator(base + "/sub", clients)) {
+      try (Generator generator = new Generator(name() + " nchan", base + "/sub", clients)) {
         long[] size = new long[2];
+        warmUp(i -> publish(base, nchanMessage("warmup", i)));
         long[] appendedAt =
             PacedAppends.run(
                 rate,
                 SECONDS,
-                i ->
-                    ServiceScenarios.HTTP.send(
-                        HttpRequest.newBuilder(URI.create(base + "/pub"))
-                            .POST(HttpRequest.BodyPublishers.ofString(nchanMessage(i)))
-                            .build(),
-                        HttpResponse.BodyHandlers.discarding()),
+                i -> publish(base, nchanMessage("n", i)),
                 () -> {
                   size[0] = rssMb(nginx.toHandle());
                   size[1] = threads(nginx.toHandle());
@@ -244,15 +236,44 @@ final class SseFanoutScenario implements Scenario {
     }
   }
 
+  /**
+   * A few seconds (-Dsse.warmup, default 2) of the same appends before the measured ones, whose
+   * data has no {@code "n"} so the generator does not count them: the measurement is of a running
+   * server (JIT-compiled paths, pools filled), for ours and nchan alike.
+   */
+  private void warmUp(PacedAppends.Append append) throws Exception {
+    if (WARM_UP_SECONDS > 0) {
+      PacedAppends.run(rate, WARM_UP_SECONDS, append, () -> {});
+    }
+  }
+
+  private static Position appendOurs(
+      BenchmarkDatabase database, String category, String stream, String data) {
+    return database
+        .store()
+        .append(category + "-" + stream, ExpectedVersion.noStream(), EventData.of("Fanned", data))
+        .lastPosition();
+  }
+
+  private static Object publish(String base, String message) throws Exception {
+    return ServiceScenarios.HTTP.send(
+        HttpRequest.newBuilder(URI.create(base + "/pub"))
+            .POST(HttpRequest.BodyPublishers.ofString(message))
+            .build(),
+        HttpResponse.BodyHandlers.discarding());
+  }
+
   /** The shape of what our feed sends for the same event, so both carry about as many bytes. */
-  private static String nchanMessage(int i) {
+  private static String nchanMessage(String key, int i) {
     return "{\"position\":\"1000:"
         + i
         + "\",\"eventId\":\""
         + UUID.randomUUID()
         + "\",\"streamId\":\"fan-"
         + i
-        + "\",\"streamVersion\":1,\"type\":\"Fanned\",\"data\":{\"n\":"
+        + "\",\"streamVersion\":1,\"type\":\"Fanned\",\"data\":{\""
+        + key
+        + "\":"
         + i
         + "},\"recordedAt\":\""
         + java.time.Instant.now()
@@ -263,8 +284,10 @@ final class SseFanoutScenario implements Scenario {
   private static final class Generator implements AutoCloseable {
     private final Process process;
     private final BufferedReader out;
+    private final String label;
 
-    Generator(String url, int clients) throws Exception {
+    Generator(String label, String url, int clients) throws Exception {
+      this.label = label;
       String classpath = System.getProperty("java.class.path");
       process =
           new ProcessBuilder(
@@ -296,6 +319,10 @@ final class SseFanoutScenario implements Scenario {
       in.flush();
       String line;
       while ((line = out.readLine()) != null) {
+        if (line.startsWith("# ")) {
+          System.out.println("# " + label + " " + line.substring(2));
+          continue;
+        }
         Matcher m = RESULT.matcher(line);
         if (m.find()) {
           return new Run(

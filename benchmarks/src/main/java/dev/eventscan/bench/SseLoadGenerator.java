@@ -226,6 +226,7 @@ public final class SseLoadGenerator {
       }
     }
     millis = Arrays.copyOf(millis, usable);
+    System.out.println(timeline(loops, appendedAt));
     Arrays.sort(millis);
     System.out.printf(
         Locale.ROOT,
@@ -238,6 +239,34 @@ public final class SseLoadGenerator {
         reconnects.get());
     System.out.flush();
     System.exit(0);
+  }
+
+  /**
+   * The worst delivery of the events appended in each second of the run, in ms: one stall (a pause,
+   * a cold start) shows as one bad second, a feed that cannot keep up as a growing series.
+   */
+  private static String timeline(List<Loop> loops, long[] appendedAt) {
+    if (appendedAt.length == 0) {
+      return "# timeline: no events";
+    }
+    long first = Arrays.stream(appendedAt).min().getAsLong();
+    long last = Arrays.stream(appendedAt).max().getAsLong();
+    double[] worst = new double[(int) ((last - first) / 1_000_000) + 1];
+    for (Loop loop : loops) {
+      int[] ns = loop.ns();
+      long[] ats = loop.ats();
+      for (int i = 0; i < ns.length; i++) {
+        if (ns[i] >= 0 && ns[i] < appendedAt.length) {
+          int second = (int) Math.max(0, (appendedAt[ns[i]] - first) / 1_000_000);
+          worst[second] = Math.max(worst[second], (ats[i] - appendedAt[ns[i]]) / 1_000.0);
+        }
+      }
+    }
+    StringBuilder line = new StringBuilder("# worst delivery per second of appends (ms):");
+    for (double ms : worst) {
+      line.append(String.format(Locale.ROOT, " %.0f", ms));
+    }
+    return line.toString();
   }
 
   /** EventSource reconnects when the server closed its stream, and resumes with Last-Event-ID. */
