@@ -40,6 +40,7 @@ final class FrameLog {
   private final AtomicInteger nextShard = new AtomicInteger();
   private final AtomicInteger readers = new AtomicInteger();
   private volatile long head; // the sequence number of the next frame
+  private long wokenAt; // the head at the last wakeIfAppended (the appending thread's)
   private volatile Span lastSpan;
 
   /**
@@ -66,6 +67,15 @@ final class FrameLog {
     long seq = head;
     slots[slot(seq)] = new Slot(seq, frame, System.nanoTime());
     head = seq + 1; // volatile: publishes the slot
+  }
+
+  /** {@link #wake} if frames were appended since the last call (by the appending thread). */
+  void wakeIfAppended() {
+    long appended = head;
+    if (appended != wokenAt) {
+      wokenAt = appended;
+      wake();
+    }
   }
 
   /** Lets the clients know there is something new (one pass per shard, unless one is pending). */

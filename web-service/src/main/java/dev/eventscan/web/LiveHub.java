@@ -3,6 +3,7 @@ package dev.eventscan.web;
 import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.global.GlobalLogPage;
+import dev.eventscan.eventstore.live.LiveListener;
 import dev.eventscan.eventstore.live.LiveSubscription;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.ReadDirection;
@@ -107,7 +108,22 @@ final class LiveHub implements AutoCloseable {
     this.summaryWaits = waitingPool(SUMMARY_WAITS, threads("sse-summary-wait"));
     this.ticker = Executors.newSingleThreadScheduledExecutor(threads("sse-keep-alive"));
     // Not under dispatch: the library calls offer under its own lock.
-    this.feed = store.live().subscribeFromNow(EventFilter.all(), this::offer);
+    this.feed =
+        store
+            .live()
+            .subscribeFromNow(
+                EventFilter.all(),
+                new LiveListener() {
+                  @Override
+                  public void onEvent(RecordedEvent event) {
+                    offer(List.of(event));
+                  }
+
+                  @Override
+                  public void onEvents(List<RecordedEvent> events) {
+                    offer(events);
+                  }
+                });
     synchronized (dispatch) {
       if (lastDispatched == null) { // offer may have run already
         lastDispatched = feed.position();
@@ -202,25 +218,35 @@ final class LiveHub implements AutoCloseable {
     observers.add(observer);
   }
 
-  private void offer(RecordedEvent event) {
-    feedLag.record(Duration.between(event.recordedAt(), Instant.now()));
-    observers.forEach(observer -> observer.accept(event));
+  /**
+   * One read of the live feed: each event serialized once (if some feed wants it) and appended to
+   * every log whose filter matches it; the logs' clients are woken once for the whole read, so they
+   * get it in one write each.
+   */
+  private void offer(List<RecordedEvent> events) {
+    Instant now = Instant.now();
+    for (RecordedEvent event : events) {
+      feedLag.record(Duration.between(event.recordedAt(), now));
+      observers.forEach(observer -> observer.accept(event));
+    }
     synchronized (dispatch) {
-      Frame frame = null;
-      for (Map.Entry<EventFilter, FrameLog> feed : feeds.entrySet()) {
-        if (feed.getKey().matches(event)) {
-          if (frame == null) {
-            frame = eventFrame(event);
+      for (RecordedEvent event : events) {
+        Frame frame = null;
+        for (Map.Entry<EventFilter, FrameLog> feed : feeds.entrySet()) {
+          if (feed.getKey().matches(event)) {
+            if (frame == null) {
+              frame = eventFrame(event);
+            }
+            feed.getValue().append(frame);
           }
-          feed.getValue().append(frame);
-          feed.getValue().wake();
+        }
+        ScanChannel channel = channels.get(event.streamId());
+        if (channel != null) {
+          channel.offer(event);
         }
       }
-      ScanChannel channel = channels.get(event.streamId());
-      if (channel != null) {
-        channel.offer(event);
-      }
-      lastDispatched = event.position();
+      feeds.values().forEach(FrameLog::wakeIfAppended);
+      lastDispatched = events.get(events.size() - 1).position();
     }
   }
 

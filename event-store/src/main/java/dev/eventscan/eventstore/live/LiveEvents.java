@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * committed", for server-sent events, dashboards and caches. One thread tails the global log for
  * every subscriber (woken by the store's notifications, polling as a fallback, and looking again
  * within milliseconds while committed events wait behind an older running transaction) and hands
- * each event to each matching listener. Nothing is checkpointed: a subscriber that goes away
- * resumes by subscribing again from the last position it saw. Get it from {@link
+ * each read's matching events to each listener in one call. Nothing is checkpointed: a subscriber
+ * that goes away resumes by subscribing again from the last position it saw. Get it from {@link
  * EventStore#live()}; it starts its thread with the first subscription and stops it on {@link
  * #close()}.
  *
@@ -167,13 +167,14 @@ public final class LiveEvents implements AutoCloseable {
               headReads.readAll(currentCursor(), EventFilter.all(), PAGE);
           GlobalLogPage page = read.page();
           reads++;
-          synchronized (lock) {
-            for (RecordedEvent event : page.events()) {
-              registrations.forEach(registration -> registration.offer(event));
-              cursor = event.position();
+          List<RecordedEvent> events = page.events();
+          if (!events.isEmpty()) {
+            synchronized (lock) {
+              registrations.forEach(registration -> registration.offer(events));
+              cursor = events.get(events.size() - 1).position();
             }
           }
-          if (!page.events().isEmpty()) {
+          if (!events.isEmpty()) {
             // Read again at once, and wait only when a read finds nothing: at high rates the
             // feed then clocks itself instead of waiting for each hint (itself a transaction).
             recheckMillis = FIRST_RECHECK_MILLIS;
@@ -222,18 +223,20 @@ public final class LiveEvents implements AutoCloseable {
       this.position = after;
     }
 
-    /** On the tailer's thread, under the feed's lock. */
-    void offer(RecordedEvent event) {
+    /** On the tailer's thread, under the feed's lock: one read's events. */
+    void offer(List<RecordedEvent> events) {
       if (catchingUp) {
-        if (filter.matches(event)) {
-          pending.add(event);
-          if (pending.size() > MAX_PENDING_DURING_CATCH_UP) {
-            end();
+        for (RecordedEvent event : events) {
+          if (filter.matches(event)) {
+            pending.add(event);
           }
+        }
+        if (pending.size() > MAX_PENDING_DURING_CATCH_UP) {
+          end();
         }
         return;
       }
-      deliver(event);
+      deliver(events);
     }
 
     /** Reads from the store up to where the tailer was at registration, then drains. */
@@ -241,13 +244,13 @@ public final class LiveEvents implements AutoCloseable {
       Position read = position;
       while (read.compareTo(tailerAt) < 0 && !ended) {
         GlobalLogPage page = store.readAll(read, filter, PAGE);
-        for (RecordedEvent event : page.events()) {
-          if (event.position().compareTo(tailerAt) > 0) {
-            break; // the tailer collected it for us
-          }
-          deliver(event);
+        List<RecordedEvent> events = page.events();
+        int upToTailer = events.size();
+        while (upToTailer > 0 && events.get(upToTailer - 1).position().compareTo(tailerAt) > 0) {
+          upToTailer--; // the tailer collected those for us
         }
-        if (page.endOfLog() || page.events().isEmpty()) {
+        deliver(events.subList(0, upToTailer));
+        if (page.endOfLog() || events.isEmpty()) {
           break;
         }
         read = page.next();
@@ -256,22 +259,36 @@ public final class LiveEvents implements AutoCloseable {
         if (position.compareTo(tailerAt) < 0) {
           position = tailerAt; // everything up to there matching the filter has been delivered
         }
-        pending.forEach(this::deliver);
+        deliver(pending);
         pending.clear();
         catchingUp = false;
       }
     }
 
-    private void deliver(RecordedEvent event) {
-      if (ended || event.position().compareTo(position) <= 0) {
+    /**
+     * Hands the listener, in one call, those of {@code events} (in order) that are after what it
+     * has seen and match its filter; it has seen the log up to the last of them.
+     */
+    private void deliver(List<RecordedEvent> events) {
+      if (ended || events.isEmpty()) {
         return;
       }
-      position = event.position();
-      if (!filter.matches(event)) {
+      List<RecordedEvent> matching = new ArrayList<>(events.size());
+      Position seen = position;
+      for (RecordedEvent event : events) {
+        if (event.position().compareTo(seen) > 0) {
+          seen = event.position();
+          if (filter.matches(event)) {
+            matching.add(event);
+          }
+        }
+      }
+      position = seen;
+      if (matching.isEmpty()) {
         return;
       }
       try {
-        listener.onEvent(event);
+        listener.onEvents(matching);
       } catch (RuntimeException e) {
         log.debug("Live listener failed; ending its subscription: {}", e.toString());
         end();

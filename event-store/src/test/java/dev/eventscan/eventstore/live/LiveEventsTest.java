@@ -1,6 +1,7 @@
 package dev.eventscan.eventstore.live;
 
 import static dev.eventscan.eventstore.Events.event;
+import static dev.eventscan.eventstore.Events.events;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.eventscan.eventstore.EventStore;
@@ -76,6 +77,61 @@ class LiveEventsTest {
       assertThat(subscribers).hasSizeGreaterThan(5);
       subscribers.forEach(s -> s.handle().close());
       assertThat(store.live().subscribers()).isZero();
+    }
+  }
+
+  /**
+   * A listener that takes whole reads gets each event once, in order, in calls of several events
+   * when they were committed together: what it missed before subscribing (read on the subscribing
+   * thread), what came while it caught up, and what came after.
+   */
+  @Test
+  void a_listener_taking_whole_reads_gets_each_event_once_in_order(DataSource dataSource)
+      throws Exception {
+    try (EventStore store = EventStore.builder(dataSource).build()) {
+      String category = "reads" + UUID.randomUUID().toString().substring(0, 8);
+      String other = "other" + UUID.randomUUID().toString().substring(0, 8);
+      List<Position> appended = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        appended.add(
+            store
+                .append(category + "-before", ExpectedVersion.any(), events("Before", 40))
+                .lastPosition());
+        store.append(other + "-x", ExpectedVersion.any(), events("Other", 5));
+      }
+      List<List<RecordedEvent>> calls = new CopyOnWriteArrayList<>();
+      LiveSubscription subscription =
+          store
+              .live()
+              .subscribe(
+                  Position.START,
+                  EventFilter.categories(category),
+                  new LiveListener() {
+                    @Override
+                    public void onEvent(RecordedEvent event) {
+                      calls.add(List.of(event));
+                    }
+
+                    @Override
+                    public void onEvents(List<RecordedEvent> events) {
+                      calls.add(List.copyOf(events));
+                    }
+                  });
+      for (int i = 0; i < 5; i++) {
+        store.append(category + "-live", ExpectedVersion.any(), events("Live", 30));
+        store.append(other + "-y", ExpectedVersion.any(), events("Other", 5));
+      }
+      List<Position> expected = positionsAfter(store, category, Position.START);
+      assertThat(expected).hasSize(3 * 40 + 5 * 30);
+      Await.until(
+          "every event", WAIT, () -> calls.stream().mapToInt(List::size).sum() >= expected.size());
+      assertThat(calls.stream().flatMap(List::stream).map(RecordedEvent::position).toList())
+          .isEqualTo(expected);
+      assertThat(calls).noneMatch(List::isEmpty);
+      assertThat(calls)
+          .as("one call per read, not per event")
+          .hasSizeLessThan(expected.size() / 10);
+      subscription.close();
     }
   }
 
