@@ -1,7 +1,6 @@
 package dev.eventscan.scan;
 
 import dev.eventscan.eventstore.EventStore;
-import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.projection.Projections;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.subscription.SubscriptionOptions;
@@ -90,7 +89,7 @@ public final class ScanModule implements AutoCloseable {
     processManager.start(
         subscriptions,
         SubscriptionOptions.named(PROCESS_MANAGER)
-            .filter(EventFilter.categories(ScanEventTypes.CATEGORY))
+            .filter(ScanProcessManager.EVENTS)
             .pollInterval(settings.pollInterval())
             .segments(settings.process().segments()));
   }

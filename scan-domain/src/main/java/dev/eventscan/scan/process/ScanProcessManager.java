@@ -1,5 +1,6 @@
 package dev.eventscan.scan.process;
 
+import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.serialization.EventTypeRegistry;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.subscription.ParkedFailure;
@@ -48,6 +49,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,6 +82,16 @@ public final class ScanProcessManager implements AutoCloseable {
   private static final Set<String> FINAL_EVENTS =
       Set.of(
           ScanEventTypes.SCAN_COMPLETED, ScanEventTypes.SCAN_FAILED, ScanEventTypes.SCAN_CANCELLED);
+
+  /**
+   * The events its subscription needs: those that list or unlist a scan, or may leave it waiting.
+   * The others (step starts, subdomain results) are most of a scan's events, and delivering them
+   * cost a transaction and a checkpoint write per batch on each segment for nothing.
+   */
+  public static final EventFilter EVENTS =
+      EventFilter.categories(ScanEventTypes.CATEGORY)
+          .andTypes(
+              Stream.concat(DRIVING_EVENTS.stream(), FINAL_EVENTS.stream()).toArray(String[]::new));
 
   /** Scans waiting to be loaded and driven; when full, the next sweep finds the rest. */
   private static final int DRIVE_QUEUE_CAPACITY = 1_000;
