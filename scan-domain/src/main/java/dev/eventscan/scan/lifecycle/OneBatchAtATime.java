@@ -11,16 +11,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * Handles the commands for one key one batch at a time (flat combining): a caller that finds no
  * batch of its key running handles, on its own thread, every command of that key waiting, as one
  * batch, until none is left; the others wait for their own results. Commands of one key never race
- * each other, and those that arrive together are handled together.
+ * each other, and those that arrive together are handled together. Also used by the web layer's
+ * rate limiter, to count concurrent requests in one statement.
  *
  * @param <C> a command
  * @param <R> what one command's caller gets back
  */
-final class OneBatchAtATime<C, R> {
+public final class OneBatchAtATime<C, R> {
   /** A command and its caller's result, which the batch handler completes. */
-  static final class Waiting<C, R> {
-    final C command;
-    final CompletableFuture<R> result = new CompletableFuture<>();
+  public static final class Waiting<C, R> {
+    public final C command;
+    public final CompletableFuture<R> result = new CompletableFuture<>();
 
     Waiting(C command) {
       this.command = command;
@@ -28,7 +29,7 @@ final class OneBatchAtATime<C, R> {
   }
 
   @FunctionalInterface
-  interface BatchHandler<C, R> {
+  public interface BatchHandler<C, R> {
     /** Handles the batch in order and completes each one's result; a throw fails the rest. */
     void handle(String key, List<Waiting<C, R>> batch);
   }
@@ -38,12 +39,12 @@ final class OneBatchAtATime<C, R> {
 
   private final BatchHandler<C, R> handler;
 
-  OneBatchAtATime(BatchHandler<C, R> handler) {
+  public OneBatchAtATime(BatchHandler<C, R> handler) {
     this.handler = handler;
   }
 
   /** Handles the command with whatever else waits for its key; rethrows what failed it. */
-  R submit(String key, C command) {
+  public R submit(String key, C command) {
     Waiting<C, R> mine = new Waiting<>(command);
     boolean[] leads = {false};
     waiting.compute(
