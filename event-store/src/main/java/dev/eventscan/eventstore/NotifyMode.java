@@ -1,9 +1,11 @@
 package dev.eventscan.eventstore;
 
 /**
- * How appends wake up live subscriptions ({@code LISTEN/NOTIFY} on channel {@code
- * <schema>_appended}). Notifications are only hints: subscriptions also poll, so every mode
- * delivers every event; the modes differ in latency and in what they cost appends.
+ * How appends wake up other processes' live subscriptions ({@code LISTEN/NOTIFY} on channel {@code
+ * <schema>_appended}; one listening connection per store). The appending store's own subscriptions
+ * and live feed are woken at the commit in every mode. Notifications are only hints: subscriptions
+ * also poll, so every mode delivers every event; the modes differ in latency and in what they cost
+ * appends.
  */
 public enum NotifyMode {
   /**
@@ -17,6 +19,6 @@ public enum NotifyMode {
    * of their throughput; use only for low write rates.
    */
   IN_TRANSACTION,
-  /** No notifications: subscriptions rely on polling alone. */
+  /** No notifications: other processes' subscriptions rely on polling alone. */
   NONE
 }

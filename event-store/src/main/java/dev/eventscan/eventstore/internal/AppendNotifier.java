@@ -18,15 +18,18 @@ final class AppendNotifier implements AutoCloseable {
 
   private final DataSource dataSource;
   private final String channel;
+  private final String payload;
   private final Thread thread;
   private volatile boolean pending;
   private volatile boolean closed;
   private Connection connection;
   private PreparedStatement notify;
 
-  AppendNotifier(DataSource dataSource, String channel) {
+  /** {@code payload} tells this process's own listener that its readers were woken already. */
+  AppendNotifier(DataSource dataSource, String channel, String payload) {
     this.dataSource = dataSource;
     this.channel = channel;
+    this.payload = payload;
     this.thread = new Thread(this::run, "event-store-notifier-" + channel);
     this.thread.setDaemon(true);
     this.thread.start();
@@ -67,8 +70,9 @@ final class AppendNotifier implements AutoCloseable {
       connection.setAutoCommit(true);
       notify =
           connection.prepareStatement(
-              "SELECT set_config('synchronous_commit', 'off', true), pg_notify(?, '')");
+              "SELECT set_config('synchronous_commit', 'off', true), pg_notify(?, ?)");
       notify.setString(1, channel);
+      notify.setString(2, payload);
     }
     notify.executeQuery().close();
   }

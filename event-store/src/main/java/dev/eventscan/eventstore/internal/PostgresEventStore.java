@@ -33,6 +33,7 @@ public final class PostgresEventStore implements EventStore {
   private final JdbcStreamReader reader;
   private final JdbcGlobalLogReader globalLog;
   private final SharedHeadReads headReads;
+  private final AppendSignal appendSignal;
   private final AppendNotifier notifier;
   private final Duration pollInterval;
   private final ObjectMapper snapshotMapper = new ObjectMapper().findAndRegisterModules();
@@ -75,9 +76,10 @@ public final class PostgresEventStore implements EventStore {
     this.dataSource = dataSource;
     this.pollInterval = pollInterval;
     this.schema = schema;
+    this.appendSignal = new AppendSignal(dataSource, notificationChannel());
     this.notifier =
         notifyMode == dev.eventscan.eventstore.NotifyMode.AFTER_COMMIT
-            ? new AppendNotifier(dataSource, notificationChannel())
+            ? new AppendNotifier(dataSource, notificationChannel(), appendSignal.ownPayload())
             : null;
     this.writer =
         new JdbcStreamWriter(
@@ -88,12 +90,18 @@ public final class PostgresEventStore implements EventStore {
             notifyMode == dev.eventscan.eventstore.NotifyMode.IN_TRANSACTION
                 ? notificationChannel()
                 : null,
-            notifier == null ? () -> {} : notifier::appended,
+            notifier == null ? appendSignal::signal : this::appended,
             coalesceAppends,
             gatherAbove);
     this.reader = new JdbcStreamReader(dataSource, schema);
     this.globalLog = new JdbcGlobalLogReader(dataSource, schema);
     this.headReads = new SharedHeadReads(new LogHeadReader(dataSource, schema));
+  }
+
+  /** After a commit: this process's readers at once, other processes' by the NOTIFY hint. */
+  private void appended() {
+    appendSignal.signal();
+    notifier.appended();
   }
 
   @Override
@@ -178,6 +186,7 @@ public final class PostgresEventStore implements EventStore {
     if (notifier != null) {
       notifier.close();
     }
+    appendSignal.close();
   }
 
   /** How many coalesced batches may be written at once (tests plug them all). */
@@ -255,6 +264,11 @@ public final class PostgresEventStore implements EventStore {
   /** Reads at the log's head for readers that have caught up, shared between them. */
   public SharedHeadReads headReads() {
     return headReads;
+  }
+
+  /** Wakes this store's waiting readers when events may have been appended. */
+  public AppendSignal appendSignal() {
+    return appendSignal;
   }
 
   @Override

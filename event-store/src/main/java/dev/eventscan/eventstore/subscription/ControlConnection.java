@@ -10,12 +10,11 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.Optional;
 import javax.sql.DataSource;
-import org.postgresql.PGConnection;
 
 /**
- * The dedicated connection that holds a subscription's advisory lock and LISTENs for appends.
- * Losing it means losing the lock, so waiting on it also checks it is alive. It goes back with the
- * lock and the LISTEN undone, or is aborted: never into the pool with either.
+ * The dedicated connection that holds a subscription's advisory lock. Losing it means losing the
+ * lock, so the worker checks it is alive between waits. It goes back with the lock undone, or is
+ * aborted: never into the pool with it.
  */
 final class ControlConnection implements AutoCloseable {
   private static final Duration ALIVE_CHECK_INTERVAL = Duration.ofMillis(100);
@@ -30,18 +29,15 @@ final class ControlConnection implements AutoCloseable {
     this.connection = connection;
   }
 
-  /** The lock of {@code lockName}, listening on {@code channel}; empty if another holds it. */
-  static Optional<ControlConnection> tryAcquire(
-      DataSource dataSource, String lockName, String channel) throws SQLException {
+  /** The lock of {@code lockName}; empty if another holds it. */
+  static Optional<ControlConnection> tryAcquire(DataSource dataSource, String lockName)
+      throws SQLException {
     Connection c = dataSource.getConnection();
     try {
       c.setAutoCommit(true);
       if (!tryLock(c, lockName)) {
         Jdbc.releaseSessionConnection(c);
         return Optional.empty();
-      }
-      try (Statement listen = c.createStatement()) {
-        listen.execute("LISTEN " + channel);
       }
       return Optional.of(new ControlConnection(c));
     } catch (SQLException | RuntimeException e) {
@@ -66,12 +62,6 @@ final class ControlConnection implements AutoCloseable {
     return connection;
   }
 
-  /** Waits for a notification or the poll interval; fails if the connection is gone. */
-  void awaitAppend(Duration pollInterval) throws SQLException {
-    connection.unwrap(PGConnection.class).getNotifications((int) pollInterval.toMillis());
-    requireAlive();
-  }
-
   /**
    * Whether committed events of {@code schema} wait at or above the transaction-id barrier: an
    * older transaction still runs, and its commit, which lets them through, sends no notification.
@@ -89,15 +79,17 @@ final class ControlConnection implements AutoCloseable {
    * within that time, and the compare-and-set checkpoint keeps a late worker harmless meanwhile.
    */
   void requireAlive() throws SQLException {
-    long now = System.nanoTime();
-    if (now - lastAliveCheck < ALIVE_CHECK_INTERVAL.toNanos()) {
-      return;
+    if (System.nanoTime() - lastAliveCheck >= ALIVE_CHECK_INTERVAL.toNanos()) {
+      requireAliveNow();
     }
-    lastAliveCheck = now;
+  }
+
+  /** Checks the connection with a round trip now. */
+  void requireAliveNow() throws SQLException {
+    lastAliveCheck = System.nanoTime();
     try (Statement ping = connection.createStatement()) {
       ping.execute("SELECT 1");
     }
-    connection.unwrap(PGConnection.class).getNotifications(); // drop hints already acted on
   }
 
   @Override

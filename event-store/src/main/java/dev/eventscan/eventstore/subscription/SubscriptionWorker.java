@@ -3,7 +3,7 @@ package dev.eventscan.eventstore.subscription;
 import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.EventStoreException;
 import dev.eventscan.eventstore.global.GlobalLogPage;
-import dev.eventscan.eventstore.internal.ListenerWakeup;
+import dev.eventscan.eventstore.internal.AppendSignal;
 import dev.eventscan.eventstore.internal.PostgresEventStore;
 import dev.eventscan.eventstore.internal.SharedHeadReads;
 import dev.eventscan.eventstore.jdbc.Jdbc;
@@ -41,6 +41,7 @@ final class SubscriptionWorker implements Subscription {
   private final Consumer<SubscriptionWorker> whenStopped;
   private final BooleanSupplier assignedHere;
   private final Thread thread;
+  private final AppendSignal appends;
   private final Object positionMoved = new Object();
   private final CompletableFuture<Position> caughtUp = new CompletableFuture<>();
 
@@ -66,6 +67,10 @@ final class SubscriptionWorker implements Subscription {
     this.whenStopped = whenStopped;
     this.thread = new Thread(this::run, "subscription-" + options.name());
     this.thread.setDaemon(true);
+    this.appends =
+        store instanceof PostgresEventStore postgres
+            ? postgres.appendSignal()
+            : new AppendSignal(store.dataSource(), store.notificationChannel());
   }
 
   void start() {
@@ -112,20 +117,16 @@ final class SubscriptionWorker implements Subscription {
     caughtUp.completeExceptionally(
         new IllegalStateException("subscription " + name() + " stopped before it caught up"));
     stop.raise(); // ends a retry back-off or stand-by early
-    wakeListener();
+    appends.signal(); // ends a wait for appends: the other readers of the store just look once
     try {
       thread.join(options.pollInterval().toMillis() + 60_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    whenStopped.accept(this);
-  }
-
-  /** A worker waiting for a notification only wakes for one (or at its poll interval). */
-  private void wakeListener() {
-    if (!ListenerWakeup.wake(tables.dataSource(), store.notificationChannel())) {
-      log.debug("Could not wake subscription {}; it stops at its next poll", name());
+    if (!(store instanceof PostgresEventStore)) {
+      appends.close(); // its own, not the store's
     }
+    whenStopped.accept(this);
   }
 
   /** How handling ended while the lock was held. */
@@ -144,8 +145,7 @@ final class SubscriptionWorker implements Subscription {
         continue;
       }
       try (ControlConnection control =
-          ControlConnection.tryAcquire(
-                  tables.dataSource(), tables.schema() + "/" + name(), store.notificationChannel())
+          ControlConnection.tryAcquire(tables.dataSource(), tables.schema() + "/" + name())
               .orElse(null)) {
         if (control == null) {
           state = SubscriptionState.STANDBY;
@@ -206,14 +206,23 @@ final class SubscriptionWorker implements Subscription {
     long savedAt = System.nanoTime();
     Duration heldBackWait = null;
     boolean atHead = false;
+    boolean idle = false; // waited for appends since events were last delivered
     while (!stop.raised()) {
       if (!assignedHere.getAsBoolean()) {
         return End.HANDED_BACK;
       }
+      long appendMark = appends.mark(); // before the read: a commit after it ends the wait
       Read read = read(checkpoint, atHead);
       GlobalLogPage page = read.page();
       atHead = page.endOfLog();
       if (!page.events().isEmpty()) {
+        if (idle && delivery instanceof Delivery.Plain) {
+          // The lock's connection may have died while idle (a restart, an idle-session timeout).
+          // Plain handlers act before the checkpoint is saved on it: check first, or they would
+          // act again after the failed save. Transactional ones commit nothing on a dead one.
+          control.requireAliveNow();
+        }
+        idle = false;
         // From the stored checkpoint: between it and the page are only events not wanted.
         try {
           BatchDelivery.Outcome outcome = batches.deliver(page.events(), saved);
@@ -250,10 +259,21 @@ final class SubscriptionWorker implements Subscription {
         if (checkpoint.isAfter(saved)) {
           wait = min(wait, SKIP_SAVE_INTERVAL.minusNanos(sinceSaved)); // then store the skip
         }
-        control.awaitAppend(wait);
+        awaitAppend(appendMark, wait);
+        idle = true;
+        control.requireAlive();
       }
     }
     return End.STOPPED;
+  }
+
+  private void awaitAppend(long mark, Duration timeout) {
+    try {
+      appends.await(mark, timeout);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stop.raise();
+    }
   }
 
   /** A page, and whether events wait behind the barrier if the read said so (null if not). */

@@ -164,16 +164,54 @@ class SubscriptionTest {
   }
 
   @Test
-  void without_notifications_polling_still_delivers() {
+  void without_notifications_another_processes_appends_arrive_by_polling() throws Exception {
     String category = "poll" + UUID.randomUUID().toString().substring(0, 8);
     List<RecordedEvent> received = Collections.synchronizedList(new ArrayList<>());
     try (EventStore silent =
         EventStore.builder(database.dataSource()).notifyMode(NotifyMode.NONE).build()) {
-      track(new Subscriptions(silent).start(options(category), received::add));
+      track(new Subscriptions(store).start(options(category), received::add)).caughtUp().get();
       for (int i = 0; i < 5; i++) {
         silent.append(newStreamId(category), ExpectedVersion.noStream(), event("Quiet", i));
       }
       Await.until("polled events", WAIT, () -> received.size() == 5);
+    }
+  }
+
+  @Test
+  void an_append_wakes_the_same_stores_subscriptions_at_its_commit_without_a_notification()
+      throws Exception {
+    String category = "local" + UUID.randomUUID().toString().substring(0, 8);
+    List<RecordedEvent> received = Collections.synchronizedList(new ArrayList<>());
+    try (EventStore silent =
+        EventStore.builder(database.dataSource()).notifyMode(NotifyMode.NONE).build()) {
+      track(
+              new Subscriptions(silent)
+                  .start(options(category).pollInterval(Duration.ofSeconds(30)), received::add))
+          .caughtUp()
+          .get();
+      silent.append(newStreamId(category), ExpectedVersion.noStream(), event("Local", 1));
+      // Far below the 30 s poll interval, and no NOTIFY was sent: only the commit woke it.
+      Await.until("the event", Duration.ofSeconds(10), () -> received.size() == 1);
+    }
+  }
+
+  @Test
+  void another_processes_append_wakes_subscriptions_through_its_notification() throws Exception {
+    String category = "remote" + UUID.randomUUID().toString().substring(0, 8);
+    List<RecordedEvent> received = Collections.synchronizedList(new ArrayList<>());
+    track(
+            new Subscriptions(store)
+                .start(options(category).pollInterval(Duration.ofSeconds(30)), received::add))
+        .caughtUp()
+        .get();
+    try (EventStore otherProcess = EventStore.builder(database.dataSource()).build()) {
+      otherProcess.append(newStreamId(category), ExpectedVersion.noStream(), event("Far", 1));
+      Await.until("the notified event", Duration.ofSeconds(10), () -> received.size() == 1);
+
+      // The store's one listening connection dies: it listens again and its readers look once.
+      assertThat(terminateAppendListeners()).isPositive();
+      otherProcess.append(newStreamId(category), ExpectedVersion.noStream(), event("Far", 2));
+      Await.until("the event after", Duration.ofSeconds(10), () -> received.size() == 2);
     }
   }
 
@@ -593,6 +631,19 @@ class SubscriptionTest {
                        = ('x' || substr(md5(?), 1, 16))::bit(64)::bigint
                 """)) {
       s.setString(1, "event_store/" + subscription);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getInt(1);
+      }
+    }
+  }
+
+  private static int terminateAppendListeners() throws Exception {
+    try (Connection c = database.openUnpooledConnection();
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = ?")) {
+      s.setString(1, "LISTEN " + store.notificationChannel());
       try (ResultSet r = s.executeQuery()) {
         r.next();
         return r.getInt(1);

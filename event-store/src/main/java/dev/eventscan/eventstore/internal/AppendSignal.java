@@ -1,0 +1,218 @@
+package dev.eventscan.eventstore.internal;
+
+import dev.eventscan.eventstore.EventStoreException;
+import dev.eventscan.eventstore.jdbc.Jdbc;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wakes a store's waiting readers (subscriptions, the live feed) when events may have been
+ * appended: at once for this store's own commits, and on the NOTIFY hint for other processes'
+ * commits, which one connection per store LISTENs for and passes on. Each reader LISTENing on a
+ * connection of its own made every append wake every reader's PostgreSQL backend, and made a reader
+ * in the appending process wait for the notifier's round trip through the database.
+ *
+ * <p>A reader takes {@link #mark()} before it reads and, if the read found nothing, waits with
+ * {@link #await}: a commit after the mark, which that read may not have seen, ends the wait at
+ * once.
+ */
+public final class AppendSignal implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AppendSignal.class);
+
+  /** How long the listener blocks per wait: also how soon it notices {@link #close}. */
+  private static final int LISTEN_MILLIS = 500;
+
+  private static final Duration RELISTEN_DELAY = Duration.ofSeconds(1);
+
+  private final DataSource dataSource;
+  private final String channel;
+  private final String ownPayload = UUID.randomUUID().toString();
+  private final Object monitor = new Object();
+  private final Object starting = new Object();
+  private long signals; // guarded by monitor
+  private volatile Thread listener; // set once, under starting
+  private volatile boolean closed;
+
+  public AppendSignal(DataSource dataSource, String channel) {
+    this.dataSource = dataSource;
+    this.channel = channel;
+  }
+
+  /**
+   * The payload this store's own NOTIFYs carry: its readers were woken at the commit already, so
+   * the listener drops them instead of waking everyone a second time.
+   */
+  public String ownPayload() {
+    return ownPayload;
+  }
+
+  /** Events were appended (or may have been): wakes every waiting reader. */
+  public void signal() {
+    synchronized (monitor) {
+      signals++;
+      monitor.notifyAll();
+    }
+  }
+
+  /**
+   * Where the signals stand, to pass to {@link #await} after a read; starts listening for other
+   * processes' appends first (once per store), so none committed after the mark is missed.
+   */
+  public long mark() {
+    if (listener == null) {
+      startListening();
+    }
+    synchronized (monitor) {
+      return signals;
+    }
+  }
+
+  /** Returns once signalled after {@code mark}, or after {@code timeout}, or when closed. */
+  public void await(long mark, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (monitor) {
+      while (signals == mark && !closed) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return;
+        }
+        TimeUnit.NANOSECONDS.timedWait(monitor, left);
+      }
+    }
+  }
+
+  /** Outside {@link #monitor}: appends signal while a connection is being opened. */
+  private void startListening() {
+    synchronized (starting) {
+      if (listener != null || closed) {
+        return;
+      }
+      Connection connection = null;
+      try {
+        connection = listen(); // here, not on the thread: LISTEN is on before the caller reads
+      } catch (SQLException | RuntimeException e) {
+        log.debug("Not listening for appends yet; readers poll meanwhile: {}", e.toString());
+      }
+      Connection listening = connection;
+      Thread thread = new Thread(() -> run(listening), "event-store-listener-" + channel);
+      thread.setDaemon(true);
+      thread.start();
+      listener = thread;
+    }
+  }
+
+  private Connection listen() throws SQLException {
+    Connection connection = dataSource.getConnection();
+    try {
+      connection.setAutoCommit(true);
+      try (Statement listen = connection.createStatement()) {
+        listen.execute("LISTEN " + channel);
+      }
+      return connection;
+    } catch (SQLException | RuntimeException e) {
+      Jdbc.releaseSessionConnection(connection);
+      throw e;
+    }
+  }
+
+  private void run(Connection listening) {
+    Connection connection = listening;
+    while (!closed) {
+      try {
+        if (connection == null) {
+          connection = listen();
+          signal(); // hints sent while not listening are lost: readers look once
+        }
+        PGNotification[] hints =
+            connection.unwrap(PGConnection.class).getNotifications(LISTEN_MILLIS);
+        if (fromElsewhere(hints)) {
+          signal();
+        }
+      } catch (SQLException | RuntimeException e) {
+        log.debug("Listening for appends failed; readers poll meanwhile: {}", e.toString());
+        Jdbc.releaseSessionConnection(connection);
+        connection = null;
+        pause();
+      }
+    }
+    Jdbc.releaseSessionConnection(connection);
+  }
+
+  private boolean fromElsewhere(PGNotification[] hints) {
+    if (hints != null) {
+      for (PGNotification hint : hints) {
+        if (!ownPayload.equals(hint.getParameter())) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private void pause() {
+    synchronized (monitor) {
+      long deadline = System.nanoTime() + RELISTEN_DELAY.toNanos();
+      try {
+        for (long left = RELISTEN_DELAY.toNanos(); left > 0 && !closed; ) {
+          TimeUnit.NANOSECONDS.timedWait(monitor, left);
+          left = deadline - System.nanoTime();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Wakes every waiter and stops listening, waiting for the listener so its connection is back in
+   * the pool on return. A NOTIFY ends its blocking read (pgjdbc's ignores interrupts).
+   */
+  @Override
+  public void close() {
+    synchronized (monitor) {
+      closed = true;
+      monitor.notifyAll();
+    }
+    Thread toJoin;
+    synchronized (starting) {
+      toJoin = listener;
+    }
+    if (toJoin == null) {
+      return;
+    }
+    wakeListener();
+    try {
+      toJoin.join(LISTEN_MILLIS + 5_000L);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void wakeListener() {
+    try {
+      Jdbc.withConnection(
+          dataSource,
+          "wake the append listener",
+          c -> {
+            try (PreparedStatement notify = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+              notify.setString(1, channel);
+              notify.setString(2, ownPayload);
+              notify.executeQuery().close();
+            }
+            return null;
+          });
+    } catch (EventStoreException e) {
+      log.debug("Could not wake the append listener; it stops within {} ms", LISTEN_MILLIS);
+    }
+  }
+}
