@@ -2,6 +2,7 @@ package dev.eventscan.eventstore.internal;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
@@ -10,26 +11,35 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends the "events appended" hint after appends commit, folding the appends of a few milliseconds
- * into one NOTIFY, on its own daemon thread and connection, so appends never pay for it.
+ * into one NOTIFY, on its own daemon thread and connection, so appends never pay for it. Only when
+ * another store listens: the appending store's own readers were woken at the commit ({@link
+ * AppendSignal}), and a NOTIFY is a transaction that cost a single writer about a third of its
+ * appends when commits did not wait for the disk. Whether anyone else listens is looked up at most
+ * once a second while appends come; a store that starts listening meanwhile polls until then.
  */
 final class AppendNotifier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AppendNotifier.class);
   private static final long COALESCE_NANOS = 2_000_000;
+  private static final long PRESENCE_CHECK_NANOS = 1_000_000_000;
 
   private final DataSource dataSource;
   private final String channel;
-  private final String payload;
+  private final AppendSignal signal;
   private final Thread thread;
   private volatile boolean pending;
   private volatile boolean closed;
+  private volatile boolean othersListen = true; // until looked up
+  private long presenceCheckedAt;
+  private boolean presenceChecked;
   private Connection connection;
   private PreparedStatement notify;
+  private PreparedStatement presence;
 
-  /** {@code payload} tells this process's own listener that its readers were woken already. */
-  AppendNotifier(DataSource dataSource, String channel, String payload) {
+  /** {@code signal}: this process's readers, whose listener's backend is not "another store". */
+  AppendNotifier(DataSource dataSource, String channel, AppendSignal signal) {
     this.dataSource = dataSource;
     this.channel = channel;
-    this.payload = payload;
+    this.signal = signal;
     this.thread = new Thread(this::run, "event-store-notifier-" + channel);
     this.thread.setDaemon(true);
     this.thread.start();
@@ -37,18 +47,30 @@ final class AppendNotifier implements AutoCloseable {
 
   void appended() {
     pending = true;
-    LockSupport.unpark(thread);
+    if (othersListen) {
+      LockSupport.unpark(thread); // otherwise it looks again within a second by itself
+    }
   }
 
   private void run() {
     while (!closed) {
       if (!pending) {
-        LockSupport.park(this);
+        if (othersListen) {
+          LockSupport.park(this);
+        } else {
+          LockSupport.parkNanos(this, PRESENCE_CHECK_NANOS);
+        }
         continue;
       }
       pending = false;
       try {
-        notifyOnce();
+        connect();
+        if (!presenceChecked || System.nanoTime() - presenceCheckedAt >= PRESENCE_CHECK_NANOS) {
+          othersListen = othersListen();
+        }
+        if (othersListen) {
+          notify.executeQuery().close();
+        }
       } catch (SQLException e) {
         log.debug("Append notification not sent; subscriptions will poll: {}", e.toString());
         disconnect();
@@ -58,13 +80,23 @@ final class AppendNotifier implements AutoCloseable {
     disconnect();
   }
 
+  private boolean othersListen() throws SQLException {
+    presence.setInt(1, signal.listenerPid());
+    try (ResultSet row = presence.executeQuery()) {
+      row.next();
+      presenceChecked = true;
+      presenceCheckedAt = System.nanoTime();
+      return row.getBoolean(1);
+    }
+  }
+
   /**
-   * One auto-committed statement. A NOTIFY takes a transaction id, and open transactions hold back
-   * global readers, so it commits without waiting for the disk: a hint needs no durability. The
-   * setting is local to that one statement's transaction: the connection goes back to the pool as
-   * it came, and appends on it later stay durable.
+   * The NOTIFY is one auto-committed statement. It takes a transaction id, and open transactions
+   * hold back global readers, so it commits without waiting for the disk: a hint needs no
+   * durability. The setting is local to that one statement's transaction: the connection goes back
+   * to the pool as it came, and appends on it later stay durable.
    */
-  private void notifyOnce() throws SQLException {
+  private void connect() throws SQLException {
     if (connection == null) {
       connection = dataSource.getConnection();
       connection.setAutoCommit(true);
@@ -72,9 +104,18 @@ final class AppendNotifier implements AutoCloseable {
           connection.prepareStatement(
               "SELECT set_config('synchronous_commit', 'off', true), pg_notify(?, ?)");
       notify.setString(1, channel);
-      notify.setString(2, payload);
+      notify.setString(2, signal.ownPayload());
+      presence =
+          connection.prepareStatement(
+              """
+              SELECT EXISTS (
+                SELECT 1 FROM pg_locks
+                 WHERE locktype = 'advisory' AND granted AND pid <> ?
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                   AND ((classid::bigint << 32) | objid::bigint) = %s)"""
+                  .formatted(AppendSignal.PRESENCE_KEY));
+      presence.setString(2, channel);
     }
-    notify.executeQuery().close();
   }
 
   private void disconnect() {
@@ -86,6 +127,7 @@ final class AppendNotifier implements AutoCloseable {
       }
       connection = null;
       notify = null;
+      presence = null;
     }
   }
 

@@ -4,6 +4,7 @@ import dev.eventscan.eventstore.EventStoreException;
 import dev.eventscan.eventstore.jdbc.Jdbc;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -29,6 +30,13 @@ import org.slf4j.LoggerFactory;
 public final class AppendSignal implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AppendSignal.class);
 
+  /**
+   * A shared advisory lock each store's listening connection holds while it listens, so that
+   * appenders can tell whether anyone is listening ({@link AppendNotifier}). Key: the channel.
+   */
+  public static final String PRESENCE_KEY =
+      "('x' || substr(md5(? || '/listening'), 1, 16))::bit(64)::bigint";
+
   /** How long the listener blocks per wait: also how soon it notices {@link #close}. */
   private static final int LISTEN_MILLIS = 500;
 
@@ -41,6 +49,7 @@ public final class AppendSignal implements AutoCloseable {
   private final Object starting = new Object();
   private long signals; // guarded by monitor
   private volatile Thread listener; // set once, under starting
+  private volatile int listenerPid; // its backend, which appenders leave out; 0 when not listening
   private volatile boolean closed;
 
   public AppendSignal(DataSource dataSource, String channel) {
@@ -54,6 +63,11 @@ public final class AppendSignal implements AutoCloseable {
    */
   public String ownPayload() {
     return ownPayload;
+  }
+
+  /** The backend of this store's listening connection; 0 while it is not listening. */
+  int listenerPid() {
+    return listenerPid;
   }
 
   /** Events were appended (or may have been): wakes every waiting reader. */
@@ -118,6 +132,15 @@ public final class AppendSignal implements AutoCloseable {
       try (Statement listen = connection.createStatement()) {
         listen.execute("LISTEN " + channel);
       }
+      try (PreparedStatement present =
+          connection.prepareStatement(
+              "SELECT pg_backend_pid() FROM pg_advisory_lock_shared(" + PRESENCE_KEY + ")")) {
+        present.setString(1, channel);
+        try (ResultSet row = present.executeQuery()) {
+          row.next();
+          listenerPid = row.getInt(1);
+        }
+      }
       return connection;
     } catch (SQLException | RuntimeException e) {
       Jdbc.releaseSessionConnection(connection);
@@ -140,11 +163,13 @@ public final class AppendSignal implements AutoCloseable {
         }
       } catch (SQLException | RuntimeException e) {
         log.debug("Listening for appends failed; readers poll meanwhile: {}", e.toString());
+        listenerPid = 0;
         Jdbc.releaseSessionConnection(connection);
         connection = null;
         pause();
       }
     }
+    listenerPid = 0;
     Jdbc.releaseSessionConnection(connection);
   }
 

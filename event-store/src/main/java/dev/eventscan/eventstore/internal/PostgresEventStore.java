@@ -79,7 +79,7 @@ public final class PostgresEventStore implements EventStore {
     this.appendSignal = new AppendSignal(dataSource, notificationChannel());
     this.notifier =
         notifyMode == dev.eventscan.eventstore.NotifyMode.AFTER_COMMIT
-            ? new AppendNotifier(dataSource, notificationChannel(), appendSignal.ownPayload())
+            ? new AppendNotifier(dataSource, notificationChannel(), appendSignal)
             : null;
     this.writer =
         new JdbcStreamWriter(

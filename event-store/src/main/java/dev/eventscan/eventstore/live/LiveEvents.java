@@ -4,7 +4,7 @@ import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.InvalidInputException;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.global.GlobalLogPage;
-import dev.eventscan.eventstore.internal.ListenerWakeup;
+import dev.eventscan.eventstore.internal.AppendSignal;
 import dev.eventscan.eventstore.internal.LogHeadReader;
 import dev.eventscan.eventstore.internal.PostgresEventStore;
 import dev.eventscan.eventstore.internal.SharedHeadReads;
@@ -22,10 +22,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Live, non-durable subscriptions: "every event after position P that matches this filter, as it is
  * committed", for server-sent events, dashboards and caches. One thread tails the global log for
- * every subscriber (woken by the store's notifications, polling as a fallback, and looking again
- * within milliseconds while committed events wait behind an older running transaction) and hands
- * each read's matching events to each listener in one call. Nothing is checkpointed: a subscriber
- * that goes away resumes by subscribing again from the last position it saw. Get it from {@link
+ * every subscriber (woken by the store's appends, polling as a fallback, and looking again within
+ * milliseconds while committed events wait behind an older running transaction) and hands each
+ * read's matching events to each listener in one call. Nothing is checkpointed: a subscriber that
+ * goes away resumes by subscribing again from the last position it saw. Get it from {@link
  * EventStore#live()}; it starts its thread with the first subscription and stops it on {@link
  * #close()}.
  *
@@ -51,6 +51,7 @@ public final class LiveEvents implements AutoCloseable {
 
   private final EventStore store;
   private final Duration pollInterval;
+  private final AppendSignal appends;
   private final Object lock = new Object();
   private final Set<Registration> registrations = ConcurrentHashMap.newKeySet();
   private Thread tailer;
@@ -62,6 +63,10 @@ public final class LiveEvents implements AutoCloseable {
   public LiveEvents(EventStore store, Duration pollInterval) {
     this.store = Objects.requireNonNull(store, "store");
     this.pollInterval = Objects.requireNonNull(pollInterval, "pollInterval");
+    this.appends =
+        store instanceof PostgresEventStore postgres
+            ? postgres.appendSignal()
+            : new AppendSignal(store.dataSource(), store.notificationChannel());
   }
 
   /**
@@ -117,8 +122,7 @@ public final class LiveEvents implements AutoCloseable {
       running = tailer;
     }
     if (running != null) {
-      running.interrupt();
-      wake(); // a thread blocked reading its LISTEN connection ignores the interrupt
+      running.interrupt(); // ends its wait for appends
       try {
         running.join(pollInterval.toMillis() + 5_000);
       } catch (InterruptedException e) {
@@ -128,11 +132,8 @@ public final class LiveEvents implements AutoCloseable {
     for (Registration registration : List.copyOf(registrations)) {
       registration.end();
     }
-  }
-
-  private void wake() {
-    if (!ListenerWakeup.wake(store.dataSource(), store.notificationChannel())) {
-      log.debug("Could not wake the live feed; it stops at its next poll");
+    if (!(store instanceof PostgresEventStore)) {
+      appends.close(); // its own, not the store's
     }
   }
 
@@ -158,44 +159,38 @@ public final class LiveEvents implements AutoCloseable {
             ? postgres.headReads()
             : new SharedHeadReads(new LogHeadReader(store.dataSource(), store.schema()));
     long recheckMillis = FIRST_RECHECK_MILLIS;
-    try (NotificationWaiter waiter =
-        new NotificationWaiter(store.dataSource(), store.notificationChannel())) {
-      waiter.listen(); // before the first read: a hint (or close's wake-up) is never missed
-      while (!closed) {
-        try {
-          SharedHeadReads.HeadPage read =
-              headReads.readAll(currentCursor(), EventFilter.all(), PAGE);
-          GlobalLogPage page = read.page();
-          reads++;
-          List<RecordedEvent> events = page.events();
-          if (!events.isEmpty()) {
-            synchronized (lock) {
-              registrations.forEach(registration -> registration.offer(events));
-              cursor = events.get(events.size() - 1).position();
-            }
+    while (!closed) {
+      try {
+        long appendMark = appends.mark(); // before the read: a commit after it ends the wait
+        SharedHeadReads.HeadPage read = headReads.readAll(currentCursor(), EventFilter.all(), PAGE);
+        GlobalLogPage page = read.page();
+        reads++;
+        List<RecordedEvent> events = page.events();
+        if (!events.isEmpty()) {
+          synchronized (lock) {
+            registrations.forEach(registration -> registration.offer(events));
+            cursor = events.get(events.size() - 1).position();
           }
-          if (!events.isEmpty()) {
-            // Read again at once, and wait only when a read finds nothing: at high rates the
-            // feed then clocks itself instead of waiting for each hint (itself a transaction).
-            recheckMillis = FIRST_RECHECK_MILLIS;
-          } else if (read.heldBack()) {
-            // An older transaction still runs; its commit sends no hint: look again soon.
-            waiter.await(Duration.ofMillis(recheckMillis));
-            recheckMillis = Math.min(2 * recheckMillis, LAST_RECHECK_MILLIS);
-          } else {
-            recheckMillis = FIRST_RECHECK_MILLIS;
-            waiter.await(pollInterval);
-          }
-        } catch (InterruptedException e) {
-          return;
-        } catch (RuntimeException e) {
-          if (!closed) {
-            log.warn("Live feed could not read the log; retrying: {}", e.toString());
-            try {
-              Thread.sleep(pollInterval.toMillis());
-            } catch (InterruptedException stop) {
-              return;
-            }
+          // Read again at once, and wait only when a read finds nothing: at high rates the
+          // feed then clocks itself instead of waiting for each wake-up.
+          recheckMillis = FIRST_RECHECK_MILLIS;
+        } else if (read.heldBack()) {
+          // An older transaction still runs; its commit sends no hint: look again soon.
+          appends.await(appendMark, Duration.ofMillis(recheckMillis));
+          recheckMillis = Math.min(2 * recheckMillis, LAST_RECHECK_MILLIS);
+        } else {
+          recheckMillis = FIRST_RECHECK_MILLIS;
+          appends.await(appendMark, pollInterval);
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {
+        if (!closed) {
+          log.warn("Live feed could not read the log; retrying: {}", e.toString());
+          try {
+            Thread.sleep(pollInterval.toMillis());
+          } catch (InterruptedException stop) {
+            return;
           }
         }
       }

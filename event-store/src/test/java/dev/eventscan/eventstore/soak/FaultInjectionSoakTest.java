@@ -380,7 +380,8 @@ class FaultInjectionSoakTest {
     try (Connection c = pool.getConnection();
         Statement s = c.createStatement();
         ResultSet row =
-            s.executeQuery("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")) {
+            s.executeQuery(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ExclusiveLock'")) {
       row.next();
       return row.getLong(1);
     }

@@ -264,7 +264,7 @@ class SubscriptionFaultTest {
         Statement s = c.createStatement();
         ResultSet row =
             s.executeQuery(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ExclusiveLock'"
                     + " AND database = (SELECT oid FROM pg_database"
                     + " WHERE datname = current_database())")) {
       row.next();

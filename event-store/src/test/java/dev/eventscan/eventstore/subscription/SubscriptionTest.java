@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.NotifyMode;
 import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.internal.AppendSignal;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.AppendResult;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
@@ -642,8 +643,11 @@ class SubscriptionTest {
     try (Connection c = database.openUnpooledConnection();
         PreparedStatement s =
             c.prepareStatement(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = ?")) {
-      s.setString(1, "LISTEN " + store.notificationChannel());
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
+                    + " WHERE locktype = 'advisory' AND granted"
+                    + " AND ((classid::bigint << 32) | objid::bigint) = "
+                    + AppendSignal.PRESENCE_KEY)) {
+      s.setString(1, store.notificationChannel());
       try (ResultSet r = s.executeQuery()) {
         r.next();
         return r.getInt(1);
