@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.eventscan.eventstore.internal.AppendSignal;
 import dev.eventscan.eventstore.stream.AppendOutcomeUnknownException;
 import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
@@ -103,8 +104,15 @@ class ConnectionFailureTest {
     try (HikariDataSource pool = new HikariDataSource(config);
         Connection listener = database.openUnpooledConnection()) {
       EventStore notifying = EventStore.builder(pool).migrate(false).build();
+      // Listens as another store does (hints go out only while one listens).
       try (Statement listen = listener.createStatement()) {
         listen.execute("LISTEN " + notifying.notificationChannel());
+      }
+      try (PreparedStatement present =
+          listener.prepareStatement(
+              "SELECT pg_advisory_lock_shared(" + AppendSignal.PRESENCE_KEY + ")")) {
+        present.setString(1, notifying.notificationChannel());
+        present.execute();
       }
       org.postgresql.PGConnection pg = listener.unwrap(org.postgresql.PGConnection.class);
       List<Object> hints = new ArrayList<>();
