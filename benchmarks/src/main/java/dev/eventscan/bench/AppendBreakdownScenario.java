@@ -4,13 +4,14 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.NotifyMode;
+import dev.eventscan.eventstore.internal.AppendSignal;
 import dev.eventscan.eventstore.stream.EventData;
-import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.eventstore.stream.MetadataJson;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,10 +25,10 @@ import javax.sql.DataSource;
 /**
  * Where the time of a single-event append goes: the limit's INSERT, then one of our costs added at
  * a time (RETURNING the position, the exact-version existence probe, borrowing the connection from
- * the pool per append, the whole library call without and with the after-commit NOTIFY). Commits do
- * not wait for the disk here ({@code synchronous_commit=off} on every connection), so the CPU and
- * round-trip costs that a durable commit hides are visible. Interleaved, medians of three; rates
- * are appends per second.
+ * the pool per append, the whole library call without the notifier, with it, and with it while
+ * another store listens, so that it sends its NOTIFYs). Commits do not wait for the disk here
+ * ({@code synchronous_commit=off} on every connection), so the CPU and round-trip costs that a
+ * durable commit hides are visible. Interleaved, medians of three; rates are appends per second.
  */
 final class AppendBreakdownScenario implements Scenario {
   /** A copy of the library's hot-path statement for {@code exactly(n)}, one event, n > 0. */
@@ -107,7 +108,8 @@ final class AppendBreakdownScenario implements Scenario {
       steps.put("head_guard", () -> raw(relaxed, false, HEAD_GUARDED_INSERT));
       steps.put("guard_pool", () -> raw(relaxed, true, GUARDED_INSERT));
       steps.put("ours_nonotify", () -> ours(silent));
-      steps.put("ours", () -> ours(notifying));
+      steps.put("ours", () -> ours(notifying)); // nobody else listens: no hints are sent
+      steps.put("ours_hinting", () -> oursWhileAnotherStoreListens(notifying, relaxed));
       for (Step step : steps.values()) {
         step.run();
       }
@@ -150,16 +152,34 @@ final class AppendBreakdownScenario implements Scenario {
   }
 
   private Measurement ours(EventStore store) throws Exception {
-    return Throughput.measure(
-        writers,
-        runTime,
-        thread -> {
-          String streamId = "bench-" + UUID.randomUUID();
-          return version -> {
-            store.append(streamId, ExpectedVersion.exactly(version), Payloads.event());
-            return 1;
-          };
-        });
+    return AppendSingleScenario.appendSingles(store, writers, runTime);
+  }
+
+  /**
+   * Ours while another process's store listens, so that hints go out: held for the step only, as a
+   * listening store holds it (LISTEN and the shared presence lock on the channel).
+   */
+  private Measurement oursWhileAnotherStoreListens(EventStore store, DataSource pool)
+      throws Exception {
+    try (Connection listener = pool.getConnection()) {
+      try (Statement listen = listener.createStatement()) {
+        listen.execute("LISTEN " + store.notificationChannel());
+      }
+      try (PreparedStatement present =
+          listener.prepareStatement(
+              "SELECT pg_advisory_lock_shared(" + AppendSignal.PRESENCE_KEY + ")")) {
+        present.setString(1, store.notificationChannel());
+        present.execute();
+      }
+      try {
+        return ours(store);
+      } finally {
+        try (Statement leave = listener.createStatement()) {
+          leave.execute("UNLISTEN *");
+          leave.execute("SELECT pg_advisory_unlock_all()");
+        }
+      }
+    }
   }
 
   /**

@@ -35,7 +35,12 @@ final class AppendSingleScenario extends RatioScenario {
 
   @Override
   Measurement runOurs(BenchmarkDatabase database) throws Exception {
-    EventStore store = database.store();
+    return appendSingles(database.store(), writers, runTime);
+  }
+
+  /** {@code writers} threads, each appending one event at a time to a stream of its own. */
+  static Measurement appendSingles(EventStore store, int writers, Duration runTime)
+      throws Exception {
     return Throughput.measure(
         writers,
         runTime,
@@ -67,17 +72,7 @@ final class AppendSingleScenario extends RatioScenario {
 
   /** Ours with coalesced commits off: every append its own transaction, as before issue 12. */
   private Measurement runUncoalesced(BenchmarkDatabase database) throws Exception {
-    EventStore store = database.uncoalescedStore();
-    return Throughput.measure(
-        writers,
-        runTime,
-        thread -> {
-          String streamId = "bench-" + UUID.randomUUID();
-          return version -> {
-            store.append(streamId, ExpectedVersion.exactly(version), Payloads.event());
-            return 1;
-          };
-        });
+    return appendSingles(database.uncoalescedStore(), writers, runTime);
   }
 
   /** {@code appendEvents} of one event in its own transaction, sequence numbers from 0. */
