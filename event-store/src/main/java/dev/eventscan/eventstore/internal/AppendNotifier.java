@@ -29,8 +29,7 @@ final class AppendNotifier implements AutoCloseable {
   private volatile boolean pending;
   private volatile boolean closed;
   private volatile boolean othersListen = true; // until looked up
-  private long presenceCheckedAt;
-  private boolean presenceChecked;
+  private long presenceCheckedAt = System.nanoTime() - PRESENCE_CHECK_NANOS; // due at once
   private Connection connection;
   private PreparedStatement notify;
   private PreparedStatement presence;
@@ -65,7 +64,7 @@ final class AppendNotifier implements AutoCloseable {
       pending = false;
       try {
         connect();
-        if (!presenceChecked || System.nanoTime() - presenceCheckedAt >= PRESENCE_CHECK_NANOS) {
+        if (System.nanoTime() - presenceCheckedAt >= PRESENCE_CHECK_NANOS) {
           othersListen = othersListen();
         }
         if (othersListen) {
@@ -84,7 +83,6 @@ final class AppendNotifier implements AutoCloseable {
     presence.setInt(1, signal.listenerPid());
     try (ResultSet row = presence.executeQuery()) {
       row.next();
-      presenceChecked = true;
       presenceCheckedAt = System.nanoTime();
       return row.getBoolean(1);
     }
