@@ -15,11 +15,15 @@ import java.util.Map;
 /**
  * Time to the first event of a scan page's stream, {@code GET /api/scans/{id}/live?from=0-0}, with
  * {@value #LOG_EVENTS} other events in the log: from sending the request to the first {@code data:}
- * line, for {@value #SCANS} fresh scans one after another (each opened once, then closed).
+ * line, for {@value #SCANS} fresh scans one after another (each opened once, then closed), after a
+ * few unmeasured ones.
  */
 final class ScanLiveFirstEventScenario implements Scenario {
   private static final int LOG_EVENTS = 1_000_000;
   private static final int SCANS = 50;
+
+  /** Opens before the measured ones (-Dscan.live.warmup): a running service, not a cold JIT. */
+  private static final int WARM_UP_SCANS = Integer.getInteger("scan.live.warmup", 5);
 
   @Override
   public String name() {
@@ -35,36 +39,19 @@ final class ScanLiveFirstEventScenario implements Scenario {
   public String run(BenchmarkDatabase database) throws Exception {
     try (Service service = ServiceScenarios.start(database, Map.of())) {
       String base = "http://127.0.0.1:" + service.port();
-      double[] millis = new double[SCANS];
-      for (int i = 0; i < SCANS; i++) {
-        String scanId = createScan(base, i);
-        HttpRequest live =
-            HttpRequest.newBuilder(URI.create(base + "/api/scans/" + scanId + "/live?from=0-0"))
-                .header("Accept", "text/event-stream")
-                .build();
-        long start = System.nanoTime();
-        HttpResponse<InputStream> response =
-            ServiceScenarios.HTTP.send(live, HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream body = response.body();
-            BufferedReader lines =
-                new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
-          String line;
-          while ((line = lines.readLine()) != null && !line.startsWith("data:")) {
-            // headers of the frame (id:, event:) or a comment
-          }
-          if (line == null) {
-            throw new IllegalStateException("scan stream ended before its first event");
-          }
-          millis[i] = (System.nanoTime() - start) / 1e6;
-        }
+      for (int i = 0; i < WARM_UP_SCANS; i++) {
+        firstEvent(base, "warm" + i);
       }
+      double[] millis = new double[SCANS];
+      double[] headersMillis = new double[SCANS];
+      for (int i = 0; i < SCANS; i++) {
+        double[] times = firstEvent(base, "first" + i);
+        headersMillis[i] = times[0];
+        millis[i] = times[1];
+      }
+      System.out.println("# " + name() + " in order (ms): " + joined(millis));
       System.out.println(
-          "# "
-              + name()
-              + " in order (ms): "
-              + Arrays.stream(millis)
-                  .mapToObj(ms -> String.format(Locale.ROOT, "%.0f", ms))
-                  .collect(java.util.stream.Collectors.joining(" ")));
+          "# " + name() + " of which to the response headers (ms): " + joined(headersMillis));
       Arrays.sort(millis);
       return String.format(
           Locale.ROOT,
@@ -77,13 +64,47 @@ final class ScanLiveFirstEventScenario implements Scenario {
     }
   }
 
-  private static String createScan(String base, int n) throws Exception {
+  /**
+   * Creates a scan and opens its stream: ms from the request to the response headers, and to the
+   * first {@code data:} line.
+   */
+  private static double[] firstEvent(String base, String target) throws Exception {
+    String scanId = createScan(base, target);
+    HttpRequest live =
+        HttpRequest.newBuilder(URI.create(base + "/api/scans/" + scanId + "/live?from=0-0"))
+            .header("Accept", "text/event-stream")
+            .build();
+    long start = System.nanoTime();
+    HttpResponse<InputStream> response =
+        ServiceScenarios.HTTP.send(live, HttpResponse.BodyHandlers.ofInputStream());
+    double headers = (System.nanoTime() - start) / 1e6;
+    try (InputStream body = response.body();
+        BufferedReader lines =
+            new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = lines.readLine()) != null && !line.startsWith("data:")) {
+        // headers of the frame (id:, event:) or a comment
+      }
+      if (line == null) {
+        throw new IllegalStateException("scan stream ended before its first event");
+      }
+      return new double[] {headers, (System.nanoTime() - start) / 1e6};
+    }
+  }
+
+  private static String joined(double[] millis) {
+    return Arrays.stream(millis)
+        .mapToObj(ms -> String.format(Locale.ROOT, "%.0f", ms))
+        .collect(java.util.stream.Collectors.joining(" "));
+  }
+
+  private static String createScan(String base, String target) throws Exception {
     HttpResponse<String> created =
         ServiceScenarios.HTTP.send(
             HttpRequest.newBuilder(URI.create(base + "/api/scans"))
                 .header("Content-Type", "application/json")
                 .POST(
-                    HttpRequest.BodyPublishers.ofString("{\"target\":\"first" + n + ".example\"}"))
+                    HttpRequest.BodyPublishers.ofString("{\"target\":\"" + target + ".example\"}"))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     if (created.statusCode() != 202) {

@@ -168,21 +168,22 @@ final class SseFanoutScenario implements Scenario {
         System.out.printf(
             Locale.ROOT,
             "# %s ours  feed lag (recordedAt to the hub): p50=%.0f p99=%.0f ms; fan-out (hub to"
-                + " every client's socket, per pass): p50=%.1f p99=%.1f ms%n",
+                + " every client's socket, per pass): p50=%.1f p99=%.1f ms, %.0f passes%n",
             name(),
             lag[0],
             lag[1],
             fanOut[0],
-            fanOut[1]);
+            fanOut[1],
+            fanOut[2]);
         return result;
       }
     }
   }
 
   /**
-   * A timer's p50 and p99 from the service's /metrics, in ms: {@code sse_feed_lag} (how late events
-   * reach the fan-out, which the fan-out cannot make up for) and {@code sse_fan_out} (what the
-   * fan-out adds before the bytes are in the clients' sockets).
+   * A timer's p50 and p99 from the service's /metrics, in ms, and its count: {@code sse_feed_lag}
+   * (how late events reach the fan-out, which the fan-out cannot make up for) and {@code
+   * sse_fan_out} (what the fan-out adds before the bytes are in the clients' sockets).
    */
   private static double[] quantilesMs(Service service, String timer) throws Exception {
     String metrics =
@@ -193,7 +194,13 @@ final class SseFanoutScenario implements Scenario {
                     .build(),
                 HttpResponse.BodyHandlers.ofString())
             .body();
-    double[] quantiles = {Double.NaN, Double.NaN};
+    double[] quantiles = {Double.NaN, Double.NaN, Double.NaN};
+    Matcher count =
+        Pattern.compile("(?m)^" + Pattern.quote(timer) + "_count(?:\\{\\})? (\\S+)")
+            .matcher(metrics);
+    if (count.find()) {
+      quantiles[2] = Double.parseDouble(count.group(1));
+    }
     Matcher m =
         Pattern.compile(Pattern.quote(timer) + "\\{quantile=\"([0-9.]+)\"\\} (\\S+)")
             .matcher(metrics);

@@ -207,7 +207,10 @@ final class LiveHub implements AutoCloseable {
             }
             return joined;
           });
-      begin(ctx, self[0]);
+      register(ctx, self[0]);
+      // The scan's first page (its own events, read by version) on this request's thread: the
+      // viewer's first events go out with the first write, not after two hops between pools.
+      self[0].startWithFirstPage();
     } catch (java.io.UncheckedIOException e) {
       abandon(async, release);
     }
@@ -282,10 +285,14 @@ final class LiveHub implements AutoCloseable {
   }
 
   private void begin(Context ctx, SseStream stream) {
+    register(ctx, stream);
+    stream.start();
+  }
+
+  private void register(Context ctx, SseStream stream) {
     streams.add(stream);
     // Javalin completes the request (after-handlers, metrics) once the stream ends.
     ctx.future(stream::done);
-    stream.start();
   }
 
   private void ended(SseStream stream, Runnable release) {

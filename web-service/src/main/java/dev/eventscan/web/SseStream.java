@@ -143,6 +143,24 @@ final class SseStream implements WriteListener, AsyncListener {
     out.setWriteListener(this); // the container answers with onWritePossible
   }
 
+  /**
+   * Like {@link #start}, with the catch-up's first page read here, on the calling thread (which
+   * waits for it): it is written as soon as the container first says the output is ready, instead
+   * of after a hop to a catch-up thread and another to a writer. Not under a lock the feed takes.
+   */
+  void startWithFirstPage() {
+    synchronized (this) {
+      catchUpInFlight = catchUp != null; // no drain runs before start: nothing else reads it
+    }
+    readCatchUpPage(); // its frames wait in the queue (no drain is scheduled before start)
+    synchronized (this) {
+      if (closed) {
+        return; // the store could not be read: the request is over
+      }
+    }
+    start();
+  }
+
   /** Completes when the stream ended, for whatever reason. */
   CompletableFuture<Void> done() {
     return done;
