@@ -246,19 +246,28 @@ public final class SseLoadGenerator {
    * a cold start) shows as one bad second, a feed that cannot keep up as a growing series.
    */
   private static String timeline(List<Loop> loops, long[] appendedAt) {
+    return timeline(
+        appendedAt, loops.stream().map(Loop::ns).toList(), loops.stream().map(Loop::ats).toList());
+  }
+
+  /**
+   * The same from each loop's deliveries ({@code ns[k][i]} received at {@code ats[k][i]}). The
+   * appends of several writers return out of order: seconds count from the earliest.
+   */
+  static String timeline(long[] appendedAt, List<int[]> ns, List<long[]> ats) {
     if (appendedAt.length == 0) {
       return "# timeline: no events";
     }
     long first = Arrays.stream(appendedAt).min().getAsLong();
     long last = Arrays.stream(appendedAt).max().getAsLong();
     double[] worst = new double[(int) ((last - first) / 1_000_000) + 1];
-    for (Loop loop : loops) {
-      int[] ns = loop.ns();
-      long[] ats = loop.ats();
-      for (int i = 0; i < ns.length; i++) {
-        if (ns[i] >= 0 && ns[i] < appendedAt.length) {
-          int second = (int) Math.max(0, (appendedAt[ns[i]] - first) / 1_000_000);
-          worst[second] = Math.max(worst[second], (ats[i] - appendedAt[ns[i]]) / 1_000.0);
+    for (int k = 0; k < ns.size(); k++) {
+      int[] n = ns.get(k);
+      long[] at = ats.get(k);
+      for (int i = 0; i < n.length; i++) {
+        if (n[i] >= 0 && n[i] < appendedAt.length) {
+          int second = (int) ((appendedAt[n[i]] - first) / 1_000_000);
+          worst[second] = Math.max(worst[second], (at[i] - appendedAt[n[i]]) / 1_000.0);
         }
       }
     }
