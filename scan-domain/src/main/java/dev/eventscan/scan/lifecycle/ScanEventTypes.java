@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.eventscan.eventstore.serialization.EventTypeRegistry;
 import dev.eventscan.eventstore.serialization.JacksonEventSerializer;
+import java.time.Instant;
 
 /** The stored names of scan events; renaming a class never changes what is in the log. */
 public final class ScanEventTypes {
@@ -41,6 +43,9 @@ public final class ScanEventTypes {
   public static ObjectMapper objectMapper() {
     return JsonMapper.builder()
         .addModule(new JavaTimeModule())
+        .addModule(
+            new SimpleModule("scan-times")
+                .addDeserializer(Instant.class, new UtcInstantDeserializer()))
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .build();
