@@ -32,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -46,6 +47,7 @@ public final class ScanReadModelProjection implements Projection {
 
   private final String schema;
   private final Function<RecordedEvent, ScanEvent> deserializer;
+  private final Map<String, String> inSchema = new ConcurrentHashMap<>();
 
   public ScanReadModelProjection(String schema, Function<RecordedEvent, ScanEvent> deserializer) {
     this.schema = schema;
@@ -103,7 +105,7 @@ public final class ScanReadModelProjection implements Projection {
             SELECT scan_id, stream_version FROM %s.scan_summaries
              WHERE scan_id = ANY(?) ORDER BY scan_id FOR UPDATE
             """
-                .formatted(schema))) {
+                .transform(this::inSchema))) {
       select.setArray(1, textArray(tx, scanIds.stream()));
       try (ResultSet rows = select.executeQuery()) {
         while (rows.next()) {
@@ -153,6 +155,7 @@ public final class ScanReadModelProjection implements Projection {
         domain.attempts = e.attempt();
         summary.step("subdomain discovery");
       } else if (event instanceof SubdomainsDiscovered e) {
+        String discoveredAt = e.at().toString(); // once for the event's tens of findings
         for (Finding finding : e.findings()) {
           newFindings.add(
               new Object[] {
@@ -161,7 +164,7 @@ public final class ScanReadModelProjection implements Projection {
                 finding.subdomain(),
                 finding.recordType(),
                 finding.value(),
-                e.at().toString()
+                discoveredAt
               });
         }
         DomainChange domain = domain(e.scanId(), e.domain());
@@ -352,7 +355,7 @@ public final class ScanReadModelProjection implements Projection {
     if (rows.isEmpty()) {
       return;
     }
-    try (PreparedStatement statement = tx.prepareStatement(sql.formatted(schema))) {
+    try (PreparedStatement statement = tx.prepareStatement(inSchema(sql))) {
       for (int column = 0; column < rows.get(0).length; column++) {
         int index = column;
         statement.setArray(
@@ -368,7 +371,7 @@ public final class ScanReadModelProjection implements Projection {
     if (rows.isEmpty()) {
       return;
     }
-    try (PreparedStatement statement = tx.prepareStatement(sql.formatted(schema))) {
+    try (PreparedStatement statement = tx.prepareStatement(inSchema(sql))) {
       for (Object[] row : rows) {
         for (int i = 0; i < row.length; i++) {
           statement.setObject(i + 1, row[i]);
@@ -377,6 +380,14 @@ public final class ScanReadModelProjection implements Projection {
       }
       statement.executeBatch();
     }
+  }
+
+  /**
+   * A statement's text in this projection's schema, formatted once: {@link String#formatted} ran
+   * for every statement of every batch, and was a fifteenth of the projection's CPU.
+   */
+  private String inSchema(String sql) {
+    return inSchema.computeIfAbsent(sql, text -> text.formatted(schema));
   }
 
   private static java.sql.Array textArray(Connection tx, Stream<String> values)
