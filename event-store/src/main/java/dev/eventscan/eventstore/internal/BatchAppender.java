@@ -23,9 +23,11 @@ import javax.sql.DataSource;
  *   <li>each row carries its append's expected version, checked by the same guard as a lone
  *       append's ({@link GuardedInsert}), so an append whose expectation does not hold inserts
  *       nothing;
- *   <li>{@code ON CONFLICT DO NOTHING} turns what would abort the statement (a version or an event
- *       id taken by someone else) into rows not inserted, so there is no SAVEPOINT per append and
- *       no subtransaction at all;
+ *   <li>a version or an event id taken by someone else fails the INSERT as a whole, which then runs
+ *       again with {@code ON CONFLICT DO NOTHING}: the rows that conflict are left out, with no
+ *       SAVEPOINT per append and no subtransaction at all. After a conflict, batches skip conflicts
+ *       from the start for a second (contention tends to last); the rest of the time they do
+ *       without, as skipping costs every row PostgreSQL's speculative insertion;
  *   <li>an append with several events that got only some of them in (a conflict on a later version
  *       or event id) has those rows deleted again before the commit.
  * </ul>
@@ -37,11 +39,16 @@ import javax.sql.DataSource;
  * transaction, and per stream the global order stays the version order.
  */
 final class BatchAppender {
+  private static final long SKIP_CONFLICTS_NANOS = 1_000_000_000L;
+  private static final String UNIQUE_VIOLATION = "23505";
+
   private final DataSource dataSource;
   private final String notifyInTransactionChannel;
   private final Runnable afterCommit;
   private final GuardedInsert guardedInsert;
   private final String undoSql;
+  private volatile boolean conflicted;
+  private volatile long conflictedAt;
 
   BatchAppender(
       DataSource dataSource,
@@ -93,7 +100,7 @@ final class BatchAppender {
       Connection connection, List<StreamAppend> batch, List<StreamAppend> sorted) {
     Map<String, GuardedInsert.Written> written;
     try {
-      written = guardedInsert.insertSkippingConflicts(connection, sorted);
+      written = insert(connection, sorted);
     } catch (SQLException e) {
       return Jdbc.isConnectionFailure(e)
           ? all(batch, new BatchOutcome.Unknown(e))
@@ -108,8 +115,7 @@ final class BatchAppender {
       Connection connection, List<StreamAppend> batch, List<StreamAppend> sorted) {
     List<BatchOutcome> outcomes;
     try {
-      Map<String, GuardedInsert.Written> written =
-          guardedInsert.insertSkippingConflicts(connection, sorted);
+      Map<String, GuardedInsert.Written> written = insert(connection, sorted);
       undoHalfWritten(connection, batch, written);
       outcomes = outcomes(batch, written);
       if (notifyInTransactionChannel != null) {
@@ -140,6 +146,30 @@ final class BatchAppender {
     }
     afterCommitIfWritten(outcomes);
     return outcomes;
+  }
+
+  /**
+   * The batch's INSERT, failing on a conflict unless one was met within the last second; after one
+   * fails it (nothing of it was written: the statement, or the transaction it began, is rolled
+   * back), the same rows again, skipping conflicts.
+   */
+  private Map<String, GuardedInsert.Written> insert(
+      Connection connection, List<StreamAppend> sorted) throws SQLException {
+    if (!conflicted || System.nanoTime() - conflictedAt >= SKIP_CONFLICTS_NANOS) {
+      try {
+        return guardedInsert.insertBatch(connection, sorted, false);
+      } catch (SQLException e) {
+        if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+          throw e;
+        }
+        conflictedAt = System.nanoTime();
+        conflicted = true;
+        if (!connection.getAutoCommit()) {
+          connection.rollback();
+        }
+      }
+    }
+    return guardedInsert.insertBatch(connection, sorted, true);
   }
 
   /** Deletes the rows of appends that got only some events in; they then count as not written. */

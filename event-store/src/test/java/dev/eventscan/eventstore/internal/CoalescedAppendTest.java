@@ -246,6 +246,33 @@ class CoalescedAppendTest {
   }
 
   @Test
+  void an_event_id_taken_elsewhere_leaves_out_only_its_append_and_the_rest_commit_together()
+      throws Exception {
+    EventData taken = event("Taken", 1);
+    store.append(newStreamId("owner"), ExpectedVersion.noStream(), taken);
+    String duplicate = newStreamId("duplicate");
+    // Twice: the first batch meets the conflict unprepared, the second right after it.
+    for (int round = 0; round < 2; round++) {
+      List<Call> calls = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        calls.add(
+            new Call(newStreamId("fresh"), ExpectedVersion.noStream(), List.of(event("F", i))));
+      }
+      calls.add(new Call(duplicate, ExpectedVersion.noStream(), List.of(taken)));
+      List<Outcome> outcomes = runInOneBatch(calls);
+
+      assertThat(outcomeFor(outcomes, duplicate).failure())
+          .isInstanceOf(DuplicateEventIdException.class);
+      assertThat(outcomes.subList(0, 5))
+          .allSatisfy(o -> assertThat(o.failure()).isNull())
+          .extracting(o -> o.result().lastPosition().transactionId())
+          .as("the other appends committed in one transaction, not each alone")
+          .containsOnly(outcomes.get(0).result().lastPosition().transactionId());
+    }
+    assertThat(store.streamInfo(duplicate)).isEmpty();
+  }
+
+  @Test
   void a_batch_whose_backend_is_terminated_while_committing_is_outcome_unknown_to_all_its_callers()
       throws Exception {
     List<String> plugs = plugStreams();
