@@ -5,7 +5,9 @@ import dev.eventscan.eventstore.global.GlobalLogPage;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Reads at the head of the global log for readers that have caught up (a process's subscriptions,
@@ -14,17 +16,23 @@ import java.util.List;
  * getting the page its own read would have returned. One query instead of one per subscription, at
  * every append.
  *
- * <p>A reader is only served by a read that started after it asked, so it never misses what was
- * committed before it asked. The shared read takes everything after the smallest position asked
- * for; every event up to its last one (or up to where it started, if it found none) is in it, so a
- * reader's filtered slice of it is exactly its own page. The same statement says whether committed
- * events wait behind the barrier, so the readers need not ask that one by one either.
+ * <p>The shared read takes everything after the smallest position asked for; every event up to its
+ * last one (or up to where it started, if it found none) is in it, so a reader's filtered slice of
+ * it is exactly its own page. The same statement says whether committed events wait behind the
+ * barrier, so the readers need not ask that one by one either.
+ *
+ * <p>A reader that finds nothing is only told so by a read that started after it asked, so it never
+ * waits for an append that was committed before it asked. A reader that asked while a read ran gets
+ * that read's events if it has some for it (from at or before the reader's position): that is a
+ * true page of the log too, and a reader that gets events reads again at once; under load this
+ * spares it waiting for one more read.
  */
 public final class SharedHeadReads {
   private final LogHeadReader log;
   private final Object lock = new Object();
   private List<Request> waiting = new ArrayList<>();
   private boolean reading;
+  private long reads; // for tests
 
   public SharedHeadReads(LogHeadReader log) {
     this.log = log;
@@ -87,10 +95,14 @@ public final class SharedHeadReads {
       }
     }
     if (!batch.isEmpty()) {
+      Read read = null;
       try {
-        serve(batch);
+        read = serve(batch);
       } finally {
+        Map<Request, HeadPage> offered = read == null ? Map.of() : offerToLateReaders(read);
         synchronized (lock) {
+          offered.forEach((request, page) -> request.page = page);
+          waiting.removeIf(Request::answered);
           reading = false;
           if (!waiting.isEmpty()) {
             waiting.get(0).leads = true;
@@ -106,7 +118,25 @@ public final class SharedHeadReads {
     return mine.result();
   }
 
-  private void serve(List<Request> batch) {
+  /** How many shared reads ran (tests). */
+  long reads() {
+    synchronized (lock) {
+      return reads;
+    }
+  }
+
+  /** How many readers wait for a read (tests). */
+  int waitingReaders() {
+    synchronized (lock) {
+      return waiting.size();
+    }
+  }
+
+  /** A shared read: its page, from where and for up to how many events it read. */
+  private record Read(LogHeadReader.Page page, Position from, int maxCount) {}
+
+  /** Answers the batch; returns the read, or null if it failed. */
+  private Read serve(List<Request> batch) {
     Position from = batch.get(0).after;
     int maxCount = 0;
     for (Request request : batch) {
@@ -115,18 +145,22 @@ public final class SharedHeadReads {
     }
     List<HeadPage> pages = null;
     RuntimeException failure = null;
+    Read read = null;
     try {
       LogHeadReader.Page shared = log.next(from, maxCount);
-      pages = new ArrayList<>(batch.size());
+      List<HeadPage> sliced = new ArrayList<>(batch.size());
       for (Request request : batch) {
-        pages.add(new HeadPage(sliceOf(shared, from, maxCount, request), shared.heldBack()));
+        sliced.add(new HeadPage(sliceOf(shared, from, maxCount, request), shared.heldBack()));
       }
+      pages = sliced;
+      read = new Read(shared, from, maxCount);
     } catch (RuntimeException e) {
       failure = e;
     } finally {
       // Every reader of the batch is answered, whatever happened: they wait for nothing else.
       // Only the answers are handed over under the lock, not the slicing.
       synchronized (lock) {
+        reads++;
         for (int i = 0; i < batch.size(); i++) {
           if (pages != null) {
             batch.get(i).page = pages.get(i);
@@ -137,6 +171,29 @@ public final class SharedHeadReads {
         }
       }
     }
+    return read;
+  }
+
+  /**
+   * The pages of the readers that asked while {@code read} ran, for those it has events for: it
+   * read from at or before their position, so their slice is a true page. Sliced outside the lock.
+   */
+  private Map<Request, HeadPage> offerToLateReaders(Read read) {
+    List<Request> late;
+    synchronized (lock) {
+      late = List.copyOf(waiting);
+    }
+    Map<Request, HeadPage> offered = new HashMap<>();
+    for (Request request : late) {
+      if (request.after.compareTo(read.from()) < 0) {
+        continue; // behind where the read started: the events in between are not in it
+      }
+      GlobalLogPage page = sliceOf(read.page(), read.from(), read.maxCount(), request);
+      if (!page.events().isEmpty()) {
+        offered.put(request, new HeadPage(page, read.page().heldBack()));
+      }
+    }
+    return offered;
   }
 
   /**

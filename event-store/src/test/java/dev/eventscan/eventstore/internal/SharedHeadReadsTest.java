@@ -12,9 +12,13 @@ import dev.eventscan.eventstore.global.StreamSegment;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.eventstore.subscription.Await;
 import dev.eventscan.testsupport.PostgresExtension;
 import dev.eventscan.testsupport.TestDatabase;
 import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -29,6 +33,61 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(PostgresExtension.class)
 class SharedHeadReadsTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  /**
+   * A reader that asks while a read runs is not made to wait for one more read when the running one
+   * has events for it: they are a true page of the log (read from before its position).
+   */
+  @Test
+  void a_reader_asking_while_a_read_runs_gets_its_events_from_that_read(TestDatabase database)
+      throws Exception {
+    EventStore store = EventStore.builder(database.dataSource()).build();
+    SharedHeadReads shared =
+        new SharedHeadReads(new LogHeadReader(database.dataSource(), store.schema()));
+    String category = "late" + UUID.randomUUID().toString().substring(0, 8);
+    EventFilter filter = EventFilter.categories(category);
+    Position start = store.headPosition();
+    store.append(newStreamId(category), ExpectedVersion.noStream(), event("E", 1));
+    ExecutorService threads = Executors.newCachedThreadPool();
+    try (Connection locker = database.openUnpooledConnection()) {
+      // The first reader's read waits on a table lock while the second reader asks.
+      locker.setAutoCommit(false);
+      try (Statement lock = locker.createStatement()) {
+        lock.execute("LOCK TABLE " + store.schema() + ".events IN ACCESS EXCLUSIVE MODE");
+      }
+      Future<SharedHeadReads.HeadPage> first =
+          threads.submit(() -> shared.readAll(start, filter, 10));
+      Await.until(
+          "the first read waits on the lock", WAIT, () -> readsWaitingOnLocks(database) == 1);
+      Future<SharedHeadReads.HeadPage> late =
+          threads.submit(() -> shared.readAll(start, filter, 10));
+      Await.until("the second reader waits", WAIT, () -> shared.waitingReaders() == 1);
+      locker.rollback();
+
+      assertThat(first.get(30, TimeUnit.SECONDS).page().events()).hasSize(1);
+      assertThat(late.get(30, TimeUnit.SECONDS).page().events()).hasSize(1);
+      assertThat(shared.reads()).as("reads of the log").isEqualTo(1);
+    } finally {
+      threads.shutdownNow();
+      store.close();
+    }
+  }
+
+  private static int readsWaitingOnLocks(TestDatabase database) {
+    try (Connection admin = database.openUnpooledConnection();
+        Statement s = admin.createStatement();
+        ResultSet row =
+            s.executeQuery(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    + " AND datname = current_database() AND query LIKE 'SELECT%'")) {
+      row.next();
+      return row.getInt(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /**
    * Readers with different filters and page sizes tail the log through shared reads while writers
    * append and other transactions commit out of order: each reader gets exactly the events its own
