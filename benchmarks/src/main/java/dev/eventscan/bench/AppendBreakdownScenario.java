@@ -4,14 +4,14 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.NotifyMode;
-import dev.eventscan.eventstore.internal.AppendSignal;
+import dev.eventscan.eventstore.global.EventFilter;
+import dev.eventscan.eventstore.live.LiveSubscription;
 import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.MetadataJson;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -156,29 +156,20 @@ final class AppendBreakdownScenario implements Scenario {
   }
 
   /**
-   * Ours while another process's store listens, so that hints go out: held for the step only, as a
-   * listening store holds it (LISTEN and the shared presence lock on the channel).
+   * Ours while another process's store listens, so that hints go out: a second store on the pool
+   * with a live subscription that wants none of the events (its feed still reads at every hint, as
+   * a listening process does).
    */
   private Measurement oursWhileAnotherStoreListens(EventStore store, DataSource pool)
       throws Exception {
-    try (Connection listener = pool.getConnection()) {
-      try (Statement listen = listener.createStatement()) {
-        listen.execute("LISTEN " + store.notificationChannel());
-      }
-      try (PreparedStatement present =
-          listener.prepareStatement(
-              "SELECT pg_advisory_lock_shared(" + AppendSignal.PRESENCE_KEY + ")")) {
-        present.setString(1, store.notificationChannel());
-        present.execute();
-      }
-      try {
-        return ours(store);
-      } finally {
-        try (Statement leave = listener.createStatement()) {
-          leave.execute("UNLISTEN *");
-          leave.execute("SELECT pg_advisory_unlock_all()");
-        }
-      }
+    try (EventStore otherProcess = EventStore.builder(pool).migrate(false).build();
+        LiveSubscription listening =
+            otherProcess
+                .live()
+                .subscribeFromNow(
+                    EventFilter.categories("nobody" + UUID.randomUUID().toString().substring(0, 8)),
+                    event -> {})) {
+      return ours(store);
     }
   }
 

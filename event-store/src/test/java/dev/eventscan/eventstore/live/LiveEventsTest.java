@@ -169,7 +169,7 @@ class LiveEventsTest {
     }
   }
 
-  /** The tailer waits on its LISTEN connection, where an interrupt does not reach it. */
+  /** The tailer waits for appends up to its 10-minute poll interval: closing ends the wait. */
   @Test
   @Timeout(120)
   void closing_the_store_ends_the_live_thread_and_tells_the_subscribers(DataSource dataSource) {

@@ -298,10 +298,12 @@ class PartitionedSubscriptionTest {
         Statement statement = killer.createStatement()) {
       for (int round = 0; round < 5; round++) {
         Thread.sleep(400);
+        // Segment lock holders and the stores' listening connections: both hold advisory locks.
         statement.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                + " WHERE pid <> pg_backend_pid() AND (query LIKE '%pg_try_advisory_lock%' OR query LIKE 'LISTEN%')"
-                + " ORDER BY random() LIMIT 2");
+            "SELECT pg_terminate_backend(pid) FROM (SELECT DISTINCT pid FROM pg_locks"
+                + " WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                + " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+                + " AS holders ORDER BY random() LIMIT 2");
       }
     }
 
