@@ -47,8 +47,7 @@ final class BatchAppender {
   private final Runnable afterCommit;
   private final GuardedInsert guardedInsert;
   private final String undoSql;
-  private volatile boolean conflicted;
-  private volatile long conflictedAt;
+  private volatile long skipConflictsUntil = System.nanoTime(); // not before a conflict
 
   BatchAppender(
       DataSource dataSource,
@@ -155,15 +154,14 @@ final class BatchAppender {
    */
   private Map<String, GuardedInsert.Written> insert(
       Connection connection, List<StreamAppend> sorted) throws SQLException {
-    if (!conflicted || System.nanoTime() - conflictedAt >= SKIP_CONFLICTS_NANOS) {
+    if (System.nanoTime() - skipConflictsUntil >= 0) {
       try {
         return guardedInsert.insertBatch(connection, sorted, false);
       } catch (SQLException e) {
         if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
           throw e;
         }
-        conflictedAt = System.nanoTime();
-        conflicted = true;
+        skipConflictsUntil = System.nanoTime() + SKIP_CONFLICTS_NANOS;
         if (!connection.getAutoCommit()) {
           connection.rollback();
         }
