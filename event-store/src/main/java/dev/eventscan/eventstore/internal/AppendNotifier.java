@@ -74,7 +74,12 @@ final class AppendNotifier implements AutoCloseable {
         log.debug("Append notification not sent; subscriptions will poll: {}", e.toString());
         disconnect();
       }
-      LockSupport.parkNanos(COALESCE_NANOS);
+      // With nobody else listening, appends leave it parked until the next look-up is due.
+      LockSupport.parkNanos(
+          othersListen
+              ? COALESCE_NANOS
+              : Math.max(
+                  COALESCE_NANOS, presenceCheckedAt + PRESENCE_CHECK_NANOS - System.nanoTime()));
     }
     disconnect();
   }
