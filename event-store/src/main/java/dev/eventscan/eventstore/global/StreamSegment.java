@@ -31,20 +31,29 @@ public record StreamSegment(int index, int count) {
     }
   }
 
+  /**
+   * One digest per thread: looking the algorithm up through the security providers on every call
+   * cost more than the hash of a short stream id. {@code digest} resets it for the next use.
+   */
+  private static final ThreadLocal<MessageDigest> MD5 =
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return MessageDigest.getInstance("MD5");
+            } catch (NoSuchAlgorithmException e) {
+              throw new IllegalStateException("every Java runtime has MD5", e);
+            }
+          });
+
   /** The segment of {@code streamId} among {@code count}. */
   public static int indexOf(String streamId, int count) {
-    try {
-      byte[] md5 =
-          MessageDigest.getInstance("MD5").digest(streamId.getBytes(StandardCharsets.UTF_8));
-      int hash =
-          ((md5[0] & 0xff) << 24)
-              | ((md5[1] & 0xff) << 16)
-              | ((md5[2] & 0xff) << 8)
-              | (md5[3] & 0xff);
-      return (hash & Integer.MAX_VALUE) % count;
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java runtime has MD5", e);
-    }
+    byte[] md5 = MD5.get().digest(streamId.getBytes(StandardCharsets.UTF_8));
+    int hash =
+        ((md5[0] & 0xff) << 24)
+            | ((md5[1] & 0xff) << 16)
+            | ((md5[2] & 0xff) << 8)
+            | (md5[3] & 0xff);
+    return (hash & Integer.MAX_VALUE) % count;
   }
 
   public boolean contains(String streamId) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.EventMetadata;
+import dev.eventscan.eventstore.stream.MetadataJson;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import java.util.Optional;
 import java.util.UUID;
@@ -46,7 +47,7 @@ public final class JacksonEventSerializer implements EventSerializer {
 
   /** The schema version the event was written in: 1 when absent, never newer than ours. */
   private static int storedVersion(RecordedEvent event, int current) {
-    String text = event.metadata().attributes().get(SCHEMA_VERSION);
+    String text = MetadataJson.attribute(event.metadataJson(), SCHEMA_VERSION);
     if (text == null) {
       return 1;
     }

@@ -1,9 +1,12 @@
 package dev.eventscan.eventstore.stream;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.eventscan.eventstore.serialization.EventSerializationException;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -44,11 +47,62 @@ public final class MetadataJson {
       Object correlationId = map.remove("correlationId");
       Object causationId = map.remove("causationId");
       Map<String, String> attributes = new LinkedHashMap<>();
-      map.forEach((key, value) -> attributes.put(key, value == null ? null : value.toString()));
+      // A null attribute (written by something other than this library) is an absent one:
+      // EventMetadata holds no nulls, and reading the event must not fail on it.
+      map.forEach(
+          (key, value) -> {
+            if (value != null) {
+              attributes.put(key, value.toString());
+            }
+          });
       return new EventMetadata(asString(correlationId), asString(causationId), attributes);
     } catch (JsonProcessingException e) {
       throw new EventSerializationException("stored metadata is not a JSON object: " + json, e);
     }
+  }
+
+  /**
+   * The attribute {@code name} of stored metadata, as {@code parse(json).attributes().get(name)}
+   * returns it, without building the whole map: a reader that needs one attribute of every event
+   * (the serializer's schema version) scans the JSON's tokens instead. Values whose text could
+   * differ from what {@link #parse} makes of them (fractions, objects, arrays), and anything
+   * malformed, are left to {@link #parse}.
+   */
+  public static String attribute(String json, String name) {
+    if (json == null || json.equals("{}") || isEnvelope(name)) {
+      return parse(json).attributes().get(name);
+    }
+    try (JsonParser parser = MAPPER.getFactory().createParser(json)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        return parse(json).attributes().get(name);
+      }
+      String found = null;
+      JsonToken token;
+      for (token = parser.nextToken(); token == JsonToken.FIELD_NAME; token = parser.nextToken()) {
+        boolean wanted = name.equals(parser.currentName());
+        JsonToken value = parser.nextToken();
+        if (!wanted) {
+          parser.skipChildren(); // still reads them: malformed JSON fails as in parse
+          continue;
+        }
+        switch (value == null ? JsonToken.NOT_AVAILABLE : value) {
+          // the last of duplicate keys wins, as in parse
+          case VALUE_STRING, VALUE_TRUE, VALUE_FALSE -> found = parser.getText();
+          case VALUE_NULL -> found = null;
+          case VALUE_NUMBER_INT -> found = parser.getNumberValue().toString(); // as parse: -0 is 0
+          default -> {
+            return parse(json).attributes().get(name);
+          }
+        }
+      }
+      return token == JsonToken.END_OBJECT ? found : parse(json).attributes().get(name);
+    } catch (IOException e) {
+      return parse(json).attributes().get(name); // throws parse's own error
+    }
+  }
+
+  private static boolean isEnvelope(String name) {
+    return name.equals("correlationId") || name.equals("causationId");
   }
 
   private static String asString(Object value) {
