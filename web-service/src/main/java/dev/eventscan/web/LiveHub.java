@@ -172,9 +172,18 @@ final class LiveHub implements AutoCloseable {
     }
   }
 
-  /** A scan's stream: its events from {@code resumeAfter} (or the start), then live. */
+  /** A scan stream's first page, read before its stream opens (see {@link #openScan}). */
+  StreamSlice firstScanPage(String streamId) {
+    return store.readStream(streamId, 1, PAGE, ReadDirection.FORWARDS);
+  }
+
+  /**
+   * A scan's stream: its events from {@code resumeAfter} (or the start), then live; {@code
+   * firstPage} is its {@link #firstScanPage}, which the viewer gets first.
+   */
   void openScan(
-      Context ctx, String scanId, String streamId, Position resumeAfter, Runnable release) {
+      Context ctx, String scanId, StreamSlice firstPage, Position resumeAfter, Runnable release) {
+    String streamId = firstPage.streamId();
     AsyncContext async = startStream(ctx, release);
     if (async == null) {
       return;
@@ -195,7 +204,7 @@ final class LiveHub implements AutoCloseable {
                       async,
                       writers,
                       readers,
-                      scanReplay(streamId, resumeAfter, joined),
+                      scanReplay(firstPage, resumeAfter, joined),
                       null,
                       joined.frames(),
                       s -> {
@@ -208,7 +217,7 @@ final class LiveHub implements AutoCloseable {
             return joined;
           });
       register(ctx, self[0]);
-      // The scan's first page (its own events, read by version) on this request's thread: the
+      // The scan's first page (read before the headers) is queued on this request's thread: the
       // viewer's first events go out with the first write, not after two hops between pools.
       self[0].startWithFirstPage();
     } catch (java.io.UncheckedIOException e) {
@@ -362,11 +371,15 @@ final class LiveHub implements AutoCloseable {
   }
 
   /**
-   * A scan stream read by version (not the global log), then its current summary in a page of its
-   * own, so the first events do not wait for the read model.
+   * A scan stream read by version (not the global log), starting with {@code firstPage}, then its
+   * current summary in a page of its own, so the first events do not wait for the read model. The
+   * first page was read before the viewer joined the channel's log: what came between is in the
+   * next read, which always follows it.
    */
-  private CatchUp scanReplay(String streamId, Position after, ScanChannel channel) {
-    long[] nextVersion = {1};
+  private CatchUp scanReplay(StreamSlice firstPage, Position after, ScanChannel channel) {
+    String streamId = firstPage.streamId();
+    StreamSlice[] unsent = {firstPage};
+    long[] nextVersion = {firstPage.nextVersion(ReadDirection.FORWARDS)};
     RecordedEvent[] newest = {null};
     boolean[] summaryDue = {false};
     return () -> {
@@ -380,8 +393,14 @@ final class LiveHub implements AutoCloseable {
             },
             summaryWaits);
       }
-      StreamSlice slice = store.readStream(streamId, nextVersion[0], PAGE, ReadDirection.FORWARDS);
-      nextVersion[0] = slice.nextVersion(ReadDirection.FORWARDS);
+      StreamSlice slice = unsent[0];
+      boolean first = slice != null;
+      if (first) {
+        unsent[0] = null;
+      } else {
+        slice = store.readStream(streamId, nextVersion[0], PAGE, ReadDirection.FORWARDS);
+        nextVersion[0] = slice.nextVersion(ReadDirection.FORWARDS);
+      }
       List<Frame> frames = new ArrayList<>();
       for (RecordedEvent event : slice.events()) {
         if (after == null || event.position().isAfter(after)) {
@@ -389,7 +408,7 @@ final class LiveHub implements AutoCloseable {
           newest[0] = event;
         }
       }
-      boolean end = slice.endOfStream() || slice.events().isEmpty();
+      boolean end = !first && (slice.endOfStream() || slice.events().isEmpty());
       summaryDue[0] = end && newest[0] != null; // the summary follows as a page of its own
       return new CatchUp.Page(frames, end && !summaryDue[0]).now();
     };

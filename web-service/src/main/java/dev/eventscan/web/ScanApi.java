@@ -4,6 +4,7 @@ import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.position.InvalidPositionException;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.eventstore.stream.StreamSlice;
 import dev.eventscan.scan.ScanModule;
 import dev.eventscan.scan.export.FindingsExport;
 import dev.eventscan.scan.lifecycle.ScanEventTypes;
@@ -27,6 +28,9 @@ import java.util.regex.Pattern;
 final class ScanApi {
   /** The live stream's resume position, checked before the stream opens. */
   static final String RESUME_AFTER = "resume-after";
+
+  /** The scan's first page of events, read before its live stream opens. */
+  private static final String FIRST_PAGE = "first-page";
 
   private static final Pattern SCAN_ID = Pattern.compile("[0-9a-f-]{36}");
 
@@ -70,8 +74,16 @@ final class ScanApi {
     routes.before(
         "/api/scans/{id}/live",
         ctx -> {
-          requireExists(scanId(ctx));
-          ctx.attribute(RESUME_AFTER, resumePosition(ctx, store));
+          // One read answers both "does it exist" and the viewer's first events.
+          String scanId = scanId(ctx);
+          StreamSlice firstPage = hub.firstScanPage(ScanEventTypes.streamId(scanId));
+          if (firstPage.events().isEmpty()) {
+            throw new ScanNotFoundException(scanId);
+          }
+          List<RecordedEvent> events = firstPage.events();
+          ctx.attribute(
+              RESUME_AFTER, resumePosition(ctx, store, events.get(events.size() - 1).position()));
+          ctx.attribute(FIRST_PAGE, firstPage);
           liveConnections.admit(ctx);
         });
     routes.get("/api/scans/{id}/live", this::live);
@@ -161,12 +173,6 @@ final class ScanApi {
     ctx.json(body);
   }
 
-  private void requireExists(String scanId) {
-    if (!scans.scans().load(scanId).state().exists()) {
-      throw new ScanNotFoundException(scanId);
-    }
-  }
-
   private ScanSummary summary(String scanId) {
     return scans.queries().get(scanId).orElseThrow(() -> new ScanNotFoundException(scanId));
   }
@@ -215,8 +221,8 @@ final class ScanApi {
   private void live(Context ctx) {
     String scanId = scanId(ctx);
     Position resume = ctx.attribute(RESUME_AFTER);
-    hub.openScan(
-        ctx, scanId, ScanEventTypes.streamId(scanId), resume, liveConnections.releaser(ctx));
+    StreamSlice firstPage = ctx.attribute(FIRST_PAGE);
+    hub.openScan(ctx, scanId, firstPage, resume, liveConnections.releaser(ctx));
   }
 
   /** The scan's summary once the read model has caught up with {@code event}. */
@@ -236,6 +242,14 @@ final class ScanApi {
    * beyond the newest event is refused: the stream would wait silently until the log grew past it.
    */
   static Position resumePosition(Context ctx, EventStore store) {
+    return resumePosition(ctx, store, Position.START);
+  }
+
+  /**
+   * As {@link #resumePosition(Context, EventStore)}, where {@code known} is a position the log is
+   * known to have reached: one up to it needs no query for the log's head.
+   */
+  static Position resumePosition(Context ctx, EventStore store, Position known) {
     String header = ctx.header("Last-Event-ID");
     String from = header != null && !header.isBlank() ? header : ctx.queryParam("from");
     if (from == null || from.isBlank()) {
@@ -247,7 +261,7 @@ final class ScanApi {
     } catch (InvalidPositionException e) {
       throw ApiException.badRequest(e.getMessage());
     }
-    if (position.isAfter(store.headPosition())) {
+    if (position.isAfter(known) && position.isAfter(store.headPosition())) {
       throw ApiException.badRequest(
           "position " + position + " is beyond the newest event; resume from one you received");
     }

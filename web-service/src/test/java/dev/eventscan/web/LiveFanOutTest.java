@@ -195,6 +195,61 @@ class LiveFanOutTest {
   }
 
   @Test
+  void scan_viewers_opening_while_the_scan_runs_get_each_of_its_events_once_in_order()
+      throws Exception {
+    // A viewer's first page is read before it joins the scan's channel: what the scan appends in
+    // between must still reach it, once.
+    List<String> ids = new ArrayList<>();
+    List<SseClientForTests> viewers = new ArrayList<>();
+    Map<SseClientForTests, String> scanOf = new java.util.HashMap<>();
+    try {
+      for (int scan = 0; scan < 4; scan++) {
+        String id = app.createScan("opening" + scan + ".example");
+        ids.add(id);
+        for (int i = 0; i < 6; i++) {
+          SseClientForTests viewer =
+              new SseClientForTests(app.url + "/api/scans/" + id + "/live?from=0-0", null);
+          viewers.add(viewer);
+          scanOf.put(viewer, id);
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(15));
+        }
+      }
+      for (SseClientForTests viewer : viewers) {
+        RunningService.await(
+            "completion seen",
+            WAIT,
+            () -> viewer.messages().stream().anyMatch(f -> f.data().contains("\"ScanCompleted\"")));
+      }
+      for (SseClientForTests viewer : viewers) {
+        List<String> positions =
+            store.readStream("scan-" + scanOf.get(viewer)).events().stream()
+                .map(e -> e.position().toString())
+                .toList();
+        assertThat(viewer.messages()).extracting(Frame::id).containsExactlyElementsOf(positions);
+      }
+      // Resuming inside the scan's own events needs no look at the log's head, and skips them.
+      List<String> positions =
+          store.readStream("scan-" + ids.get(0)).events().stream()
+              .map(e -> e.position().toString())
+              .toList();
+      try (SseClientForTests resumed =
+          new SseClientForTests(
+              app.url + "/api/scans/" + ids.get(0) + "/live?from=" + positions.get(1), null)) {
+        resumed.awaitMessages(positions.size() - 2, WAIT);
+        RunningService.await(
+            "the summary", WAIT, () -> resumed.frames.size() > positions.size() - 2);
+        assertThat(resumed.messages())
+            .extracting(Frame::id)
+            .containsExactlyElementsOf(positions.subList(2, positions.size()));
+      }
+    } finally {
+      viewers.forEach(SseClientForTests::close);
+    }
+    RunningService.await(
+        "the scans' channels closed", WAIT, () -> app.service.web().hub().scanChannels() == 0);
+  }
+
+  @Test
   void the_global_feed_sends_the_last_n_events_on_connect_then_live() throws Exception {
     String category = "tail" + UUID.randomUUID().toString().substring(0, 6);
     for (int i = 0; i < 5; i++) {
