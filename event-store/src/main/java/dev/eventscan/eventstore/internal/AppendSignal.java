@@ -9,7 +9,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -25,7 +26,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A reader takes {@link #mark()} before it reads and, if the read found nothing, waits with
  * {@link #await}: a commit after the mark, which that read may not have seen, ends the wait at
- * once.
+ * once. A reader whose read found committed events held back by an older running transaction waits
+ * with {@link #awaitHeldBack} instead: the end of any of this store's own transactions ({@link
+ * #signalRelease}, e.g. a projection's) may have let them through, and wakes it too, while idle
+ * readers sleep on.
  */
 public final class AppendSignal implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AppendSignal.class);
@@ -45,9 +49,12 @@ public final class AppendSignal implements AutoCloseable {
   private final DataSource dataSource;
   private final String channel;
   private final String ownPayload = UUID.randomUUID().toString();
-  private final Object monitor = new Object();
+  private final ReentrantLock monitor = new ReentrantLock();
+  private final Condition appended = monitor.newCondition();
+  private final Condition released = monitor.newCondition();
   private final Object starting = new Object();
   private long signals; // guarded by monitor
+  private long releases; // guarded by monitor
   private volatile Thread listener; // set once, under starting
   private volatile int listenerPid; // its backend, which appenders leave out; 0 when not listening
   private volatile boolean closed;
@@ -72,9 +79,27 @@ public final class AppendSignal implements AutoCloseable {
 
   /** Events were appended (or may have been): wakes every waiting reader. */
   public void signal() {
-    synchronized (monitor) {
+    monitor.lock();
+    try {
       signals++;
-      monitor.notifyAll();
+      appended.signalAll();
+      released.signalAll();
+    } finally {
+      monitor.unlock();
+    }
+  }
+
+  /**
+   * A transaction of this store that held a transaction id has ended (committed or not): wakes the
+   * readers waiting behind the barrier, which it may have been.
+   */
+  public void signalRelease() {
+    monitor.lock();
+    try {
+      releases++;
+      released.signalAll();
+    } finally {
+      monitor.unlock();
     }
   }
 
@@ -86,22 +111,51 @@ public final class AppendSignal implements AutoCloseable {
     if (listener == null) {
       startListening();
     }
-    synchronized (monitor) {
+    monitor.lock();
+    try {
       return signals;
+    } finally {
+      monitor.unlock();
+    }
+  }
+
+  /** Where the releases stand, to pass to {@link #awaitHeldBack}; taken with {@link #mark()}. */
+  public long releaseMark() {
+    monitor.lock();
+    try {
+      return releases;
+    } finally {
+      monitor.unlock();
     }
   }
 
   /** Returns once signalled after {@code mark}, or after {@code timeout}, or when closed. */
   public void await(long mark, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    synchronized (monitor) {
-      while (signals == mark && !closed) {
-        long left = deadline - System.nanoTime();
+    await(appended, mark, -1, timeout);
+  }
+
+  /**
+   * Returns once signalled after {@code mark} or released after {@code releaseMark}, or after
+   * {@code timeout} (the look-again for other processes' transactions), or when closed.
+   */
+  public void awaitHeldBack(long mark, long releaseMark, Duration timeout)
+      throws InterruptedException {
+    await(released, mark, releaseMark, timeout);
+  }
+
+  private void await(Condition condition, long mark, long releaseMark, Duration timeout)
+      throws InterruptedException {
+    long left = timeout.toNanos();
+    monitor.lock();
+    try {
+      while (signals == mark && (releaseMark < 0 || releases == releaseMark) && !closed) {
         if (left <= 0) {
           return;
         }
-        TimeUnit.NANOSECONDS.timedWait(monitor, left);
+        left = condition.awaitNanos(left);
       }
+    } finally {
+      monitor.unlock();
     }
   }
 
@@ -185,16 +239,15 @@ public final class AppendSignal implements AutoCloseable {
   }
 
   private void pause() {
-    synchronized (monitor) {
-      long deadline = System.nanoTime() + RELISTEN_DELAY.toNanos();
-      try {
-        for (long left = RELISTEN_DELAY.toNanos(); left > 0 && !closed; ) {
-          TimeUnit.NANOSECONDS.timedWait(monitor, left);
-          left = deadline - System.nanoTime();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    monitor.lock();
+    try {
+      for (long left = RELISTEN_DELAY.toNanos(); left > 0 && !closed; ) {
+        left = appended.awaitNanos(left);
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      monitor.unlock();
     }
   }
 
@@ -204,9 +257,13 @@ public final class AppendSignal implements AutoCloseable {
    */
   @Override
   public void close() {
-    synchronized (monitor) {
+    monitor.lock();
+    try {
       closed = true;
-      monitor.notifyAll();
+      appended.signalAll();
+      released.signalAll();
+    } finally {
+      monitor.unlock();
     }
     Thread toJoin;
     synchronized (starting) {

@@ -162,6 +162,7 @@ public final class LiveEvents implements AutoCloseable {
     while (!closed) {
       try {
         long appendMark = appends.mark(); // before the read: a commit after it ends the wait
+        long releaseMark = appends.releaseMark();
         SharedHeadReads.HeadPage read = headReads.readAll(currentCursor(), EventFilter.all(), PAGE);
         GlobalLogPage page = read.page();
         reads++;
@@ -175,8 +176,9 @@ public final class LiveEvents implements AutoCloseable {
           // feed then clocks itself instead of waiting for each wake-up.
           recheckMillis = FIRST_RECHECK_MILLIS;
         } else if (read.heldBack()) {
-          // An older transaction still runs; its commit sends no hint: look again soon.
-          appends.await(appendMark, Duration.ofMillis(recheckMillis));
+          // An older transaction still runs. If it is this store's, its end wakes us; another
+          // process's sends no hint: look again soon.
+          appends.awaitHeldBack(appendMark, releaseMark, Duration.ofMillis(recheckMillis));
           recheckMillis = Math.min(2 * recheckMillis, LAST_RECHECK_MILLIS);
         } else {
           recheckMillis = FIRST_RECHECK_MILLIS;

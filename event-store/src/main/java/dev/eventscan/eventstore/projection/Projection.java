@@ -4,6 +4,7 @@ import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -31,6 +32,16 @@ public interface Projection {
     for (RecordedEvent event : events) {
       project(event, transaction);
     }
+  }
+
+  /**
+   * The least time between two of this projection's transactions once it has caught up (see {@link
+   * dev.eventscan.eventstore.subscription.SubscriptionOptions#batchInterval}); zero, the default:
+   * each event as soon as it is there. A read model that need not be live (counters, charts) saves
+   * every global reader the waits behind its frequent small transactions.
+   */
+  default Duration batchInterval() {
+    return Duration.ZERO;
   }
 
   /** Empties the read model, before a rebuild; runs in the rebuild's first transaction. */

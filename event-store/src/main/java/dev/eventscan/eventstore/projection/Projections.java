@@ -82,7 +82,10 @@ public final class Projections implements AutoCloseable {
   private void startSubscription(Projection projection) {
     SubscriptionOptions options =
         tuning
-            .apply(SubscriptionOptions.named(subscriptionName(projection.name())).batchSize(BATCH))
+            .apply(
+                SubscriptionOptions.named(subscriptionName(projection.name()))
+                    .batchSize(BATCH)
+                    .batchInterval(projection.batchInterval()))
             .filter(projection.filter());
     RebuildWatch rebuild = new RebuildWatch(projection.name());
     running.put(

@@ -22,14 +22,20 @@ final class CheckpointTransactions {
   private final SubscriptionTables tables;
   private final String name;
   private final String owner;
+  private final Runnable ended;
 
   /** The session holding the lock, or null: set and used by the worker's thread only. */
   private Connection lockSession;
 
-  CheckpointTransactions(SubscriptionTables tables, String name, String owner) {
+  /**
+   * {@code ended} runs after each transaction ends: it may have held back every global reader, and
+   * the store's readers waiting behind the barrier look again at once.
+   */
+  CheckpointTransactions(SubscriptionTables tables, String name, String owner, Runnable ended) {
     this.tables = tables;
     this.name = name;
     this.owner = owner;
+    this.ended = ended;
   }
 
   /** From now on the worker's transactions run on {@code session}; null: on pool connections. */
@@ -56,7 +62,7 @@ final class CheckpointTransactions {
     }
   }
 
-  private static void transact(Connection c, Work work) throws Exception {
+  private void transact(Connection c, Work work) throws Exception {
     boolean autoCommit = c.getAutoCommit();
     c.setAutoCommit(false);
     try {
@@ -69,6 +75,7 @@ final class CheckpointTransactions {
       Jdbc.rollbackQuietly(c, e); // if the connection died, PostgreSQL has rolled back already
       throw e;
     } finally {
+      ended.run();
       Jdbc.restoreAutoCommit(c, autoCommit);
     }
   }

@@ -15,8 +15,9 @@ final class StopSignal {
     notifyAll();
   }
 
+  /** Returns at once for a duration that is not positive. */
   synchronized void pause(Duration duration) {
-    if (!raised) {
+    if (!raised && duration.compareTo(Duration.ZERO) > 0) {
       try {
         wait(Math.max(1, duration.toMillis()));
       } catch (InterruptedException e) {

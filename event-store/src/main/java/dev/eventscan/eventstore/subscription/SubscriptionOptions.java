@@ -17,6 +17,8 @@ import java.util.function.Consumer;
  * @param segments 1 for one owner at a time; K &gt; 1 to split the streams into K segments by a
  *     stable hash of the stream id, each with its own checkpoint and owner, shared by the nodes
  *     running the subscription (see {@link #segments(int)})
+ * @param batchInterval the least time from one batch to the next once caught up (zero: none); see
+ *     {@link #batchInterval(Duration)}
  */
 public record SubscriptionOptions(
     String name,
@@ -27,7 +29,8 @@ public record SubscriptionOptions(
     Duration standbyInterval,
     RetryPolicy retryPolicy,
     FailurePolicy failurePolicy,
-    int segments) {
+    int segments,
+    Duration batchInterval) {
 
   public SubscriptionOptions {
     if (name == null || name.isBlank() || name.length() > 200) {
@@ -50,9 +53,16 @@ public record SubscriptionOptions(
       throw new IllegalArgumentException(
           "segments must be within 1.." + StreamSegment.MAX_COUNT + ", not " + segments);
     }
+    Objects.requireNonNull(batchInterval, "batchInterval");
+    if (batchInterval.isNegative()) {
+      throw new IllegalArgumentException("batchInterval must not be negative");
+    }
   }
 
-  /** Defaults: all events from the start, batches of 500, polling every 500 ms, one segment. */
+  /**
+   * Defaults: all events from the start, batches of 500, polling every 500 ms, one segment, each
+   * batch as soon as its events are there.
+   */
   public static SubscriptionOptions named(String name) {
     return new SubscriptionOptions(
         name,
@@ -63,7 +73,8 @@ public record SubscriptionOptions(
         Duration.ofSeconds(1),
         RetryPolicy.DEFAULT,
         FailurePolicy.PARK_AND_CONTINUE,
-        1);
+        1,
+        Duration.ZERO);
   }
 
   public SubscriptionOptions filter(EventFilter newFilter) {
@@ -106,6 +117,17 @@ public record SubscriptionOptions(
     return edit(draft -> draft.segments = count);
   }
 
+  /**
+   * Once caught up, handles the events that came in at most once per {@code interval}, in one
+   * batch, instead of as soon as each arrives: for handlers that need not be live (counters,
+   * charts). Each batch of a transactional handler holds a transaction id from its first write to
+   * its commit, and no global reader (live feeds, other subscriptions) sees an event appended
+   * meanwhile; fewer, larger batches hold them back less often. Catching up is not slowed.
+   */
+  public SubscriptionOptions batchInterval(Duration interval) {
+    return edit(draft -> draft.batchInterval = interval);
+  }
+
   /** The options of one segment's worker: its own checkpoint name, only its streams. */
   SubscriptionOptions segment(int index) {
     return edit(
@@ -133,7 +155,8 @@ public record SubscriptionOptions(
         draft.standbyInterval,
         draft.retryPolicy,
         draft.failurePolicy,
-        draft.segments);
+        draft.segments,
+        draft.batchInterval);
   }
 
   private static final class Draft {
@@ -146,6 +169,7 @@ public record SubscriptionOptions(
     RetryPolicy retryPolicy;
     FailurePolicy failurePolicy;
     int segments;
+    Duration batchInterval;
 
     Draft(SubscriptionOptions options) {
       name = options.name;
@@ -157,6 +181,7 @@ public record SubscriptionOptions(
       retryPolicy = options.retryPolicy;
       failurePolicy = options.failurePolicy;
       segments = options.segments;
+      batchInterval = options.batchInterval;
     }
   }
 }

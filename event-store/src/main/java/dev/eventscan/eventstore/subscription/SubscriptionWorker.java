@@ -61,16 +61,17 @@ final class SubscriptionWorker implements Subscription {
     this.tables = tables;
     this.options = options;
     this.owner = owner;
-    this.checkpoints = new CheckpointTransactions(tables, options.name(), owner);
+    this.appends =
+        store instanceof PostgresEventStore postgres
+            ? postgres.appendSignal()
+            : new AppendSignal(store.dataSource(), store.notificationChannel());
+    this.checkpoints =
+        new CheckpointTransactions(tables, options.name(), owner, appends::signalRelease);
     this.delivery = delivery.apply(checkpoints);
     this.batches = new BatchDelivery(options, this.delivery, checkpoints, tables, stop);
     this.whenStopped = whenStopped;
     this.thread = new Thread(this::run, "subscription-" + options.name());
     this.thread.setDaemon(true);
-    this.appends =
-        store instanceof PostgresEventStore postgres
-            ? postgres.appendSignal()
-            : new AppendSignal(store.dataSource(), store.notificationChannel());
   }
 
   void start() {
@@ -212,6 +213,8 @@ final class SubscriptionWorker implements Subscription {
         return End.HANDED_BACK;
       }
       long appendMark = appends.mark(); // before the read: a commit after it ends the wait
+      long releaseMark = appends.releaseMark();
+      long readAt = System.nanoTime();
       Read read = read(checkpoint, atHead);
       GlobalLogPage page = read.page();
       atHead = page.endOfLog();
@@ -250,7 +253,9 @@ final class SubscriptionWorker implements Subscription {
       if (page.endOfLog()) {
         caughtUp.complete(checkpoint);
         if (!page.events().isEmpty()) {
-          continue; // read again at once; wait only when a read finds nothing
+          // Read again at once (wait only when a read finds nothing), unless batches are spaced.
+          stop.pause(options.batchInterval().minusNanos(System.nanoTime() - readAt));
+          continue;
         }
         boolean heldBack =
             read.heldBack() == null ? control.eventsHeldBack(store.schema()) : read.heldBack();
@@ -259,7 +264,7 @@ final class SubscriptionWorker implements Subscription {
         if (checkpoint.isAfter(saved)) {
           wait = min(wait, SKIP_SAVE_INTERVAL.minusNanos(sinceSaved)); // then store the skip
         }
-        awaitAppend(appendMark, wait);
+        awaitAppend(appendMark, heldBack ? releaseMark : -1, wait);
         idle = true;
         control.requireAlive();
       }
@@ -267,9 +272,14 @@ final class SubscriptionWorker implements Subscription {
     return End.STOPPED;
   }
 
-  private void awaitAppend(long mark, Duration timeout) {
+  /** Waits for an append, or while events are held back (releaseMark >= 0) for a release too. */
+  private void awaitAppend(long mark, long releaseMark, Duration timeout) {
     try {
-      appends.await(mark, timeout);
+      if (releaseMark >= 0) {
+        appends.awaitHeldBack(mark, releaseMark, timeout);
+      } else {
+        appends.await(mark, timeout);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       stop.raise();
