@@ -105,6 +105,8 @@ final class BenchmarkDatabase implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    // The stores first: their listeners hold pool connections, which closing the pool would break.
+    store.close();
     if (uncoalescedStore != null) {
       uncoalescedStore.close();
     }
