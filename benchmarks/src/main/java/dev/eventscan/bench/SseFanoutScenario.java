@@ -43,7 +43,7 @@ final class SseFanoutScenario implements Scenario {
   private static final Pattern RESULT =
       Pattern.compile(
           "RESULT delivered=(\\d+) expected=(\\d+) p50_ms=(\\S+) p99_ms=(\\S+) p999_ms=(\\S+)"
-              + " reconnects=(\\d+)");
+              + " reconnects=(\\d+) failed_connects=(\\d+) refused=(\\d+)");
 
   private final int clients;
   private final int rate;
@@ -68,19 +68,24 @@ final class SseFanoutScenario implements Scenario {
       double p99,
       double p999,
       long reconnects,
+      long failedConnects,
+      long refused,
       long rssMb,
       long threads) {
     @Override
     public String toString() {
       return String.format(
           Locale.ROOT,
-          "%d/%d p50=%.1f p99=%.1f p99.9=%.1f reconnects=%d rss=%dMB threads=%d",
+          "%d/%d p50=%.1f p99=%.1f p99.9=%.1f reconnects=%d failed_connects=%d refused=%d"
+              + " rss=%dMB threads=%d",
           delivered,
           expected,
           p50,
           p99,
           p999,
           reconnects,
+          failedConnects,
+          refused,
           rssMb,
           threads);
     }
@@ -339,6 +344,8 @@ final class SseFanoutScenario implements Scenario {
               Double.parseDouble(m.group(4)),
               Double.parseDouble(m.group(5)),
               Long.parseLong(m.group(6)),
+              Long.parseLong(m.group(7)),
+              Long.parseLong(m.group(8)),
               rssMb,
               threads);
         }

@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -27,11 +29,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the same generator), not the generator.
  *
  * <p>Protocol on stdin/stdout with the benchmark: prints {@code CONNECTED <k>} once every client
- * has its response headers (a client the server closes reconnects with Last-Event-ID, as
- * EventSource does, and is counted); then reads {@code APPENDED <count>} followed by one line per
- * event: the epoch microseconds at which its append (or publish) returned; waits until every
- * delivery arrived or 30 s passed, and prints {@code RESULT delivered=... expected=... p50_ms=...
- * p99_ms=... p999_ms=...}.
+ * has had its {@code 200} response headers; then reads {@code APPENDED <count>} followed by one
+ * line per event: the epoch microseconds at which its append (or publish) returned; waits until
+ * every delivery arrived or 30 s passed, and prints a {@code # connection trouble} line per kind
+ * and reason, then {@code RESULT delivered=... expected=... p50_ms=... p99_ms=... p999_ms=...
+ * reconnects=... failed_connects=... refused=...}. A client whose connection fails opens it again:
+ * after its stream was open that is a reconnect with Last-Event-ID, as EventSource does; before its
+ * response headers (refused or reset by a full accept queue, say) a failed connect; after an answer
+ * other than {@code 200} (the connection cap's 503) a refusal.
  */
 public final class SseLoadGenerator {
   private static final long MICROS_BASE = microsBase();
@@ -41,12 +46,17 @@ public final class SseLoadGenerator {
   private static int clientCount;
   private static final AtomicInteger connected = new AtomicInteger();
   private static final AtomicInteger reconnects = new AtomicInteger();
+  private static final AtomicInteger failedConnects = new AtomicInteger();
+  private static final AtomicInteger refused = new AtomicInteger();
+  private static final Map<String, AtomicInteger> troubles = new ConcurrentSkipListMap<>();
 
   /** One connection. */
   private static final class Client {
     final SseReceiver receiver;
     SocketChannel channel;
     ByteBuffer request;
+    boolean streaming; // this connection had its 200 headers
+    boolean everConnected;
 
     Client(SseReceiver.Deliveries deliveries) {
       receiver = new SseReceiver(deliveries);
@@ -105,29 +115,21 @@ public final class SseLoadGenerator {
                 buffer.clear();
                 int read = client.channel.read(buffer);
                 if (read < 0) {
-                  key.cancel();
-                  client.channel.close();
-                  reconnect(this, client);
+                  reopen(key, client, "closed by the server");
                   continue;
                 }
                 buffer.flip();
                 buffer.get(bytes, 0, read);
+                boolean headersEnded;
                 synchronized (this) { // the arrays may grow; main copies them under this lock
-                  if (client.receiver.feed(bytes, read, epochMicros())
-                      && connected.incrementAndGet() == clientCount) {
-                    System.out.println("CONNECTED " + clientCount);
-                    System.out.flush();
-                  }
+                  headersEnded = client.receiver.feed(bytes, read, epochMicros());
+                }
+                if (headersEnded) {
+                  answered(key, client);
                 }
               }
             } catch (IOException e) {
-              key.cancel();
-              try {
-                client.channel.close();
-                reconnect(this, client);
-              } catch (IOException again) {
-                System.err.println("reconnect failed: " + again);
-              }
+              reopen(key, client, e.toString());
             }
           }
           selector.selectedKeys().clear();
@@ -142,7 +144,7 @@ public final class SseLoadGenerator {
    * Opens (or, after the server closed it, reopens with Last-Event-ID, as EventSource does) a
    * client's connection.
    */
-  private static void connect(Loop loop, Client client) throws IOException {
+  private static void connect(Selector selector, Client client) throws IOException {
     String lastEventId = client.receiver.lastEventId();
     String request =
         requestHead
@@ -150,10 +152,11 @@ public final class SseLoadGenerator {
             + "\r\n";
     client.request = ByteBuffer.wrap(request.getBytes(StandardCharsets.US_ASCII));
     client.receiver.reset();
+    client.streaming = false;
     client.channel = SocketChannel.open();
     client.channel.configureBlocking(false);
     client.channel.connect(new InetSocketAddress("127.0.0.1", target.getPort()));
-    client.channel.register(loop.selector, SelectionKey.OP_CONNECT, client);
+    client.channel.register(selector, SelectionKey.OP_CONNECT, client);
   }
 
   private SseLoadGenerator() {}
@@ -190,7 +193,7 @@ public final class SseLoadGenerator {
     }
     for (int i = 0; i < clientCount; i++) {
       Loop loop = loops.get(i % loops.size());
-      connect(loop, new Client(loop));
+      connect(loop.selector, new Client(loop));
     }
     for (int t = 0; t < loops.size(); t++) {
       Thread network = new Thread(loops.get(t)::run, "sse-load-selector-" + t);
@@ -227,16 +230,21 @@ public final class SseLoadGenerator {
     }
     millis = Arrays.copyOf(millis, usable);
     System.out.println(timeline(loops, appendedAt));
+    troubles.forEach(
+        (why, count) -> System.out.println("# connection trouble: " + why + " x" + count));
     Arrays.sort(millis);
     System.out.printf(
         Locale.ROOT,
-        "RESULT delivered=%d expected=%d p50_ms=%.1f p99_ms=%.1f p999_ms=%.1f reconnects=%d%n",
+        "RESULT delivered=%d expected=%d p50_ms=%.1f p99_ms=%.1f p999_ms=%.1f reconnects=%d"
+            + " failed_connects=%d refused=%d%n",
         usable,
         expected,
         percentile(millis, 0.5),
         percentile(millis, 0.99),
         percentile(millis, 0.999),
-        reconnects.get());
+        reconnects.get(),
+        failedConnects.get(),
+        refused.get());
     System.out.flush();
     System.exit(0);
   }
@@ -278,10 +286,43 @@ public final class SseLoadGenerator {
     return line.toString();
   }
 
-  /** EventSource reconnects when the server closed its stream, and resumes with Last-Event-ID. */
-  private static void reconnect(Loop loop, Client client) throws IOException {
-    reconnects.incrementAndGet();
-    connect(loop, client);
+  /** A client's response headers ended: its stream is open, or it was refused. */
+  private static void answered(SelectionKey key, Client client) {
+    if (!client.receiver.ok()) {
+      reopen(key, client, client.receiver.statusLine());
+      return;
+    }
+    client.streaming = true;
+    if (!client.everConnected) { // a reconnect's headers must not count for another client
+      client.everConnected = true;
+      if (connected.incrementAndGet() == clientCount) {
+        System.out.println("CONNECTED " + clientCount);
+        System.out.flush();
+      }
+    }
+  }
+
+  /** Closes a client's connection and opens it again, counting why (see the class comment). */
+  private static void reopen(SelectionKey key, Client client, String reason) {
+    key.cancel();
+    String kind;
+    if (client.streaming) {
+      kind = "reconnect";
+      reconnects.incrementAndGet();
+    } else if (client.receiver.answered()) {
+      kind = "refused";
+      refused.incrementAndGet();
+    } else {
+      kind = "failed connect";
+      failedConnects.incrementAndGet();
+    }
+    troubles.computeIfAbsent(kind + ": " + reason, k -> new AtomicInteger()).incrementAndGet();
+    try {
+      client.channel.close();
+      connect(key.selector(), client);
+    } catch (IOException e) {
+      System.err.println("reconnect failed: " + e);
+    }
   }
 
   private static long delivered(List<Loop> loops) {

@@ -20,6 +20,7 @@ final class SseReceiver {
 
   private final Deliveries deliveries;
   private boolean headersDone;
+  private String statusLine; // of the last response headers, null before them
   private boolean chunked;
   private final StringBuilder headers = new StringBuilder();
   private long chunkLeft; // payload bytes left in the current chunk; 0: reading a size line
@@ -38,6 +39,7 @@ final class SseReceiver {
   /** A new connection: the next bytes start with response headers. */
   void reset() {
     headersDone = false;
+    statusLine = null;
     chunked = false;
     headers.setLength(0);
     chunkLeft = 0;
@@ -45,6 +47,21 @@ final class SseReceiver {
     sizeDigits = false;
     sizeExtension = false;
     lineLength = 0;
+  }
+
+  /** This connection's response headers have ended. */
+  boolean answered() {
+    return headersDone;
+  }
+
+  /** The answer was {@code 200}: the stream is open. */
+  boolean ok() {
+    return statusLine != null && statusLine.regionMatches(true, 0, "HTTP/1.1 200", 0, 12);
+  }
+
+  /** The status line of this connection's answer, or null before its headers ended. */
+  String statusLine() {
+    return statusLine;
   }
 
   /** The {@code id:} of the last event seen, or null. */
@@ -87,9 +104,7 @@ final class SseReceiver {
           && headers.charAt(n - 3) == '\n'
           && headers.charAt(n - 4) == '\r') {
         String text = headers.toString().toLowerCase(Locale.ROOT);
-        if (!text.startsWith("http/1.1 200")) {
-          System.err.println("refused: " + text.lines().findFirst().orElse(""));
-        }
+        statusLine = headers.toString().lines().findFirst().orElse("");
         chunked = text.contains("transfer-encoding: chunked");
         headersDone = true;
         headers.setLength(0);

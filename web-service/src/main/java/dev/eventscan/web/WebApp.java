@@ -22,6 +22,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,6 +37,9 @@ import org.slf4j.LoggerFactory;
 public final class WebApp implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WebApp.class);
   static final long MAX_BODY_BYTES = 64 * 1024;
+
+  /** Connections the kernel may hold for the acceptor (see {@link #acceptQueue}). */
+  static final int ACCEPT_QUEUE = 4096;
 
   private final Javalin javalin;
   private final LiveHub hub;
@@ -91,7 +98,11 @@ public final class WebApp implements AutoCloseable {
               threads.setName("http");
               javalinConfig.jetty.threadPool = threads;
               // Requests Jetty refuses before routing answer in JSON too.
-              javalinConfig.jetty.modifyServer(server -> server.setErrorHandler(jettyErrors));
+              javalinConfig.jetty.modifyServer(
+                  server -> {
+                    server.setErrorHandler(jettyErrors);
+                    acceptQueue(server);
+                  });
               javalinConfig.jetty.modifyServletContextHandler(
                   context -> context.setErrorHandler(jettyErrors));
               javalinConfig.jetty.modifyHttpConfiguration(http -> http.setSendServerVersion(false));
@@ -251,5 +262,25 @@ public final class WebApp implements AutoCloseable {
     simulator.close();
     hub.close();
     javalin.stop();
+  }
+
+  /**
+   * Thousands of EventSource clients connect at once (after a restart, a deploy, a network blip):
+   * with the JVM's default accept backlog of 50 the kernel drops their handshakes, and each waits a
+   * second or more to retry. The kernel caps the queue at {@code net.core.somaxconn}. Set as the
+   * server starts: Javalin adds its connector after {@code modifyServer}, before the start.
+   */
+  private static void acceptQueue(Server server) {
+    server.addEventListener(
+        new LifeCycle.Listener() {
+          @Override
+          public void lifeCycleStarting(LifeCycle event) {
+            for (Connector connector : server.getConnectors()) {
+              if (connector instanceof ServerConnector listening) {
+                listening.setAcceptQueueSize(ACCEPT_QUEUE);
+              }
+            }
+          }
+        });
   }
 }

@@ -15,6 +15,8 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +29,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -247,6 +250,27 @@ class LiveFanOutTest {
     }
     RunningService.await(
         "the scans' channels closed", WAIT, () -> app.service.web().hub().scanChannels() == 0);
+  }
+
+  /**
+   * Thousands of EventSource clients connecting at once overflowed the JVM's default accept backlog
+   * (50): the kernel dropped their handshakes and the load generator saw failed connects.
+   */
+  @Test
+  void the_listening_socket_queues_thousands_of_connects_for_the_acceptor() throws Exception {
+    Path somaxconn = Path.of("/proc/sys/net/core/somaxconn");
+    Assumptions.assumeTrue(Files.isReadable(somaxconn), "Linux only");
+    Process ss = new ProcessBuilder("ss", "-Hltn", "sport = :" + app.service.port()).start();
+    String listening = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(ss.waitFor()).isZero();
+    // For a listening socket ss shows the backlog as Send-Q: "LISTEN 0 4096 127.0.0.1:port ...".
+    int backlog = Integer.parseInt(listening.strip().split("\\s+")[2]);
+    int kernelCap; // Files.readString trusts the size procfs reports and returned "4" of "4096"
+    try (var in = Files.newInputStream(somaxconn)) {
+      kernelCap =
+          Integer.parseInt(new String(in.readAllBytes(), StandardCharsets.US_ASCII).strip());
+    }
+    assertThat(backlog).isEqualTo(Math.min(WebApp.ACCEPT_QUEUE, kernelCap));
   }
 
   @Test
