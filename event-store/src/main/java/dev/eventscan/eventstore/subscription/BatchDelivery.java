@@ -1,5 +1,7 @@
 package dev.eventscan.eventstore.subscription;
 
+import dev.eventscan.eventstore.EventStoreException;
+import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import java.sql.SQLException;
@@ -84,6 +86,34 @@ final class BatchDelivery {
       log.debug(
           "Subscription {}: attempt {} on {} failed", options.name(), attempt, event.eventId());
       stop.pause(retry.delayAfter(attempt));
+    }
+  }
+
+  /**
+   * Re-delivers a parked event once, holding the failure's row lock from the check that it is open
+   * until it is marked retried: a second retry at the same time waits, then finds it settled. True
+   * if the handler succeeded this time.
+   */
+  boolean redeliver(long failureId) {
+    try {
+      checkpoints.inOwnTransaction(
+          c -> {
+            ParkedFailure failure = tables.lockOpenFailure(c, failureId);
+            delivery.redeliver(tables.event(c, failure), c);
+            tables.settleFailure(c, failureId, ParkedFailure.RETRIED);
+          });
+      return true;
+    } catch (EventStoreException refused) {
+      throw refused; // unknown or already settled: nothing was delivered
+    } catch (Exception e) {
+      Jdbc.withConnection(
+          tables.dataSource(),
+          "record failed retry",
+          c -> {
+            tables.recordFailedRetry(c, failureId, e);
+            return null;
+          });
+      return false;
     }
   }
 

@@ -32,23 +32,46 @@ final class ControlConnection implements AutoCloseable {
   /** The lock of {@code lockName}; empty if another holds it. */
   static Optional<ControlConnection> tryAcquire(DataSource dataSource, String lockName)
       throws SQLException {
+    ControlConnection control = open(dataSource);
+    try {
+      if (!control.tryLock(lockName)) {
+        control.close();
+        return Optional.empty();
+      }
+      return Optional.of(control);
+    } catch (SQLException | RuntimeException e) {
+      control.close();
+      throw e;
+    }
+  }
+
+  /** A session holding no lock yet, for {@link #tryLock} of several (a segment group's). */
+  static ControlConnection open(DataSource dataSource) throws SQLException {
     Connection c = dataSource.getConnection();
     try {
       c.setAutoCommit(true);
-      if (!tryLock(c, lockName)) {
-        Jdbc.releaseSessionConnection(c);
-        return Optional.empty();
-      }
-      return Optional.of(new ControlConnection(c));
+      return new ControlConnection(c);
     } catch (SQLException | RuntimeException e) {
       Jdbc.releaseSessionConnection(c);
       throw e;
     }
   }
 
-  private static boolean tryLock(Connection c, String lockName) throws SQLException {
+  /** Takes the lock of {@code lockName} on this session; false if another session holds it. */
+  boolean tryLock(String lockName) throws SQLException {
+    return lockCall("pg_try_advisory_lock", lockName);
+  }
+
+  /** Lets go of a lock this session holds, while it keeps its others. */
+  void unlock(String lockName) throws SQLException {
+    if (!lockCall("pg_advisory_unlock", lockName)) {
+      throw new SQLException("the lock of " + lockName + " was not held by this session");
+    }
+  }
+
+  private boolean lockCall(String function, String lockName) throws SQLException {
     try (PreparedStatement lock =
-        c.prepareStatement("SELECT pg_try_advisory_lock(" + LOCK_KEY + ")")) {
+        connection.prepareStatement("SELECT " + function + "(" + LOCK_KEY + ")")) {
       lock.setString(1, lockName);
       try (ResultSet row = lock.executeQuery()) {
         row.next();

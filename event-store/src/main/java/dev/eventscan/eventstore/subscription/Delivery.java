@@ -32,6 +32,16 @@ sealed interface Delivery {
   /** Delivers a parked event again, inside the transaction that settles its failure. */
   void redeliver(RecordedEvent event, Connection c) throws Exception;
 
+  /** How a batch transaction moves the checkpoints past its events. */
+  interface BatchCheckpoint {
+    /** Moves them in {@code c}'s transaction and commits it, in one round trip. */
+    void moveAndCommit(Connection c, List<RecordedEvent> batch)
+        throws SQLException, CheckpointMoved;
+
+    /** After the transaction committed. */
+    void committed(List<RecordedEvent> batch);
+  }
+
   record Plain(EventHandler handler, CheckpointTransactions checkpoints) implements Delivery {
     @Override
     public int deliverBatch(List<RecordedEvent> events, Position from) {
@@ -82,28 +92,56 @@ sealed interface Delivery {
     @Override
     public int deliverBatch(List<RecordedEvent> events, Position from)
         throws SQLException, CheckpointMoved {
+      return deliverInBatches(
+          events,
+          checkpoints,
+          new BatchCheckpoint() {
+            private Position saved = from;
+
+            @Override
+            public void moveAndCommit(Connection c, List<RecordedEvent> batch)
+                throws SQLException, CheckpointMoved {
+              checkpoints.advanceAndCommit(c, saved, last(batch), batch.size());
+            }
+
+            @Override
+            public void committed(List<RecordedEvent> batch) {
+              saved = last(batch);
+            }
+          });
+    }
+
+    private static Position last(List<RecordedEvent> batch) {
+      return batch.get(batch.size() - 1).position();
+    }
+
+    /**
+     * Handles events in batch transactions on {@code transactions}, each ending with {@code
+     * checkpoint}'s move. Returns how many it delivered: all, or those before the batch in which an
+     * event failed.
+     */
+    int deliverInBatches(
+        List<RecordedEvent> events, CheckpointTransactions transactions, BatchCheckpoint checkpoint)
+        throws SQLException, CheckpointMoved {
       int delivered = 0;
-      Position checkpoint = from;
       while (delivered < events.size()) {
         List<RecordedEvent> batch =
             events.subList(delivered, Math.min(events.size(), delivered + sizer.next()));
-        Position before = checkpoint;
-        Position last = batch.get(batch.size() - 1).position();
         try {
-          checkpoints.run(
+          transactions.run(
               c -> {
                 long started = System.nanoTime();
                 handleBatch(batch, c);
                 sizer.took(batch.size(), System.nanoTime() - started);
-                checkpoints.advanceAndCommit(c, before, last, batch.size());
+                checkpoint.moveAndCommit(c, batch);
               });
         } catch (HandlerFailed failed) {
           // An event in the batch fails: one transaction per event lets everything before it
           // commit, and it alone is retried.
           return delivered;
         }
+        checkpoint.committed(batch);
         delivered += batch.size();
-        checkpoint = last;
       }
       return delivered;
     }

@@ -4,13 +4,14 @@ import dev.eventscan.eventstore.global.StreamSegment;
 import dev.eventscan.eventstore.position.Position;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
- * A subscription split into segments on this node: one worker per segment, each of which takes its
- * segment's lock only while {@link SegmentMembership} assigns the segment to this node. Positions
- * are the segments' stored checkpoints, so they are true whichever node owns a segment.
+ * A subscription split into segments on this node: one {@link SegmentGroup} runs the segments that
+ * {@link SegmentMembership} assigns to this node, taking each one's lock while it is assigned.
+ * Positions are the segments' stored checkpoints, so they are true whichever node owns a segment.
  */
 final class PartitionedSubscription implements Subscription {
   private static final Duration POLL = Duration.ofMillis(20);
@@ -18,7 +19,7 @@ final class PartitionedSubscription implements Subscription {
   private final String name;
   private final SubscriptionTables tables;
   private final SegmentMembership membership;
-  private final List<SubscriptionWorker> segments;
+  private final SegmentGroup segments;
   private final Supplier<Position> head;
   private final Runnable whenStopped;
   private CompletableFuture<Position> caughtUp;
@@ -28,13 +29,13 @@ final class PartitionedSubscription implements Subscription {
       String name,
       SubscriptionTables tables,
       SegmentMembership membership,
-      List<SubscriptionWorker> segments,
+      SegmentGroup segments,
       Supplier<Position> head,
       Runnable whenStopped) {
     this.name = name;
     this.tables = tables;
     this.membership = membership;
-    this.segments = List.copyOf(segments);
+    this.segments = segments;
     this.head = head;
     this.whenStopped = whenStopped;
   }
@@ -47,8 +48,9 @@ final class PartitionedSubscription implements Subscription {
   /** What matters most among its segments here: failed, else running, reconnecting, standby. */
   @Override
   public SubscriptionState state() {
+    List<SubscriptionState> states = segments.states();
     for (SubscriptionState state : BY_PRIORITY) {
-      if (segments.stream().anyMatch(segment -> segment.state() == state)) {
+      if (states.contains(state)) {
         return state;
       }
     }
@@ -65,7 +67,7 @@ final class PartitionedSubscription implements Subscription {
   /** The lowest checkpoint of all segments: every event before it is handled, on some node. */
   @Override
   public Position position() {
-    return tables.lowestCheckpoint(name, segments.size());
+    return tables.lowestCheckpoint(name, segments.states().size());
   }
 
   @Override
@@ -107,15 +109,20 @@ final class PartitionedSubscription implements Subscription {
   /** True if this node owns the segment of {@code streamId} and is running it. */
   @Override
   public boolean handles(String streamId) {
-    return segments.get(StreamSegment.indexOf(streamId, segments.size())).state()
-        == SubscriptionState.RUNNING;
+    int count = segments.states().size();
+    return segments.state(StreamSegment.indexOf(streamId, count)) == SubscriptionState.RUNNING;
+  }
+
+  /** The segment whose checkpoint is named {@code name}, if it is one of this subscription's. */
+  Optional<SegmentGroup.Segment> segmentNamed(String checkpointName) {
+    return segments.segmentNamed(checkpointName);
   }
 
   @Override
   public void stop() {
     stopped = true;
     membership.stop(); // leave first: the others take the segments as soon as they are let go
-    segments.parallelStream().forEach(SubscriptionWorker::stop);
+    segments.stop();
     whenStopped.run();
   }
 }

@@ -38,6 +38,7 @@ final class SubscriptionTables {
   private final String schema;
   private final String advanceSql;
   private final String advanceAndCommitSql;
+  private final String advanceAllSql;
 
   SubscriptionTables(DataSource dataSource, String schema) {
     this.dataSource = dataSource;
@@ -50,6 +51,24 @@ final class SubscriptionTables {
         SELECT CASE WHEN EXISTS (SELECT FROM moved) THEN 1 ELSE %s.checkpoint_moved(?) END;
         COMMIT"""
             .formatted(advanceSql, schema);
+    // Every row moves or none: a row count short of the moves fails the statement, as above.
+    this.advanceAllSql =
+        """
+        WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true)),
+        moved AS (
+          UPDATE %1$s.subscriptions s
+             SET transaction_id = u.to_tx::xid8, event_id = u.to_id, owner = ?,
+                 status = 'running', events_handled = s.events_handled + u.handled,
+                 last_handled_at = now(), updated_at = now()
+            FROM relaxed,
+                 unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::bigint[], ?::int[])
+                   AS u(name, from_tx, from_id, to_tx, to_id, handled)
+           WHERE s.name = u.name AND s.transaction_id = u.from_tx::xid8
+             AND s.event_id = u.from_id
+          RETURNING 1)
+        SELECT CASE WHEN (SELECT count(*) FROM moved) = ? THEN 1
+                    ELSE %1$s.checkpoint_moved(?) END"""
+            .formatted(schema);
   }
 
   DataSource dataSource() {
@@ -330,6 +349,13 @@ final class SubscriptionTables {
     try (PreparedStatement update = c.prepareStatement(advanceAndCommitSql)) {
       bindAdvance(update, name, owner, expected, next, handled);
       update.setString(8, name);
+      return executeUnlessMoved(update);
+    }
+  }
+
+  /** Runs a compare-and-set that fails with {@code checkpoint_moved()}: false if it did. */
+  private static boolean executeUnlessMoved(PreparedStatement update) throws SQLException {
+    try {
       update.execute();
       return true;
     } catch (SQLException e) {
@@ -337,6 +363,47 @@ final class SubscriptionTables {
         return false;
       }
       throw e;
+    }
+  }
+
+  /** A segment's checkpoint moved by {@link #advanceAll}: from where it is stored, to where. */
+  record Move(String name, Position from, Position to, int handled) {}
+
+  /**
+   * Moves several checkpoints by compare-and-set in one statement, and with {@code commit} commits
+   * {@code c}'s transaction in the same round trip. False (the transaction failed: the caller rolls
+   * back) if any of them is no longer where the move expects it: none of them moves then.
+   */
+  boolean advanceAll(Connection c, String owner, List<Move> moves, boolean commit)
+      throws SQLException {
+    int count = moves.size();
+    String[] names = new String[count];
+    String[] fromTx = new String[count];
+    Long[] fromId = new Long[count];
+    String[] toTx = new String[count];
+    Long[] toId = new Long[count];
+    Integer[] handled = new Integer[count];
+    for (int i = 0; i < count; i++) {
+      Move move = moves.get(i);
+      names[i] = move.name();
+      fromTx[i] = move.from().transactionIdText();
+      fromId[i] = move.from().eventId();
+      toTx[i] = move.to().transactionIdText();
+      toId[i] = move.to().eventId();
+      handled[i] = move.handled();
+    }
+    try (PreparedStatement update =
+        c.prepareStatement(commit ? advanceAllSql + ";\nCOMMIT" : advanceAllSql)) {
+      update.setString(1, owner);
+      update.setArray(2, c.createArrayOf("text", names));
+      update.setArray(3, c.createArrayOf("text", fromTx));
+      update.setArray(4, c.createArrayOf("bigint", fromId));
+      update.setArray(5, c.createArrayOf("text", toTx));
+      update.setArray(6, c.createArrayOf("bigint", toId));
+      update.setArray(7, c.createArrayOf("integer", handled));
+      update.setInt(8, count);
+      update.setString(9, names[0]);
+      return executeUnlessMoved(update);
     }
   }
 

@@ -1,12 +1,7 @@
 package dev.eventscan.eventstore.subscription;
 
 import dev.eventscan.eventstore.EventStore;
-import dev.eventscan.eventstore.EventStoreException;
 import dev.eventscan.eventstore.global.GlobalLogPage;
-import dev.eventscan.eventstore.internal.AppendSignal;
-import dev.eventscan.eventstore.internal.PostgresEventStore;
-import dev.eventscan.eventstore.internal.SharedHeadReads;
-import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -27,8 +22,7 @@ import org.slf4j.LoggerFactory;
 final class SubscriptionWorker implements Subscription {
   private static final Logger log = LoggerFactory.getLogger(SubscriptionWorker.class);
   private static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(5);
-  private static final Duration MIN_HELD_BACK_WAIT = Duration.ofMillis(1);
-  private static final Duration SKIP_SAVE_INTERVAL = Duration.ofMillis(100);
+  static final Duration SKIP_SAVE_INTERVAL = Duration.ofMillis(100);
 
   private final EventStore store;
   private final SubscriptionTables tables;
@@ -41,7 +35,7 @@ final class SubscriptionWorker implements Subscription {
   private final Consumer<SubscriptionWorker> whenStopped;
   private final BooleanSupplier assignedHere;
   private final Thread thread;
-  private final AppendSignal appends;
+  private final LogFollower follower;
   private final Object positionMoved = new Object();
   private final CompletableFuture<Position> caughtUp = new CompletableFuture<>();
 
@@ -61,12 +55,9 @@ final class SubscriptionWorker implements Subscription {
     this.tables = tables;
     this.options = options;
     this.owner = owner;
-    this.appends =
-        store instanceof PostgresEventStore postgres
-            ? postgres.appendSignal()
-            : new AppendSignal(store.dataSource(), store.notificationChannel());
+    this.follower = new LogFollower(store, options, options.filter(), stop);
     this.checkpoints =
-        new CheckpointTransactions(tables, options.name(), owner, appends::signalRelease);
+        new CheckpointTransactions(tables, options.name(), owner, follower.transactionEnded());
     this.delivery = delivery.apply(checkpoints);
     this.batches = new BatchDelivery(options, this.delivery, checkpoints, tables, stop);
     this.whenStopped = whenStopped;
@@ -117,16 +108,7 @@ final class SubscriptionWorker implements Subscription {
   public void stop() {
     caughtUp.completeExceptionally(
         new IllegalStateException("subscription " + name() + " stopped before it caught up"));
-    stop.raise(); // ends a retry back-off or stand-by early
-    appends.signal(); // ends a wait for appends: the other readers of the store just look once
-    try {
-      thread.join(options.pollInterval().toMillis() + 60_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    if (!(store instanceof PostgresEventStore)) {
-      appends.close(); // its own, not the store's
-    }
+    follower.stop(thread);
     whenStopped.accept(this);
   }
 
@@ -205,17 +187,13 @@ final class SubscriptionWorker implements Subscription {
     Position checkpoint = start; // where reading goes on
     Position saved = start; // the stored checkpoint: compare-and-set moves it from here
     long savedAt = System.nanoTime();
-    Duration heldBackWait = null;
     boolean atHead = false;
     boolean idle = false; // waited for appends since events were last delivered
     while (!stop.raised()) {
       if (!assignedHere.getAsBoolean()) {
         return End.HANDED_BACK;
       }
-      long appendMark = appends.mark(); // before the read: a commit after it ends the wait
-      long releaseMark = appends.releaseMark();
-      long readAt = System.nanoTime();
-      Read read = read(checkpoint, atHead);
+      LogFollower.Read read = follower.read(checkpoint, atHead);
       GlobalLogPage page = read.page();
       atHead = page.endOfLog();
       if (!page.events().isEmpty()) {
@@ -253,76 +231,17 @@ final class SubscriptionWorker implements Subscription {
       if (page.endOfLog()) {
         caughtUp.complete(checkpoint);
         if (!page.events().isEmpty()) {
-          // Read again at once (wait only when a read finds nothing), unless batches are spaced.
-          stop.pause(options.batchInterval().minusNanos(System.nanoTime() - readAt));
+          follower.spaceBatches(); // read again (at once unless spaced): wait only for nothing
           continue;
         }
-        boolean heldBack =
-            read.heldBack() == null ? control.eventsHeldBack(store.schema()) : read.heldBack();
-        heldBackWait = heldBack ? nextHeldBackWait(heldBackWait) : null;
-        Duration wait = heldBackWait == null ? options.pollInterval() : heldBackWait;
-        if (checkpoint.isAfter(saved)) {
-          wait = min(wait, SKIP_SAVE_INTERVAL.minusNanos(sinceSaved)); // then store the skip
-        }
-        awaitAppend(appendMark, heldBack ? releaseMark : -1, wait);
+        Duration untilSkipSave =
+            checkpoint.isAfter(saved) ? SKIP_SAVE_INTERVAL.minusNanos(sinceSaved) : null;
+        follower.awaitMore(read, control, untilSkipSave); // then store the skip
         idle = true;
         control.requireAlive();
       }
     }
     return End.STOPPED;
-  }
-
-  /** Waits for an append, or while events are held back (releaseMark >= 0) for a release too. */
-  private void awaitAppend(long mark, long releaseMark, Duration timeout) {
-    try {
-      if (releaseMark >= 0) {
-        appends.awaitHeldBack(mark, releaseMark, timeout);
-      } else {
-        appends.await(mark, timeout);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      stop.raise();
-    }
-  }
-
-  /** A page, and whether events wait behind the barrier if the read said so (null if not). */
-  private record Read(GlobalLogPage page, Boolean heldBack) {}
-
-  /**
-   * At the head of the log, the process's other subscriptions wake up for the same appends: their
-   * reads are shared (one query for all of them), and say whether events are held back.
-   */
-  private Read read(Position after, boolean atHead) {
-    if (atHead && store instanceof PostgresEventStore postgres) {
-      SharedHeadReads.HeadPage shared =
-          postgres.headReads().readAll(after, options.filter(), options.batchSize());
-      return new Read(shared.page(), shared.heldBack());
-    }
-    return new Read(store.readAll(after, options.filter(), options.batchSize()), null);
-  }
-
-  private static Duration max(Duration a, Duration b) {
-    return a.compareTo(b) >= 0 ? a : b;
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    Duration shorter = a.compareTo(b) <= 0 ? a : b;
-    return shorter.compareTo(MIN_HELD_BACK_WAIT) < 0 ? MIN_HELD_BACK_WAIT : shorter;
-  }
-
-  /**
-   * How long to wait before reading again while events are held back: 1 ms, then a quarter more
-   * each time (at least a millisecond more) while they stay held (a long transaction elsewhere), up
-   * to the poll interval. Doubling overshot the transaction's end by up to its whole length again;
-   * this by at most a quarter of it, for a few more cheap checks.
-   */
-  private Duration nextHeldBackWait(Duration previous) {
-    Duration next =
-        previous == null
-            ? MIN_HELD_BACK_WAIT
-            : max(previous.plus(MIN_HELD_BACK_WAIT), previous.multipliedBy(5).dividedBy(4));
-    return next.compareTo(options.pollInterval()) < 0 ? next : options.pollInterval();
   }
 
   private Position skipTo(ControlConnection control, Position saved, Position next)
@@ -340,32 +259,9 @@ final class SubscriptionWorker implements Subscription {
     return tables.checkpoint(control.connection(), name()).orElse(fallback);
   }
 
-  /**
-   * Re-delivers a parked event once, holding the failure's row lock from the check that it is open
-   * until it is marked retried: a second retry at the same time waits, then finds it settled. True
-   * if the handler succeeded this time.
-   */
+  /** Re-delivers a parked event once; see {@link BatchDelivery#redeliver}. */
   boolean redeliver(long failureId) {
-    try {
-      checkpoints.inOwnTransaction(
-          c -> {
-            ParkedFailure failure = tables.lockOpenFailure(c, failureId);
-            delivery.redeliver(tables.event(c, failure), c);
-            tables.settleFailure(c, failureId, ParkedFailure.RETRIED);
-          });
-      return true;
-    } catch (EventStoreException refused) {
-      throw refused; // unknown or already settled: nothing was delivered
-    } catch (Exception e) {
-      Jdbc.withConnection(
-          tables.dataSource(),
-          "record failed retry",
-          c -> {
-            tables.recordFailedRetry(c, failureId, e);
-            return null;
-          });
-      return false;
-    }
+    return batches.redeliver(failureId);
   }
 
   private Position resolve(Position startFrom) {

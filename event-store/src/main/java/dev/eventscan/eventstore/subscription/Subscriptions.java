@@ -26,7 +26,7 @@ public final class Subscriptions {
   private final SubscriptionTables tables;
   private final String owner;
   private final Map<String, SubscriptionWorker> running = new ConcurrentHashMap<>();
-  private final Map<String, Subscription> partitioned = new ConcurrentHashMap<>();
+  private final Map<String, PartitionedSubscription> partitioned = new ConcurrentHashMap<>();
 
   public Subscriptions(EventStore store) {
     this.store = store;
@@ -69,18 +69,19 @@ public final class Subscriptions {
     if (partitioned.containsKey(name)) {
       throw alreadyStarted(name);
     }
-    SegmentMembership membership = new SegmentMembership(tables, name, owner, options.segments());
-    List<SubscriptionWorker> workers = new ArrayList<>();
     for (int index = 0; index < options.segments(); index++) {
-      int segment = index;
-      workers.add(worker(options.segment(index), delivery, () -> membership.assigned(segment)));
+      if (running.containsKey(SubscriptionOptions.checkpointName(name, index))) {
+        throw alreadyStarted(name);
+      }
     }
+    SegmentMembership membership = new SegmentMembership(tables, name, owner, options.segments());
+    SegmentGroup group = new SegmentGroup(store, tables, options, owner, membership, delivery);
     PartitionedSubscription subscription =
         new PartitionedSubscription(
-            name, tables, membership, workers, store::headPosition, () -> partitioned.remove(name));
+            name, tables, membership, group, store::headPosition, () -> partitioned.remove(name));
     partitioned.put(name, subscription);
     membership.start();
-    workers.forEach(SubscriptionWorker::start);
+    group.start();
     return subscription;
   }
 
@@ -235,13 +236,20 @@ public final class Subscriptions {
       throw new FailureAlreadySettledException(failureId, failure.status());
     }
     SubscriptionWorker worker = running.get(failure.subscription());
-    if (worker == null) {
-      throw new UnknownFailureException(
-          failureId,
-          "belongs to subscription " + failure.subscription() + ", which is not running here");
+    if (worker != null) {
+      worker.redeliver(failureId);
+      return failure(failureId);
     }
-    worker.redeliver(failureId);
-    return failure(failureId);
+    for (PartitionedSubscription group : partitioned.values()) {
+      Optional<SegmentGroup.Segment> segment = group.segmentNamed(failure.subscription());
+      if (segment.isPresent()) {
+        segment.get().redeliver(failureId);
+        return failure(failureId);
+      }
+    }
+    throw new UnknownFailureException(
+        failureId,
+        "belongs to subscription " + failure.subscription() + ", which is not running here");
   }
 
   /** Marks a parked failure as dealt with, without delivering it again. */

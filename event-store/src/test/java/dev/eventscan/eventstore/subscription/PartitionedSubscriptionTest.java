@@ -646,6 +646,114 @@ class PartitionedSubscriptionTest {
     }
   }
 
+  /**
+   * One node's segments are read once and handled together: a page of events of several segments
+   * reaches a transactional handler in batches of all of them, each transaction moving all their
+   * checkpoints. Each segment had its own reader and its own transactions before.
+   */
+  @Test
+  void a_nodes_segments_are_handled_together_in_one_transaction_per_page() throws Exception {
+    String category = "together" + UUID.randomUUID().toString().substring(0, 8);
+    String name = "together-" + category;
+    Node node = new Node();
+    appendSixtyEvents(node, category); // 12 streams, in several segments
+    List<Set<Integer>> segmentsPerBatch = new CopyOnWriteArrayList<>();
+    node.subscription =
+        node.store
+            .subscriptions()
+            .startTransactional(
+                options(name, category).segments(4).batchSize(100),
+                TransactionalEventHandler.ofBatches(
+                    (events, c) ->
+                        segmentsPerBatch.add(
+                            events.stream()
+                                .map(e -> StreamSegment.indexOf(e.streamId(), 4))
+                                .collect(Collectors.toSet()))));
+    assertThat(node.subscription.awaitPosition(node.store.headPosition(), WAIT)).isTrue();
+
+    // Batch transactions are sized by time (TransactionSizer: 10, 20, 30 events here), not by
+    // segment: each holds events of several segments, and there are fewer than the segments.
+    assertThat(segmentsPerBatch)
+        .hasSizeLessThan(4)
+        .allSatisfy(segments -> assertThat(segments).hasSizeGreaterThan(1));
+    assertThat(node.store.subscriptions().list())
+        .filteredOn(status -> status.subscription().equals(name))
+        .hasSize(4)
+        .allSatisfy(
+            status -> {
+              assertThat(status.state()).isEqualTo(SubscriptionState.RUNNING);
+              assertThat(status.position()).isEqualTo(node.store.headPosition());
+            });
+  }
+
+  /**
+   * A segment whose event keeps failing parks it and stops, alone: the node's other segments go on,
+   * and the parked event, retried once its handler succeeds, is handled exactly once.
+   */
+  @Test
+  void a_failing_event_parks_and_stops_its_segment_only() throws Exception {
+    String category = "parks" + UUID.randomUUID().toString().substring(0, 8);
+    String name = "parks-" + category;
+    String table = createTable();
+    Recorder recorder = new Recorder(table);
+    String poisoned = category + "-poisoned";
+    AtomicBoolean cured = new AtomicBoolean();
+    Node node = new Node();
+    node.subscription =
+        node.store
+            .subscriptions()
+            .startTransactional(
+                options(name, category)
+                    .retryPolicy(new RetryPolicy(2, Duration.ZERO, 1, Duration.ZERO))
+                    .failurePolicy(FailurePolicy.PARK_AND_STOP),
+                (event, c) -> {
+                  if (event.streamId().equals(poisoned) && !cured.get()) {
+                    throw new IllegalStateException("poisoned");
+                  }
+                  recorder.handle(event, c);
+                });
+    int stopped = StreamSegment.indexOf(poisoned, SEGMENTS);
+    node.store.append(poisoned, ExpectedVersion.noStream(), EventData.of("E", "{}"));
+    appendSixtyEvents(node, category);
+
+    Await.until(
+        "the poisoned stream's segment failed",
+        WAIT,
+        () -> node.subscription.state() == SubscriptionState.FAILED);
+    Map<Integer, List<String>> streamsBySegment =
+        Stream.concat(
+                Stream.of(poisoned),
+                Stream.iterate(0, i -> i + 1).limit(12).map(i -> category + "-" + i))
+            .collect(Collectors.groupingBy(stream -> StreamSegment.indexOf(stream, SEGMENTS)));
+    long elsewhere =
+        streamsBySegment.entrySet().stream()
+            .filter(entry -> entry.getKey() != stopped)
+            .mapToLong(entry -> entry.getValue().size() * 5L)
+            .sum();
+    Await.until("the other segments handled their events", WAIT, () -> count(table) == elsewhere);
+    assertThat(node.store.subscriptions().list())
+        .filteredOn(status -> status.subscription().equals(name))
+        .allSatisfy(
+            status ->
+                assertThat(status.state())
+                    .isEqualTo(
+                        status.segment() == stopped
+                            ? SubscriptionState.FAILED
+                            : SubscriptionState.RUNNING));
+    List<ParkedFailure> parked =
+        node.store.subscriptions().failures(ParkedFailure.OPEN, 100).stream()
+            .filter(f -> f.subscription().startsWith(name + "#"))
+            .toList();
+    assertThat(parked).hasSize(1);
+    assertThat(parked.get(0).subscription())
+        .isEqualTo(SubscriptionOptions.checkpointName(name, stopped));
+
+    cured.set(true);
+    assertThat(node.store.subscriptions().retryFailure(parked.get(0).id()).status())
+        .isEqualTo(ParkedFailure.RETRIED);
+    assertThat(count(table)).isEqualTo(elsewhere + 1);
+  }
+
   @Test
   void the_segment_of_a_stream_is_the_same_in_java_and_in_sql() {
     List<String> streams = new CopyOnWriteArrayList<>();
