@@ -86,6 +86,8 @@ final class SseStream implements WriteListener, AsyncListener {
   private CatchUp catchUp;
   private boolean catchUpInFlight;
   private Position lastQueued;
+  // The log from the cursor may still repeat what the replay sent: only until a newer frame shows.
+  private boolean mayRepeatReplay = true;
   private boolean drainScheduled = true; // until the container's first onWritePossible
   private boolean flushPending;
   private boolean closed;
@@ -331,11 +333,13 @@ final class SseStream implements WriteListener, AsyncListener {
    * Under this lock: moves the cursor past frames the replay sent (only right after a catch-up).
    */
   private void skipReplayed() {
-    while (lastQueued != null && cursor < log.head()) {
+    while (mayRepeatReplay && lastQueued != null && cursor < log.head()) {
       Frame next = log.get(cursor);
-      if (next == null // fell behind: span() says so
-          || next.position() == null
-          || next.position().compareTo(lastQueued) > 0) {
+      if (next == null || next.position() == null) {
+        return; // fell behind (span() says so), or a frame that hides no event
+      }
+      if (next.position().compareTo(lastQueued) > 0) {
+        mayRepeatReplay = false; // the log is in order: what follows is newer too
         return;
       }
       cursor++;
@@ -387,6 +391,7 @@ final class SseStream implements WriteListener, AsyncListener {
       if (page.end()) {
         if (log.holds(cursor)) {
           catchUp = null; // live: the log from the cursor on, minus what the replay sent
+          mayRepeatReplay = true;
         } else {
           // The log dropped frames that waited for this client while it replayed. The store has
           // them: read on (the next page is read after this point, so it covers what the log had
