@@ -384,6 +384,7 @@ final class SegmentGroup {
     private final List<RecordedEvent> fresh;
     private final Position next;
     private List<SubscriptionTables.Move> moves = List.of();
+    private List<Segment> moved = List.of(); // the segment of each move
 
     GroupCheckpoint(List<RecordedEvent> fresh, Position next) {
       this.fresh = fresh;
@@ -400,15 +401,18 @@ final class SegmentGroup {
         handled[segmentOf(event).index]++;
       }
       List<SubscriptionTables.Move> planned = new ArrayList<>();
+      List<Segment> plannedSegments = new ArrayList<>();
       for (Segment segment : segments) {
         Position target = segment.owned ? later(segment.handled, to) : null;
         if (target != null && target.isAfter(segment.saved)) {
           planned.add(
               new SubscriptionTables.Move(
                   segment.name, segment.saved, target, handled[segment.index]));
+          plannedSegments.add(segment);
         }
       }
       moves = planned;
+      moved = plannedSegments;
       if (!planned.isEmpty() && !tables.advanceAll(c, owner, planned, true)) {
         throw new CheckpointMoved();
       }
@@ -416,9 +420,8 @@ final class SegmentGroup {
 
     @Override
     public void committed(List<RecordedEvent> batch) {
-      for (SubscriptionTables.Move move : moves) {
-        Segment segment = segmentNamed(move.name()).orElseThrow();
-        segment.saved = segment.handled = move.to();
+      for (int i = 0; i < moves.size(); i++) {
+        moved.get(i).saved = moved.get(i).handled = moves.get(i).to();
       }
     }
   }
