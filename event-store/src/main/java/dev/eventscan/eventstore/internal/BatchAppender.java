@@ -43,7 +43,7 @@ final class BatchAppender {
   private static final String UNIQUE_VIOLATION = "23505";
 
   private final DataSource dataSource;
-  private final String notifyInTransactionChannel;
+  private final InTransactionHint inTransactionHint; // null unless NotifyMode.IN_TRANSACTION
   private final Runnable afterCommit;
   private final GuardedInsert guardedInsert;
   private final String undoSql;
@@ -53,11 +53,11 @@ final class BatchAppender {
       DataSource dataSource,
       String schema,
       GuardedInsert guardedInsert,
-      String notifyInTransactionChannel,
+      InTransactionHint inTransactionHint,
       Runnable afterCommit) {
     this.dataSource = dataSource;
     this.guardedInsert = guardedInsert;
-    this.notifyInTransactionChannel = notifyInTransactionChannel;
+    this.inTransactionHint = inTransactionHint;
     this.afterCommit = afterCommit;
     this.undoSql =
         """
@@ -79,7 +79,7 @@ final class BatchAppender {
     sorted.sort(Comparator.comparing(StreamAppend::streamId));
     boolean oneEventEach = batch.stream().allMatch(append -> append.events().size() == 1);
     // Single events cannot be half written: then the INSERT alone is the transaction.
-    boolean autoCommit = oneEventEach && notifyInTransactionChannel == null;
+    boolean autoCommit = oneEventEach && inTransactionHint == null;
     try (Connection connection = dataSource.getConnection()) {
       boolean previousAutoCommit = connection.getAutoCommit();
       try {
@@ -117,11 +117,8 @@ final class BatchAppender {
       Map<String, GuardedInsert.Written> written = insert(connection, sorted);
       undoHalfWritten(connection, batch, written);
       outcomes = outcomes(batch, written);
-      if (notifyInTransactionChannel != null) {
-        try (PreparedStatement notify = connection.prepareStatement("SELECT pg_notify(?, '')")) {
-          notify.setString(1, notifyInTransactionChannel);
-          notify.executeQuery().close();
-        }
+      if (inTransactionHint != null) {
+        inTransactionHint.send(connection);
       }
     } catch (SQLException e) {
       // Not committed (a session that dies before COMMIT is rolled back): nothing was written.

@@ -75,7 +75,7 @@ final class JdbcStreamWriter implements StreamWriter {
 
   private final DataSource dataSource;
   private final List<Projection> inlineProjections;
-  private final String notifyInTransactionChannel;
+  private final InTransactionHint inTransactionHint; // null unless NotifyMode.IN_TRANSACTION
   private final Runnable afterCommit;
   private final String appendedEventsSql;
   private final AppendValidator validator;
@@ -90,12 +90,12 @@ final class JdbcStreamWriter implements StreamWriter {
       String schema,
       AppendValidator validator,
       List<Projection> inlineProjections,
-      String notifyInTransactionChannel,
+      InTransactionHint inTransactionHint,
       Runnable afterCommit,
       boolean coalesceAppends,
       int gatherAbove) {
     this.dataSource = dataSource;
-    this.notifyInTransactionChannel = notifyInTransactionChannel;
+    this.inTransactionHint = inTransactionHint;
     this.afterCommit = afterCommit;
     this.validator = validator;
     this.inlineProjections = List.copyOf(inlineProjections);
@@ -112,8 +112,7 @@ final class JdbcStreamWriter implements StreamWriter {
         """
             .formatted(schema);
     this.batchAppender =
-        new BatchAppender(
-            dataSource, schema, guardedInsert, notifyInTransactionChannel, afterCommit);
+        new BatchAppender(dataSource, schema, guardedInsert, inTransactionHint, afterCommit);
     // Inline projections run per append inside its transaction: such appends are never batched.
     this.coalescer =
         coalesceAppends && this.inlineProjections.isEmpty()
@@ -151,7 +150,7 @@ final class JdbcStreamWriter implements StreamWriter {
 
   /** Writes a coalesced batch; one append alone takes the one-statement path, as if uncoalesced. */
   private List<BatchOutcome> writeBatch(List<StreamAppend> batch) {
-    if (batch.size() > 1 || notifyInTransactionChannel != null) {
+    if (batch.size() > 1 || inTransactionHint != null) {
       return batchAppender.write(batch);
     }
     StreamAppend part = batch.get(0);
@@ -227,7 +226,7 @@ final class JdbcStreamWriter implements StreamWriter {
     // A single append without inline projections is one statement: auto-commit makes it one
     // round trip.
     boolean single =
-        appends.size() == 1 && inlineProjections.isEmpty() && notifyInTransactionChannel == null;
+        appends.size() == 1 && inlineProjections.isEmpty() && inTransactionHint == null;
     for (int attempt = 1; ; attempt++) {
       try (Connection connection = dataSource.getConnection()) {
         Attempt outcome =
@@ -365,11 +364,8 @@ final class JdbcStreamWriter implements StreamWriter {
   }
 
   private void notifyInTransaction(Connection connection) throws SQLException {
-    if (notifyInTransactionChannel != null) {
-      try (PreparedStatement notify = connection.prepareStatement("SELECT pg_notify(?, '')")) {
-        notify.setString(1, notifyInTransactionChannel);
-        notify.executeQuery().close();
-      }
+    if (inTransactionHint != null) {
+      inTransactionHint.send(connection);
     }
   }
 

@@ -88,7 +88,7 @@ public final class PostgresEventStore implements EventStore {
             new AppendValidator(maxEventDataBytes),
             inlineProjections,
             notifyMode == dev.eventscan.eventstore.NotifyMode.IN_TRANSACTION
-                ? notificationChannel()
+                ? new InTransactionHint(notificationChannel(), appendSignal.ownPayload())
                 : null,
             notifier == null ? appendSignal::signal : this::appended,
             coalesceAppends,

@@ -5,6 +5,7 @@ import static dev.eventscan.eventstore.Events.newStreamId;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.eventscan.eventstore.EventStore;
+import dev.eventscan.eventstore.NotifyMode;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.eventstore.stream.RecordedEvent;
@@ -79,6 +80,30 @@ class AppendHintsTest {
       assertThat(seen).as("hints sent").isNotEmpty();
       // Far below the other store's 60 s poll interval: the hint woke it.
       Await.until("the other store's events", WAIT, () -> !received.isEmpty());
+    }
+  }
+
+  @Test
+  void an_in_transaction_hint_does_not_wake_the_appending_stores_own_readers_a_second_time(
+      TestDatabase database) throws Exception {
+    String schema = "hints_" + UUID.randomUUID().toString().substring(0, 8);
+    try (EventStore store =
+            EventStore.builder(database.dataSource())
+                .schema(schema)
+                .notifyMode(NotifyMode.IN_TRANSACTION)
+                .build();
+        Connection bystander = listeningBystander(database, store)) {
+      AppendSignal signal = ((PostgresEventStore) store).appendSignal();
+      long before = signal.mark(); // starts the store's listener
+
+      store.append(newStreamId("hint"), ExpectedVersion.noStream(), event("InTransaction", 0));
+
+      // Other processes get the hint; once it has arrived here, the store's listener has had it
+      // too.
+      assertThat(hints(bystander, WAIT)).as("hints sent").hasSize(1);
+      Thread.sleep(200);
+      // The commit woke the store's readers; its own hint, coming back, must not wake them again.
+      assertThat(signal.mark() - before).as("wake-ups").isEqualTo(1);
     }
   }
 
