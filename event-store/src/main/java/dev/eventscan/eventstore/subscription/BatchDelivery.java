@@ -39,53 +39,91 @@ final class BatchDelivery {
     this.stop = stop;
   }
 
+  /**
+   * Delivers {@code events}, waiting between a failing event's attempts (a worker's own thread).
+   */
   Outcome deliver(List<RecordedEvent> events, Position checkpoint)
       throws SQLException, CheckpointMoved {
-    int batched = delivery.deliverBatch(events, checkpoint);
-    if (batched == events.size()) {
-      return new Outcome(events.get(events.size() - 1).position(), false);
+    Pass pass = deliverOnce(events, checkpoint, 0);
+    while (pass.failedAttempts() > 0) {
+      stop.pause(options.retryPolicy().delayAfter(pass.failedAttempts()));
+      if (stop.raised()) {
+        throw new CheckpointMoved(); // stop now; the event is delivered again after a restart
+      }
+      pass =
+          deliverOnce(after(events, pass.checkpoint()), pass.checkpoint(), pass.failedAttempts());
     }
+    return new Outcome(pass.checkpoint(), pass.stopForFailure());
+  }
+
+  private static List<RecordedEvent> after(List<RecordedEvent> events, Position checkpoint) {
+    int first = 0;
+    while (first < events.size() && !events.get(first).position().isAfter(checkpoint)) {
+      first++;
+    }
+    return events.subList(first, events.size());
+  }
+
+  /**
+   * What one pass over a segment's events did without waiting between attempts: where its
+   * checkpoint is, whether a parked event stops the segment, and how many attempts the event right
+   * after the checkpoint has failed (0: none waits for another attempt).
+   */
+  record Pass(Position checkpoint, boolean stopForFailure, int failedAttempts) {}
+
+  /**
+   * Delivers in batches where the delivery can, otherwise event by event; but an event that fails
+   * before its last attempt ends the pass instead of waiting for its next one: the caller tries
+   * again from the returned checkpoint once {@code retryPolicy().delayAfter(failedAttempts)} has
+   * passed, and may go on with other segments meanwhile (a {@link SegmentGroup} has one thread for
+   * all of a node's segments). {@code attemptsBefore}: the first event's failed attempts in earlier
+   * passes; such an event is tried alone.
+   */
+  Pass deliverOnce(List<RecordedEvent> events, Position checkpoint, int attemptsBefore)
+      throws SQLException, CheckpointMoved {
+    int batched = attemptsBefore > 0 ? 0 : delivery.deliverBatch(events, checkpoint);
     Position from = batched == 0 ? checkpoint : events.get(batched - 1).position();
     Position current = from;
     int handled = 0;
+    int attempts = batched == 0 ? attemptsBefore : 0;
     for (RecordedEvent event : events.subList(batched, events.size())) {
       if (stop.raised()) {
         break;
       }
-      boolean delivered = deliverWithRetries(event, current);
+      Throwable failure = attempt(event, current);
+      if (failure != null) {
+        attempts++;
+        if (attempts < options.retryPolicy().maxAttempts()) {
+          log.debug(
+              "Subscription {}: attempt {} on {} failed",
+              options.name(),
+              attempts,
+              event.eventId());
+          delivery.delivered(from, current, handled);
+          return new Pass(current, false, attempts);
+        }
+        park(event, current, failure, attempts);
+      }
+      attempts = 0;
       handled++;
       current = event.position(); // delivered or parked: either way the checkpoint passes it
-      if (!delivered && options.failurePolicy() == FailurePolicy.PARK_AND_STOP) {
+      if (failure != null && options.failurePolicy() == FailurePolicy.PARK_AND_STOP) {
         delivery.delivered(from, current, handled);
-        return new Outcome(current, true);
+        return new Pass(current, true, 0);
       }
     }
     delivery.delivered(from, current, handled);
-    return new Outcome(current, false);
+    return new Pass(current, false, 0);
   }
 
-  /** Returns whether the handler succeeded; false once the event is parked. */
-  private boolean deliverWithRetries(RecordedEvent event, Position before)
+  /** One attempt: null if the handler succeeded, else its failure. */
+  private Throwable attempt(RecordedEvent event, Position before)
       throws SQLException, CheckpointMoved {
-    RetryPolicy retry = options.retryPolicy();
-    for (int attempt = 1; ; attempt++) {
-      Exception failure;
-      try {
-        delivery.deliver(event, before);
-        return true;
-      } catch (HandlerFailed e) {
-        failure = (Exception) e.getCause();
-      }
-      if (stop.raised() && attempt < retry.maxAttempts()) {
-        throw new CheckpointMoved(); // stop now; the event is delivered again after a restart
-      }
-      if (attempt >= retry.maxAttempts()) {
-        park(event, before, failure, attempt);
-        return false;
-      }
-      log.debug(
-          "Subscription {}: attempt {} on {} failed", options.name(), attempt, event.eventId());
-      stop.pause(retry.delayAfter(attempt));
+    try {
+      delivery.deliver(event, before);
+      return null;
+    } catch (HandlerFailed e) {
+      return e.getCause();
     }
   }
 

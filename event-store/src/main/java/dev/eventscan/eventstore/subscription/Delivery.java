@@ -52,7 +52,7 @@ sealed interface Delivery {
     public void deliver(RecordedEvent event, Position before) throws HandlerFailed {
       try {
         handler.handle(event);
-      } catch (Exception e) {
+      } catch (Exception | Error e) {
         throw HandlerFailed.of(e);
       }
     }
@@ -175,7 +175,7 @@ sealed interface Delivery {
     private void handle(RecordedEvent event, Connection c) throws HandlerFailed {
       try {
         handler.handle(event, c);
-      } catch (Exception e) {
+      } catch (Exception | Error e) {
         throw HandlerFailed.of(e);
       }
     }
@@ -183,7 +183,7 @@ sealed interface Delivery {
     private void handleBatch(List<RecordedEvent> events, Connection c) throws HandlerFailed {
       try {
         handler.handleBatch(events, c);
-      } catch (Exception e) {
+      } catch (Exception | Error e) {
         throw HandlerFailed.of(e);
       }
     }

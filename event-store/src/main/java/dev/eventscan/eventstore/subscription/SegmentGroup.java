@@ -25,9 +25,12 @@ import org.slf4j.LoggerFactory;
  * handler in one transaction that moves every owned segment's checkpoint by compare-and-set in one
  * statement (all of them move, or none and the transaction rolls back). Events that fail go to
  * their segment's own {@link BatchDelivery}, as a single worker delivers them (retries, parking,
- * and under {@link FailurePolicy#PARK_AND_STOP} stopping that segment only). Segments are taken and
- * let go between pages, as {@link SegmentMembership} assigns them; one taken behind the others is
- * read from its own checkpoint, and the others skip what they have handled already.
+ * and under {@link FailurePolicy#PARK_AND_STOP} stopping that segment only), except that the thread
+ * does not wait between a failing event's attempts: that segment stays at the event until its next
+ * attempt is due while the others go on (the log is read from its checkpoint again; the others skip
+ * what they have handled). Segments are taken and let go between pages, as {@link
+ * SegmentMembership} assigns them; one taken behind the others is read from its own checkpoint, and
+ * the others skip what they have handled already.
  */
 final class SegmentGroup {
   private static final Logger log = LoggerFactory.getLogger(SegmentGroup.class);
@@ -47,6 +50,8 @@ final class SegmentGroup {
     Position saved; // the stored checkpoint, which compare-and-set moves from
     Position handled; // every event of the segment up to here is handled (at or after saved)
     long nextLockAttempt = System.nanoTime();
+    int failedAttempts; // of the event right after handled, which waits for its next attempt
+    long retryAt; // when that attempt is due (System.nanoTime())
 
     private Segment(int index, Function<CheckpointTransactions, Delivery> delivery) {
       this.index = index;
@@ -65,6 +70,16 @@ final class SegmentGroup {
 
     private String lockName() {
       return tables.schema() + "/" + name;
+    }
+
+    /** An event of it failed and waits for another attempt: it is delivered on its own. */
+    boolean retrying() {
+      return failedAttempts > 0;
+    }
+
+    /** Its retrying event's next attempt is not due yet: its events wait, the others go on. */
+    boolean backingOff(long now) {
+      return retrying() && now - retryAt < 0;
     }
   }
 
@@ -199,6 +214,7 @@ final class SegmentGroup {
    */
   private void handleUntilStopped(ControlConnection session) throws SQLException {
     boolean atHead = false;
+    Position lastFrom = null;
     boolean idle = false; // waited for appends since events were last delivered
     long savedAt = System.nanoTime();
     while (!stop.raised()) {
@@ -213,17 +229,29 @@ final class SegmentGroup {
         stop.pause(options.standbyInterval()); // assigned here, but still held elsewhere
         continue;
       }
-      Position from = owned.get(0).handled;
-      for (Segment segment : owned) {
-        from = segment.handled.compareTo(from) < 0 ? segment.handled : from;
+      // A segment whose failing event waits for its next attempt does not hold the others back:
+      // the log is read from the lowest of the others, and from its event again once it is due.
+      long now = System.nanoTime();
+      List<Segment> reading = owned.stream().filter(segment -> !segment.backingOff(now)).toList();
+      if (reading.isEmpty()) {
+        // Not past the stand-by interval: segments are taken and handed back between reads.
+        stop.pause(sooner(untilNextAttempt(owned), options.standbyInterval()));
+        continue;
       }
+      Position from = readingFrom(reading);
+      if (lastFrom != null && from.compareTo(lastFrom) < 0) {
+        atHead = false; // back to a retrying segment's event
+      }
+      lastFrom = from;
       LogFollower.Read read = follower.read(from, atHead);
       GlobalLogPage page = read.page();
       atHead = page.endOfLog();
       List<RecordedEvent> fresh = new ArrayList<>();
       for (RecordedEvent event : page.events()) {
         Segment segment = segmentOf(event);
-        if (segment.owned && event.position().isAfter(segment.handled)) {
+        if (segment.owned
+            && !segment.backingOff(now)
+            && event.position().isAfter(segment.handled)) {
           fresh.add(event);
         }
       }
@@ -243,7 +271,9 @@ final class SegmentGroup {
         session.requireAlive();
       } else {
         for (Segment segment : owned) {
-          segment.handled = later(segment.handled, page.next()); // only events not wanted
+          if (!segment.retrying()) {
+            segment.handled = later(segment.handled, page.next()); // only events not wanted
+          }
         }
       }
       long sinceSaved = System.nanoTime() - savedAt;
@@ -260,9 +290,10 @@ final class SegmentGroup {
           follower.spaceBatches(); // read again (at once unless spaced): wait only for nothing
           continue;
         }
+        // Wait for appends, a save of skipped events, or a retrying event's next attempt.
         Duration untilSave =
             unsaved ? SubscriptionWorker.SKIP_SAVE_INTERVAL.minusNanos(sinceSaved) : null;
-        follower.awaitMore(read, session, untilSave);
+        follower.awaitMore(read, session, sooner(untilSave, untilNextAttempt(owned)));
         idle = true;
         session.requireAlive();
       }
@@ -274,6 +305,35 @@ final class SegmentGroup {
         segment.state = SubscriptionState.STOPPED;
       }
     }
+  }
+
+  /** Where the next read starts: the lowest handled position of {@code segments}. */
+  private static Position readingFrom(List<Segment> segments) {
+    Position from = segments.get(0).handled;
+    for (Segment segment : segments) {
+      from = segment.handled.compareTo(from) < 0 ? segment.handled : from;
+    }
+    return from;
+  }
+
+  /** Until the first retrying segment's next attempt is due; null if none retries. */
+  private static Duration untilNextAttempt(List<Segment> owned) {
+    Long soonest = null;
+    long now = System.nanoTime();
+    for (Segment segment : owned) {
+      if (segment.owned && segment.retrying()) {
+        long left = Math.max(0, segment.retryAt - now);
+        soonest = soonest == null ? left : Math.min(soonest, left);
+      }
+    }
+    return soonest == null ? null : Duration.ofNanos(soonest);
+  }
+
+  private static Duration sooner(Duration a, Duration b) {
+    if (a == null || b == null) {
+      return a == null ? b : a;
+    }
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private Segment segmentOf(RecordedEvent event) {
@@ -336,14 +396,19 @@ final class SegmentGroup {
   private void deliver(
       ControlConnection session, List<RecordedEvent> fresh, Position next, List<Segment> owned)
       throws SQLException, CheckpointMoved {
-    List<RecordedEvent> rest = fresh;
-    if (delivery instanceof Delivery.Transactional transactional) {
-      int delivered =
-          transactional.deliverInBatches(fresh, transactions, new GroupCheckpoint(fresh, next));
-      rest = fresh.subList(delivered, fresh.size());
+    // A segment with a retrying event delivers on its own, so that event is tried alone.
+    List<RecordedEvent> together = new ArrayList<>();
+    List<RecordedEvent> rest = new ArrayList<>();
+    for (RecordedEvent event : fresh) {
+      (segmentOf(event).retrying() ? rest : together).add(event);
     }
-    if (rest.isEmpty()) {
-      return;
+    if (delivery instanceof Delivery.Transactional transactional && !together.isEmpty()) {
+      int delivered =
+          transactional.deliverInBatches(
+              together, transactions, new GroupCheckpoint(together, next));
+      rest.addAll(0, together.subList(delivered, together.size()));
+    } else {
+      rest.addAll(0, together);
     }
     Map<Segment, List<RecordedEvent>> bySegment = new LinkedHashMap<>();
     for (RecordedEvent event : rest) {
@@ -351,9 +416,15 @@ final class SegmentGroup {
     }
     for (Map.Entry<Segment, List<RecordedEvent>> entry : bySegment.entrySet()) {
       Segment segment = entry.getKey();
-      BatchDelivery.Outcome outcome = segment.batches.deliver(entry.getValue(), segment.saved);
-      segment.saved = segment.handled = outcome.checkpoint();
-      if (outcome.stopForFailure()) {
+      BatchDelivery.Pass pass =
+          segment.batches.deliverOnce(entry.getValue(), segment.saved, segment.failedAttempts);
+      segment.saved = segment.handled = pass.checkpoint();
+      segment.failedAttempts = pass.failedAttempts();
+      if (segment.retrying()) {
+        segment.retryAt =
+            System.nanoTime() + options.retryPolicy().delayAfter(pass.failedAttempts()).toNanos();
+      }
+      if (pass.stopForFailure()) {
         fail(session, segment);
       }
       if (stop.raised()) {
@@ -361,7 +432,7 @@ final class SegmentGroup {
       }
     }
     for (Segment segment : owned) {
-      if (segment.owned) {
+      if (segment.owned && !segment.retrying()) {
         segment.handled = later(segment.handled, next); // every event of it up to next is handled
       }
     }
@@ -403,7 +474,8 @@ final class SegmentGroup {
       List<SubscriptionTables.Move> planned = new ArrayList<>();
       List<Segment> plannedSegments = new ArrayList<>();
       for (Segment segment : segments) {
-        Position target = segment.owned ? later(segment.handled, to) : null;
+        // A retrying segment's events are not in the batch: it stays where it is.
+        Position target = segment.owned && !segment.retrying() ? later(segment.handled, to) : null;
         if (target != null && target.isAfter(segment.saved)) {
           planned.add(
               new SubscriptionTables.Move(
