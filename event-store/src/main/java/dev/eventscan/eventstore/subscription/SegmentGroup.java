@@ -9,10 +9,12 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +52,8 @@ final class SegmentGroup {
     Position saved; // the stored checkpoint, which compare-and-set moves from
     Position handled; // every event of the segment up to here is handled (at or after saved)
     long nextLockAttempt = System.nanoTime();
-    int failedAttempts; // of the event right after handled, which waits for its next attempt
+    int failedAttempts; // of its next event, which waits for its next attempt
+    Position failing; // that event's position, while it waits
     long retryAt; // when that attempt is due (System.nanoTime())
 
     private Segment(int index, Function<CheckpointTransactions, Delivery> delivery) {
@@ -75,6 +78,11 @@ final class SegmentGroup {
     /** An event of it failed and waits for another attempt: it is delivered on its own. */
     boolean retrying() {
       return failedAttempts > 0;
+    }
+
+    /** Its retrying event is at or before {@code position}: it must not move past it. */
+    boolean retriesBefore(Position position) {
+      return retrying() && failing.compareTo(position) <= 0;
     }
 
     /** Its retrying event's next attempt is not due yet: its events wait, the others go on. */
@@ -247,12 +255,15 @@ final class SegmentGroup {
       GlobalLogPage page = read.page();
       atHead = page.endOfLog();
       List<RecordedEvent> fresh = new ArrayList<>();
+      Set<Segment> held = new HashSet<>(); // owned, with events in the page left for later
       for (RecordedEvent event : page.events()) {
         Segment segment = segmentOf(event);
-        if (segment.owned
-            && !segment.backingOff(now)
-            && event.position().isAfter(segment.handled)) {
-          fresh.add(event);
+        if (segment.owned && event.position().isAfter(segment.handled)) {
+          if (segment.backingOff(now)) {
+            held.add(segment);
+          } else {
+            fresh.add(event);
+          }
         }
       }
       if (!fresh.isEmpty()) {
@@ -263,17 +274,18 @@ final class SegmentGroup {
         }
         idle = false;
         try {
-          deliver(session, fresh, page.next(), owned);
+          deliver(session, fresh, page.next(), held);
         } catch (CheckpointMoved moved) {
           reload(session, owned);
+          held.addAll(segments); // goes on from the stored checkpoints, past nothing
         }
         savedAt = System.nanoTime();
         session.requireAlive();
-      } else {
-        for (Segment segment : owned) {
-          if (!segment.retrying()) {
-            segment.handled = later(segment.handled, page.next()); // only events not wanted
-          }
+      }
+      for (Segment segment : owned) {
+        if (segment.owned && !held.contains(segment) && !segment.retriesBefore(page.next())) {
+          // Every event of it up to the page's end is handled, or was not wanted.
+          segment.handled = later(segment.handled, page.next());
         }
       }
       long sinceSaved = System.nanoTime() - savedAt;
@@ -364,6 +376,7 @@ final class SegmentGroup {
         }
         if (session.tryLock(segment.lockName())) {
           segment.owned = true; // before the load: a failure from here on lets go of the lock
+          segment.failedAttempts = 0; // its next event is tried as new, from the stored checkpoint
           segment.saved =
               segment.handled =
                   tables.loadOrCreate(
@@ -391,10 +404,11 @@ final class SegmentGroup {
 
   /**
    * Delivers the owned segments' new events of a page that ends at {@code next}: together while
-   * they succeed, then each segment's remaining ones on their own.
+   * they succeed, then each segment's remaining ones on their own. A segment whose event fails and
+   * waits for another attempt joins {@code held}.
    */
   private void deliver(
-      ControlConnection session, List<RecordedEvent> fresh, Position next, List<Segment> owned)
+      ControlConnection session, List<RecordedEvent> fresh, Position next, Set<Segment> held)
       throws SQLException, CheckpointMoved {
     // A segment with a retrying event delivers on its own, so that event is tried alone.
     List<RecordedEvent> together = new ArrayList<>();
@@ -421,21 +435,28 @@ final class SegmentGroup {
       segment.saved = segment.handled = pass.checkpoint();
       segment.failedAttempts = pass.failedAttempts();
       if (segment.retrying()) {
+        segment.failing = firstAfter(entry.getValue(), pass.checkpoint());
         segment.retryAt =
             System.nanoTime() + options.retryPolicy().delayAfter(pass.failedAttempts()).toNanos();
+        held.add(segment);
       }
       if (pass.stopForFailure()) {
         fail(session, segment);
       }
       if (stop.raised()) {
+        held.addAll(segments); // the rest of the page is not handled: nothing moves past it
         return;
       }
     }
-    for (Segment segment : owned) {
-      if (segment.owned && !segment.retrying()) {
-        segment.handled = later(segment.handled, next); // every event of it up to next is handled
+  }
+
+  private static Position firstAfter(List<RecordedEvent> events, Position checkpoint) {
+    for (RecordedEvent event : events) {
+      if (event.position().isAfter(checkpoint)) {
+        return event.position();
       }
     }
+    throw new IllegalStateException("no event after " + checkpoint + " waits for a retry");
   }
 
   /** A segment stopped by a parked event lets go of its lock, as a stopped worker does. */
@@ -516,6 +537,7 @@ final class SegmentGroup {
   private void reload(ControlConnection session, List<Segment> owned) throws SQLException {
     for (Segment segment : owned) {
       if (segment.owned) {
+        segment.failedAttempts = 0;
         segment.saved =
             segment.handled = tables.checkpoint(session.connection(), segment.name).orElseThrow();
       }

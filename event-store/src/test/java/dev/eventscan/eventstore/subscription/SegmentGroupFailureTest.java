@@ -106,6 +106,55 @@ class SegmentGroupFailureTest {
   }
 
   @Test
+  void a_retrying_event_far_behind_the_others_is_neither_skipped_nor_repeated() {
+    String category = "behind" + UUID.randomUUID().toString().substring(0, 8);
+    String flaky = category + "-flaky";
+    String other = inAnotherSegment(category, flaky);
+    AtomicInteger attempts = new AtomicInteger();
+    List<String> handled = new ArrayList<>();
+    // Pages of 10: while the flaky event waits, the others read pages past it.
+    Subscription subscription =
+        store
+            .subscriptions()
+            .start(
+                SubscriptionOptions.named("group-" + category)
+                    .filter(EventFilter.categories(category))
+                    .segments(SEGMENTS)
+                    .batchSize(10)
+                    .pollInterval(Duration.ofMillis(100))
+                    .standbyInterval(Duration.ofMillis(200))
+                    .retryPolicy(
+                        new RetryPolicy(10, Duration.ofMillis(300), 1, Duration.ofMillis(300))),
+                event -> {
+                  if (event.streamId().equals(flaky) && event.streamVersion() == 1) {
+                    if (attempts.incrementAndGet() < 4) {
+                      throw new IllegalStateException("not yet");
+                    }
+                  }
+                  synchronized (handled) {
+                    handled.add(event.streamId() + "@" + event.streamVersion());
+                  }
+                });
+    started.add(subscription);
+    Await.until("running", WAIT, () -> subscription.state() == SubscriptionState.RUNNING);
+
+    store.append(flaky, ExpectedVersion.noStream(), EventData.of("E", "{}"));
+    Await.until("the flaky event's first attempt", WAIT, () -> attempts.get() >= 1);
+    for (int i = 0; i < 50; i++) {
+      store.append(other, ExpectedVersion.any(), EventData.of("E", "{}"));
+    }
+    store.append(flaky, ExpectedVersion.exactly(1), EventData.of("E", "{}"));
+    Await.until("every event", WAIT, () -> size(handled) == 52);
+
+    List<String> flakyOnes;
+    synchronized (handled) {
+      flakyOnes = handled.stream().filter(h -> h.startsWith(flaky + "@")).toList();
+    }
+    assertThat(flakyOnes).containsExactly(flaky + "@1", flaky + "@2");
+    assertThat(attempts.get()).isEqualTo(4);
+  }
+
+  @Test
   void an_error_from_a_handler_fails_its_event_only() {
     String category = "error" + UUID.randomUUID().toString().substring(0, 8);
     String poisoned = category + "-poisoned";
@@ -136,7 +185,7 @@ class SegmentGroupFailureTest {
     Await.until("the event retried after its Error", WAIT, () -> poisonedHandled.get() == 1);
   }
 
-  private static int size(List<Long> list) {
+  private static int size(List<?> list) {
     synchronized (list) {
       return list.size();
     }
