@@ -43,21 +43,19 @@ class SegmentGroupFailureTest {
     started.forEach(Subscription::stop);
   }
 
-  private Subscription start(String category, RetryPolicy retry, EventHandler handler) {
-    Subscription subscription =
-        store
-            .subscriptions()
-            .start(
-                SubscriptionOptions.named("group-" + category)
-                    .filter(EventFilter.categories(category))
-                    .segments(SEGMENTS)
-                    .pollInterval(Duration.ofMillis(100))
-                    .standbyInterval(Duration.ofMillis(200))
-                    .retryPolicy(retry),
-                handler);
+  private static SubscriptionOptions options(String category, RetryPolicy retry) {
+    return SubscriptionOptions.named("group-" + category)
+        .filter(EventFilter.categories(category))
+        .segments(SEGMENTS)
+        .pollInterval(Duration.ofMillis(100))
+        .standbyInterval(Duration.ofMillis(200))
+        .retryPolicy(retry);
+  }
+
+  private void start(SubscriptionOptions options, EventHandler handler) {
+    Subscription subscription = store.subscriptions().start(options, handler);
     started.add(subscription);
     Await.until("running", WAIT, () -> subscription.state() == SubscriptionState.RUNNING);
-    return subscription;
   }
 
   /** A stream of {@code category} in another segment than {@code stream}'s. */
@@ -80,8 +78,7 @@ class SegmentGroupFailureTest {
     List<Long> otherVersions = new ArrayList<>();
     // 20 attempts half a second apart: about 10 s of retries.
     start(
-        category,
-        new RetryPolicy(20, Duration.ofMillis(500), 1, Duration.ofMillis(500)),
+        options(category, new RetryPolicy(20, Duration.ofMillis(500), 1, Duration.ofMillis(500))),
         event -> {
           if (event.streamId().equals(poisoned)) {
             attempts.incrementAndGet();
@@ -113,30 +110,19 @@ class SegmentGroupFailureTest {
     AtomicInteger attempts = new AtomicInteger();
     List<String> handled = new ArrayList<>();
     // Pages of 10: while the flaky event waits, the others read pages past it.
-    Subscription subscription =
-        store
-            .subscriptions()
-            .start(
-                SubscriptionOptions.named("group-" + category)
-                    .filter(EventFilter.categories(category))
-                    .segments(SEGMENTS)
-                    .batchSize(10)
-                    .pollInterval(Duration.ofMillis(100))
-                    .standbyInterval(Duration.ofMillis(200))
-                    .retryPolicy(
-                        new RetryPolicy(10, Duration.ofMillis(300), 1, Duration.ofMillis(300))),
-                event -> {
-                  if (event.streamId().equals(flaky) && event.streamVersion() == 1) {
-                    if (attempts.incrementAndGet() < 4) {
-                      throw new IllegalStateException("not yet");
-                    }
-                  }
-                  synchronized (handled) {
-                    handled.add(event.streamId() + "@" + event.streamVersion());
-                  }
-                });
-    started.add(subscription);
-    Await.until("running", WAIT, () -> subscription.state() == SubscriptionState.RUNNING);
+    start(
+        options(category, new RetryPolicy(10, Duration.ofMillis(300), 1, Duration.ofMillis(300)))
+            .batchSize(10),
+        event -> {
+          if (event.streamId().equals(flaky) && event.streamVersion() == 1) {
+            if (attempts.incrementAndGet() < 4) {
+              throw new IllegalStateException("not yet");
+            }
+          }
+          synchronized (handled) {
+            handled.add(event.streamId() + "@" + event.streamVersion());
+          }
+        });
 
     store.append(flaky, ExpectedVersion.noStream(), EventData.of("E", "{}"));
     Await.until("the flaky event's first attempt", WAIT, () -> attempts.get() >= 1);
@@ -163,8 +149,7 @@ class SegmentGroupFailureTest {
     AtomicInteger poisonedHandled = new AtomicInteger();
     AtomicInteger otherHandled = new AtomicInteger();
     start(
-        category,
-        RetryPolicy.DEFAULT,
+        options(category, RetryPolicy.DEFAULT),
         event -> {
           if (event.streamId().equals(poisoned)) {
             if (thrown.compareAndSet(false, true)) {
