@@ -218,10 +218,23 @@ class LiveFanOutTest {
         }
       }
       for (SseClientForTests viewer : viewers) {
-        RunningService.await(
-            "completion seen",
-            WAIT,
-            () -> viewer.messages().stream().anyMatch(f -> f.data().contains("\"ScanCompleted\"")));
+        try {
+          RunningService.await(
+              "completion seen",
+              WAIT,
+              () ->
+                  viewer.messages().stream().anyMatch(f -> f.data().contains("\"ScanCompleted\"")));
+        } catch (AssertionError e) {
+          // Which side failed: the scan (the store has no completion) or the viewer's stream.
+          List<String> stored =
+              store.readStream("scan-" + scanOf.get(viewer)).events().stream()
+                  .map(event -> event.type() + "@" + event.position())
+                  .toList();
+          List<String> received = viewer.messages().stream().map(Frame::id).toList();
+          throw new AssertionError(
+              e.getMessage() + "; the scan's stream: " + stored + "; the viewer got: " + received,
+              e);
+        }
       }
       for (SseClientForTests viewer : viewers) {
         List<String> positions =
