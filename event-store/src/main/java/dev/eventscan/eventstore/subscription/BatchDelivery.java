@@ -56,7 +56,8 @@ final class BatchDelivery {
     return new Outcome(pass.checkpoint(), pass.stopForFailure());
   }
 
-  private static List<RecordedEvent> after(List<RecordedEvent> events, Position checkpoint) {
+  /** The events after {@code checkpoint}, of events in global order. */
+  static List<RecordedEvent> after(List<RecordedEvent> events, Position checkpoint) {
     int first = 0;
     while (first < events.size() && !events.get(first).position().isAfter(checkpoint)) {
       first++;

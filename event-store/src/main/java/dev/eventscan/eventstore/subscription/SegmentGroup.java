@@ -435,7 +435,8 @@ final class SegmentGroup {
       segment.saved = segment.handled = pass.checkpoint();
       segment.failedAttempts = pass.failedAttempts();
       if (segment.retrying()) {
-        segment.failing = firstAfter(entry.getValue(), pass.checkpoint());
+        segment.failing =
+            BatchDelivery.after(entry.getValue(), pass.checkpoint()).get(0).position();
         segment.retryAt =
             System.nanoTime() + options.retryPolicy().delayAfter(pass.failedAttempts()).toNanos();
         held.add(segment);
@@ -448,15 +449,6 @@ final class SegmentGroup {
         return;
       }
     }
-  }
-
-  private static Position firstAfter(List<RecordedEvent> events, Position checkpoint) {
-    for (RecordedEvent event : events) {
-      if (event.position().isAfter(checkpoint)) {
-        return event.position();
-      }
-    }
-    throw new IllegalStateException("no event after " + checkpoint + " waits for a retry");
   }
 
   /** A segment stopped by a parked event lets go of its lock, as a stopped worker does. */
