@@ -150,6 +150,7 @@ final class SseFanoutScenario implements Scenario {
         Position[] positions = new Position[rate * SECONDS];
         warmUp(i -> appendOurs(database, category, "w" + i, "{\"warmup\":" + i + "}"));
         long[] appendedAt;
+        String before = metrics(service); // the window starts after the warm-up
         try (BarrierProbe barrier = new BarrierProbe(database.jdbcUrl())) {
           appendedAt =
               PacedAppends.run(
@@ -166,53 +167,44 @@ final class SseFanoutScenario implements Scenario {
           barrier.report(name() + " ours", positions, appendedAt);
         }
         Run result = generator.result(appendedAt, size[0], size[1]);
-        double[] lag = quantilesMs(service, "sse_feed_lag_seconds");
-        double[] fanOut = quantilesMs(service, "sse_fan_out_seconds");
-        feedLagP99.add(lag[1]);
-        fanOutP99.add(fanOut[1]);
+        String after = metrics(service);
+        HistogramWindow lag = window(before, after, "sse_feed_lag_seconds");
+        HistogramWindow fanOut = window(before, after, "sse_fan_out_seconds");
+        feedLagP99.add(lag.quantileMs(0.99));
+        fanOutP99.add(fanOut.quantileMs(0.99));
         System.out.printf(
             Locale.ROOT,
-            "# %s ours  feed lag (recordedAt to the hub): p50=%.0f p99=%.0f ms; fan-out (hub to"
-                + " every client's socket, per pass): p50=%.1f p99=%.1f ms, %.0f passes%n",
+            "# %s ours  measured window only: feed lag (recordedAt to the hub): p50=%.1f"
+                + " p99=%.1f ms over %.0f events; fan-out (hub to every client's socket, per"
+                + " pass): p50=%.1f p99=%.1f ms, %.0f passes%n",
             name(),
-            lag[0],
-            lag[1],
-            fanOut[0],
-            fanOut[1],
-            fanOut[2]);
+            lag.quantileMs(0.5),
+            lag.quantileMs(0.99),
+            lag.count(),
+            fanOut.quantileMs(0.5),
+            fanOut.quantileMs(0.99),
+            fanOut.count());
         return result;
       }
     }
   }
 
   /**
-   * A timer's p50 and p99 from the service's /metrics, in ms, and its count: {@code sse_feed_lag}
-   * (how late events reach the fan-out, which the fan-out cannot make up for) and {@code
-   * sse_fan_out} (what the fan-out adds before the bytes are in the clients' sockets).
+   * {@code sse_feed_lag} (how late events reach the fan-out, which the fan-out cannot make up for)
+   * and {@code sse_fan_out} (what the fan-out adds before the bytes are in the clients' sockets),
+   * between two scrapes of the service's /metrics: the measured appends only, not the warm-up.
    */
-  private static double[] quantilesMs(Service service, String timer) throws Exception {
-    String metrics =
-        ServiceScenarios.HTTP
-            .send(
-                HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + service.port() + "/metrics"))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString())
-            .body();
-    double[] quantiles = {Double.NaN, Double.NaN, Double.NaN};
-    Matcher count =
-        Pattern.compile("(?m)^" + Pattern.quote(timer) + "_count(?:\\{\\})? (\\S+)")
-            .matcher(metrics);
-    if (count.find()) {
-      quantiles[2] = Double.parseDouble(count.group(1));
-    }
-    Matcher m =
-        Pattern.compile(Pattern.quote(timer) + "\\{quantile=\"([0-9.]+)\"\\} (\\S+)")
-            .matcher(metrics);
-    while (m.find()) {
-      quantiles[m.group(1).equals("0.5") ? 0 : 1] = Double.parseDouble(m.group(2)) * 1000;
-    }
-    return quantiles;
+  private static HistogramWindow window(String before, String after, String timer) {
+    return HistogramWindow.scrape(after, timer).since(HistogramWindow.scrape(before, timer));
+  }
+
+  private static String metrics(Service service) throws Exception {
+    return ServiceScenarios.HTTP
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.port() + "/metrics"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
   private Run runNchan() throws Exception {

@@ -61,18 +61,16 @@ public final class WebApp implements AutoCloseable {
             config.sseKeepAlive(),
             config.sseBufferEvents(),
             (scanId, event) -> ScanApi.summaryAfter(scans, scanId, event),
-            io.micrometer.core.instrument.Timer.builder("sse_feed_lag")
-                .description(
-                    "from an event's recordedAt to the live feed handing it to the streams:"
-                        + " what the fan-out cannot make up for")
-                .publishPercentiles(0.5, 0.99)
-                .register(metrics),
-            io.micrometer.core.instrument.Timer.builder("sse_fan_out")
-                .description(
-                    "from the live feed taking an event to its frame being written to every"
-                        + " stream that could take it (per wake-up pass, its newest frame)")
-                .publishPercentiles(0.5, 0.99)
-                .register(metrics));
+            liveTimer(
+                "sse_feed_lag",
+                "from an event's recordedAt (its append transaction's start) to the live feed"
+                    + " handing it to the streams: what the fan-out cannot make up for",
+                metrics),
+            liveTimer(
+                "sse_fan_out",
+                "from the live feed taking an event to its frame being written to every"
+                    + " stream that could take it (per wake-up pass, its newest frame)",
+                metrics));
     this.simulator = simulatorFactory.apply(hub);
     RequestGuard guard = new RequestGuard(config);
     ClientAddresses clients = new ClientAddresses(config.clientAddressHeader());
@@ -262,6 +260,22 @@ public final class WebApp implements AutoCloseable {
     simulator.close();
     hub.close();
     javalin.stop();
+  }
+
+  /**
+   * A live-path timer with its rolling p50/p99 and also its histogram buckets: the buckets are
+   * cumulative counts, so a scrape before and after a window gives that window's distribution (the
+   * rolling percentiles cover a 2-minute window, whatever happened before it included).
+   */
+  private static io.micrometer.core.instrument.Timer liveTimer(
+      String name, String description, PrometheusMeterRegistry metrics) {
+    return io.micrometer.core.instrument.Timer.builder(name)
+        .description(description)
+        .publishPercentiles(0.5, 0.99)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(java.time.Duration.ofMillis(1))
+        .maximumExpectedValue(java.time.Duration.ofSeconds(30))
+        .register(metrics);
   }
 
   /**

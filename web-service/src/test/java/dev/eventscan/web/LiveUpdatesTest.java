@@ -52,6 +52,39 @@ class LiveUpdatesTest {
     return streamId;
   }
 
+  /**
+   * The feed-lag and fan-out timers' rolling percentiles span two minutes (a benchmark's warm-up
+   * included); their cumulative buckets let a reader cut out exactly the window it measured.
+   */
+  @Test
+  void the_live_timers_publish_cumulative_buckets_that_count_each_window() throws Exception {
+    String category = "lag" + UUID.randomUUID().toString().substring(0, 6);
+    try (SseClientForTests client =
+        new SseClientForTests(app.url + "/api/events/live?category=" + category, null)) {
+      RunningService.await("connected", () -> client.status == 200);
+      Thread.sleep(300); // the stream registers with the feed as it opens
+      append(category, 0);
+      client.awaitMessages(1, WAIT);
+      long before = bucketCount(app.get("/metrics").body(), "sse_feed_lag_seconds");
+      for (int i = 1; i <= 3; i++) {
+        append(category, i);
+      }
+      client.awaitMessages(4, WAIT);
+      String metrics = app.get("/metrics").body();
+      assertThat(metrics).contains("sse_fan_out_seconds_bucket{le=");
+      assertThat(bucketCount(metrics, "sse_feed_lag_seconds") - before).isGreaterThanOrEqualTo(3);
+    }
+  }
+
+  /** The timer's +Inf bucket: everything recorded so far. */
+  private static long bucketCount(String metrics, String timer) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(?m)^" + timer + "_bucket\\{le=\"\\+Inf\"\\} (\\S+)")
+            .matcher(metrics);
+    assertThat(m.find()).as(timer + " has buckets").isTrue();
+    return (long) Double.parseDouble(m.group(1));
+  }
+
   @Test
   void a_client_gets_events_live_and_a_reconnect_gets_exactly_the_missed_ones() throws Exception {
     String category = "tick" + UUID.randomUUID().toString().substring(0, 6);
