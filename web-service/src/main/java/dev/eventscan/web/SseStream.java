@@ -4,29 +4,35 @@ import dev.eventscan.eventstore.position.Position;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
-import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.eclipse.jetty.ee10.servlet.HttpOutput;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.http.HttpGenerator;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.internal.HttpConnection;
+import org.eclipse.jetty.util.Callback;
 
 /**
- * One SSE client, written to with the servlet container's non-blocking output: no thread waits for
- * a client. Live frames (serialized once) stay in the feed's shared {@link FrameLog}; the client
- * keeps only its cursor there. A writer from a small shared pool copies everything between the
- * cursor and the log's head into one write and one flush, and when the socket is full it simply
- * returns: Jetty calls {@link #onWritePossible} once it drains.
+ * One SSE client, written to without blocking: no thread waits for a client. Live frames
+ * (serialized once) stay in the feed's shared {@link FrameLog}; the client keeps only its cursor
+ * there. A writer from a small shared pool copies everything between the cursor and the log's head
+ * into one write, as one HTTP/1.1 chunk straight to the connection (the servlet output for other
+ * protocols), and when the socket is full it simply returns: the write's completion (or Jetty's
+ * {@link #onWritePossible}) drains on.
  *
  * <p>A client that fell behind the frames the log keeps is disconnected and resumes with
  * Last-Event-ID. While it catches up from the store, its cursor stays where it joined the log, so
@@ -72,8 +78,7 @@ final class SseStream implements WriteListener, AsyncListener {
   private static final byte[] FELL_BEHIND = new byte[0];
 
   private final AsyncContext async;
-  private final ServletOutputStream out;
-  private final HttpOutput directOut; // out, when it can write and flush in one call (Jetty's)
+  private final Output output;
   private final Executor writers;
   private final Executor readers;
   private final FrameLog log;
@@ -88,8 +93,7 @@ final class SseStream implements WriteListener, AsyncListener {
   private Position lastQueued;
   // The log from the cursor may still repeat what the replay sent: only until a newer frame shows.
   private boolean mayRepeatReplay = true;
-  private boolean drainScheduled = true; // until the container's first onWritePossible
-  private boolean flushPending;
+  private boolean drainScheduled = true; // until the first drain
   private boolean closed;
   private long queuedHere;
 
@@ -106,8 +110,7 @@ final class SseStream implements WriteListener, AsyncListener {
       Consumer<SseStream> onClose)
       throws IOException {
     this.async = async;
-    this.out = async.getResponse().getOutputStream();
-    this.directOut = out instanceof HttpOutput jetty ? jetty : null;
+    this.output = output(async);
     this.writers = writers;
     this.readers = readers;
     this.catchUp = catchUp;
@@ -142,7 +145,7 @@ final class SseStream implements WriteListener, AsyncListener {
 
   /** Starts writing (and catching up). */
   void start() {
-    out.setWriteListener(this); // the container answers with onWritePossible
+    output.start();
   }
 
   /**
@@ -238,11 +241,8 @@ final class SseStream implements WriteListener, AsyncListener {
   private void drain() {
     try {
       while (true) {
-        if (!out.isReady()) {
-          // Jetty calls onWritePossible once the socket drained; drainScheduled stays set.
-          if (blockedSinceNanos == 0) {
-            blockedSinceNanos = System.nanoTime();
-          }
+        if (!output.ready()) {
+          blocked(); // Jetty calls onWritePossible once the socket drained
           return;
         }
         blockedSinceNanos = 0;
@@ -251,51 +251,185 @@ final class SseStream implements WriteListener, AsyncListener {
           if (closed) {
             return;
           }
-          if (flushPending) {
-            flushPending = false;
-            batch = null;
-          } else {
-            batch = takeBatch();
-            if (batch == FELL_BEHIND) {
-              break;
+          batch = takeBatch();
+          if (batch == FELL_BEHIND) {
+            break;
+          }
+          if (batch == null) {
+            drainScheduled = false;
+            if (catchUp != null && !catchUpInFlight) {
+              catchUpInFlight = true;
+              readers.execute(this::readCatchUpPage);
             }
-            if (batch == null) {
-              drainScheduled = false;
-              if (catchUp != null && !catchUpInFlight) {
-                catchUpInFlight = true;
-                readers.execute(this::readCatchUpPage);
-              }
-              return;
-            }
-            flushPending = directOut == null;
+            return;
           }
         }
-        if (batch == null) {
-          out.flush();
-        } else {
-          write(batch);
-          lastWriteNanos = System.nanoTime();
+        if (!output.write(batch)) {
+          return; // the write completes later, and drains on (drainScheduled stays set)
         }
+        lastWriteNanos = System.nanoTime();
       }
-    } catch (IOException | IllegalStateException e) {
+    } catch (IOException | RuntimeException e) {
       close(false); // the client went away, or the request is over: nothing to report
       return;
     }
     close(true); // frames it still needed are gone from the log: it resumes with Last-Event-ID
   }
 
-  /**
-   * Jetty's write of a ByteBuffer skips its aggregation buffer and sends at once: one call to the
-   * connection per batch, where write (copied into the aggregate) and flush (sends it) take two.
-   * The buffer is only read, so a span shared by many clients can be handed to each.
-   */
-  private void write(byte[] batch) throws IOException {
-    if (directOut != null) {
-      directOut.write(ByteBuffer.wrap(batch));
-    } else {
-      out.write(batch);
+  private void blocked() {
+    if (blockedSinceNanos == 0) {
+      blockedSinceNanos = System.nanoTime();
     }
   }
+
+  /** A write that did not complete at once did now: on to what is pending since. */
+  private void written() {
+    blockedSinceNanos = 0;
+    lastWriteNanos = System.nanoTime();
+    drain();
+  }
+
+  /** Where a stream's bytes go: one write at a time, never waiting for the socket. */
+  private interface Output {
+    /** Starts the stream's first drain. */
+    void start();
+
+    /** False when the socket is full; the stream is drained again once it took the bytes. */
+    boolean ready();
+
+    /** Writes a batch; false when that completes later (the stream is then drained again). */
+    boolean write(byte[] batch) throws IOException;
+
+    /** True while a write that did not complete at once is under way. */
+    boolean writing();
+  }
+
+  /**
+   * Straight to the connection when Jetty committed an HTTP/1.1 chunked response and wrote no body
+   * yet (every stream starts so: its headers are flushed first); the servlet output otherwise.
+   */
+  private Output output(AsyncContext async) throws IOException {
+    EndPoint endPoint = endPoint();
+    if (endPoint != null
+        && endPoint.getConnection() instanceof HttpConnection http1
+        && http1.getGenerator().isState(HttpGenerator.State.COMMITTED)
+        && http1.getGenerator().isChunking()
+        && !http1.getGenerator().isWritten()
+        && !http1.getGenerator().isNoContent()) {
+      return new Chunks(endPoint);
+    }
+    return new Servlet((HttpOutput) async.getResponse().getOutputStream());
+  }
+
+  /**
+   * Jetty's servlet output: its write of a ByteBuffer skips its aggregation buffer and sends at
+   * once. The buffer is only read, so a span shared by many clients can be handed to each.
+   */
+  private final class Servlet implements Output {
+    private final HttpOutput out;
+
+    Servlet(HttpOutput out) {
+      this.out = out;
+    }
+
+    @Override
+    public void start() {
+      out.setWriteListener(SseStream.this); // the container answers with onWritePossible
+    }
+
+    @Override
+    public boolean ready() {
+      return out.isReady();
+    }
+
+    @Override
+    public boolean write(byte[] batch) throws IOException {
+      out.write(ByteBuffer.wrap(batch));
+      return true; // the next ready() says whether the socket took it
+    }
+
+    @Override
+    public boolean writing() {
+      return false; // the servlet output finishes its own write before the response completes
+    }
+  }
+
+  /**
+   * HTTP/1.1 chunks written to the connection's EndPoint, past the servlet output, the response
+   * wrappers and the generator (most of the writers' CPU in a profile of 1,000 clients): one
+   * gathering write per batch. Jetty wrote only the headers, so its generator's state stays right:
+   * the response's end adds the last chunk as usual. That end must not overlap a write of ours,
+   * which {@link #close} ensures by closing the connection under one.
+   */
+  private final class Chunks implements Output, Callback {
+    private static final int IDLE = 0;
+    private static final int WRITING = 1; // inside EndPoint.write
+    private static final int PENDING = 2; // it returned before the socket took everything
+
+    private final EndPoint endPoint;
+    private final AtomicInteger state = new AtomicInteger(IDLE);
+
+    Chunks(EndPoint endPoint) {
+      this.endPoint = endPoint;
+    }
+
+    @Override
+    public void start() {
+      writers.execute(SseStream.this::drain);
+    }
+
+    @Override
+    public boolean ready() {
+      return true; // drain only runs once the last write completed
+    }
+
+    @Override
+    public boolean write(byte[] batch) {
+      state.set(WRITING);
+      endPoint.write(
+          this,
+          ByteBuffer.wrap(
+              (Integer.toHexString(batch.length) + "\r\n").getBytes(StandardCharsets.US_ASCII)),
+          ByteBuffer.wrap(batch),
+          ByteBuffer.wrap(CRLF));
+      // Blocked until succeeded() says otherwise: set before it can run on the selector.
+      blockedSinceNanos = System.nanoTime();
+      if (state.compareAndSet(WRITING, PENDING)) {
+        return false; // succeeded() drains on
+      }
+      blockedSinceNanos = 0;
+      return true;
+    }
+
+    @Override
+    public boolean writing() {
+      return state.get() != IDLE;
+    }
+
+    @Override
+    public void succeeded() {
+      if (state.getAndSet(IDLE) == PENDING) {
+        try {
+          writers.execute(SseStream.this::written); // not on Jetty's selector
+        } catch (RejectedExecutionException e) {
+          close(false); // the hub is closing
+        }
+      }
+    }
+
+    @Override
+    public void failed(Throwable failure) {
+      state.set(IDLE);
+      close(false); // the client went away
+    }
+
+    @Override
+    public InvocationType getInvocationType() {
+      return InvocationType.NON_BLOCKING; // succeeded only hands off to a writer
+    }
+  }
+
+  private static final byte[] CRLF = {'\r', '\n'};
 
   /**
    * Under this lock: the own queue first (replay, keep-alive), then, once live, the log from the
@@ -419,22 +553,27 @@ final class SseStream implements WriteListener, AsyncListener {
       catchUp = null;
     }
     onClose.accept(this);
-    if (abort) {
-      abortConnection();
+    if (abort || output.writing()) {
+      abortConnection(); // the response's end must not write under a write of ours
     }
     // Javalin runs its after-handlers and completes the request on this thread.
     done.complete(null);
   }
 
   private void abortConnection() {
-    try {
-      EndPoint endPoint =
-          ServletContextRequest.getServletContextRequest(async.getRequest())
-              .getServletChannel()
-              .getEndPoint();
+    EndPoint endPoint = endPoint();
+    if (endPoint != null) {
       endPoint.close();
+    }
+  }
+
+  private EndPoint endPoint() {
+    try {
+      return ServletContextRequest.getServletContextRequest(async.getRequest())
+          .getServletChannel()
+          .getEndPoint();
     } catch (RuntimeException e) {
-      // already gone
+      return null; // already gone
     }
   }
 

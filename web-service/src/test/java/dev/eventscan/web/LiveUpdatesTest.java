@@ -12,14 +12,19 @@ import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.testsupport.PostgresExtension;
 import dev.eventscan.testsupport.TestDatabase;
 import dev.eventscan.web.SseClientForTests.Frame;
+import java.io.BufferedInputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.IntStream;
@@ -296,5 +301,89 @@ class LiveUpdatesTest {
                 .header("Last-Event-ID", "yesterday"));
     assertThat(response.status()).isEqualTo(400);
     assertThat(response.errorMessage()).contains("position");
+  }
+
+  /**
+   * The stream's bytes as a strict reader sees them: exact HTTP/1.1 chunks (the feed frames them
+   * itself, past Jetty's servlet output) and, for an HTTP/1.0 client, a plain body.
+   */
+  @Test
+  void the_stream_is_exact_http_1_1_chunks_and_a_plain_body_for_http_1_0() throws Exception {
+    int port = URI.create(app.url).getPort();
+    for (String version : List.of("HTTP/1.1", "HTTP/1.0")) {
+      String category = "wire" + UUID.randomUUID().toString().substring(0, 6);
+      try (Socket socket = new Socket("127.0.0.1", port)) {
+        socket.setSoTimeout(30_000);
+        socket
+            .getOutputStream()
+            .write(
+                ("GET /api/events/live?category="
+                        + category
+                        + " "
+                        + version
+                        + "\r\n"
+                        + "Host: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+        InputStream in = new BufferedInputStream(socket.getInputStream());
+        StringBuilder head = new StringBuilder();
+        for (String line = crlfLine(in); !line.isEmpty(); line = crlfLine(in)) {
+          head.append(line.toLowerCase(Locale.ROOT)).append('\n');
+        }
+        assertThat(head).as(version).startsWith("http/1.1 200");
+        boolean chunked = head.indexOf("transfer-encoding: chunked") >= 0;
+        assertThat(chunked).as(version).isEqualTo(version.equals("HTTP/1.1"));
+        Thread.sleep(300); // the stream registers with the feed as it opens
+        for (int i = 0; i < 3; i++) {
+          append(category, i);
+        }
+        StringBuilder body = new StringBuilder();
+        while (dataFrames(body).size() < 3) {
+          if (chunked) {
+            int size = Integer.parseInt(crlfLine(in), 16);
+            assertThat(size).as("a chunk before the response's end").isPositive();
+            body.append(new String(in.readNBytes(size), StandardCharsets.UTF_8));
+            assertThat(crlfLine(in)).as("the CRLF that ends a chunk").isEmpty();
+          } else {
+            byte[] some = new byte[8192];
+            int read = in.read(some);
+            assertThat(read).as("more of the body").isPositive();
+            body.append(new String(some, 0, read, StandardCharsets.UTF_8));
+          }
+        }
+        assertThat(dataFrames(body))
+            .extracting(data -> Json.tree(data).get("data").get("n").asInt())
+            .containsExactly(0, 1, 2);
+      }
+    }
+  }
+
+  /** The data of each complete SSE frame with one. */
+  private static List<String> dataFrames(CharSequence body) {
+    String text = body.toString();
+    List<String> data = new ArrayList<>();
+    int end;
+    for (int start = 0; (end = text.indexOf("\n\n", start)) >= 0; start = end + 2) {
+      for (String line : text.substring(start, end).split("\n")) {
+        if (line.startsWith("data: ")) {
+          data.add(line.substring("data: ".length()));
+        }
+      }
+    }
+    return data;
+  }
+
+  /** One line that must end in CRLF (a lone CR or LF fails). */
+  private static String crlfLine(InputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    while (true) {
+      int b = in.read();
+      assertThat(b).as("the line goes on: " + line).isNotNegative();
+      if (b == '\r') {
+        assertThat(in.read()).as("LF after CR in: " + line).isEqualTo('\n');
+        return line.toString();
+      }
+      assertThat(b).as("a bare LF in: " + line).isNotEqualTo('\n');
+      line.append((char) b);
+    }
   }
 }
