@@ -27,6 +27,13 @@ final class FrameLog {
   private record Slot(long seq, Frame frame, long appendedNanos) {}
 
   /**
+   * Up to this many clients, the thread that appended writes to them itself: a pass over them (a
+   * non-blocking write each) is shorter than the hop to a writer, which on a busy machine is a wait
+   * for a CPU. A client whose socket is full still waits for its write's completion elsewhere.
+   */
+  static final int PASS_HERE_UP_TO = 16;
+
+  /**
    * Frames {@code [from, to)} as one array, and the position of the last one. Clients that are up
    * to date all read the same span, so the last one built is kept for the next client that asks.
    */
@@ -78,22 +85,31 @@ final class FrameLog {
     }
   }
 
-  /** Lets the clients know there is something new (one pass per shard, unless one is pending). */
+  /**
+   * Lets the clients know there is something new (one pass per shard, unless one is pending). Call
+   * it under no lock that closing a client takes: with few clients, the pass runs right here.
+   */
   void wake() {
+    boolean here = readers.get() <= PASS_HERE_UP_TO;
     for (int i = 0; i < shards.length; i++) {
       if (passPending[i].compareAndSet(false, true)) {
         Set<SseStream> shard = shards[i];
         AtomicBoolean pending = passPending[i];
+        Runnable pass =
+            () -> {
+              pending.set(false); // first: an append from now on schedules the next pass
+              if (!shard.isEmpty()) {
+                Slot newest = slots[slot(head - 1)];
+                shard.forEach(SseStream::wake);
+                fanOut.record(System.nanoTime() - newest.appendedNanos(), TimeUnit.NANOSECONDS);
+              }
+            };
+        if (here) {
+          pass.run();
+          continue;
+        }
         try {
-          writers.execute(
-              () -> {
-                pending.set(false); // first: an append from now on schedules the next pass
-                if (!shard.isEmpty()) {
-                  Slot newest = slots[slot(head - 1)];
-                  shard.forEach(SseStream::wake);
-                  fanOut.record(System.nanoTime() - newest.appendedNanos(), TimeUnit.NANOSECONDS);
-                }
-              });
+          writers.execute(pass);
         } catch (RejectedExecutionException e) {
           // The hub is closing (a scan's summary may still be appended): its clients are closed.
           pending.set(false);

@@ -241,6 +241,7 @@ final class LiveHub implements AutoCloseable {
       feedLag.record(Duration.between(event.recordedAt(), now));
       observers.forEach(observer -> observer.accept(event));
     }
+    List<FrameLog> appendedTo;
     synchronized (dispatch) {
       for (RecordedEvent event : events) {
         Frame frame = null;
@@ -257,9 +258,11 @@ final class LiveHub implements AutoCloseable {
           channel.offer(event);
         }
       }
-      feeds.values().forEach(FrameLog::wakeIfAppended);
+      appendedTo = List.copyOf(feeds.values());
       lastDispatched = events.get(events.size() - 1).position();
     }
+    // Outside dispatch: a pass may write here, and a client it closes leaves its feed under it.
+    appendedTo.forEach(FrameLog::wakeIfAppended);
   }
 
   /** Open streams (the connection cap counts requests; this counts what is registered). */
