@@ -3,9 +3,8 @@ package dev.eventscan.web;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.projection.Projection;
 import dev.eventscan.eventstore.stream.RecordedEvent;
-import java.sql.Array;
+import dev.eventscan.eventstore.subscription.SqlWrites;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -57,51 +56,47 @@ final class EventRateProjection implements Projection {
 
   @Override
   public void project(RecordedEvent event, Connection transaction) throws SQLException {
-    projectBatch(List.of(event), transaction);
+    writesFor(List.of(event), transaction).execute(transaction);
   }
 
   /**
-   * Counts in memory, then one upsert for the batch: the projection's transaction holds back every
-   * global reader while it runs. Rows are sorted so that two transactions lock them in one order.
+   * Counts in memory, then one upsert for the batch, which the library sends with the checkpoint's
+   * move and the COMMIT: the transaction holds back every global reader only while PostgreSQL runs
+   * it. Rows are sorted so that two transactions lock them in one order.
    */
   @Override
-  public void projectBatch(List<RecordedEvent> events, Connection transaction) throws SQLException {
+  public SqlWrites writesFor(List<RecordedEvent> events, Connection transaction) {
     Map<List<String>, Long> counts = new TreeMap<>(Comparator.comparing(Object::toString));
     for (RecordedEvent event : events) {
       List<String> key =
           List.of(bucketOf(event.recordedAt()).toString(), event.category(), event.type());
       counts.merge(key, 1L, Long::sum);
     }
-    try (PreparedStatement upsert =
-        transaction.prepareStatement(
+    SqlWrites writes =
+        SqlWrites.of(
             """
             INSERT INTO %s.event_rates (bucket, category, type, count)
             SELECT * FROM unnest(?::timestamptz[], ?::text[], ?::text[], ?::bigint[])
             ON CONFLICT (bucket, category, type)
-            DO UPDATE SET count = event_rates.count + excluded.count
-            """
-                .formatted(schema))) {
-      upsert.setArray(1, column(transaction, "text", counts.keySet(), 0));
-      upsert.setArray(2, column(transaction, "text", counts.keySet(), 1));
-      upsert.setArray(3, column(transaction, "text", counts.keySet(), 2));
-      upsert.setArray(4, transaction.createArrayOf("bigint", counts.values().toArray()));
-      upsert.executeUpdate();
-    }
+            DO UPDATE SET count = event_rates.count + excluded.count"""
+                .formatted(schema),
+            column(counts.keySet(), 0),
+            column(counts.keySet(), 1),
+            column(counts.keySet(), 2),
+            counts.values().toArray(Long[]::new));
     projected += events.size();
     if (projected >= PRUNE_EVERY) {
       projected = 0;
-      try (Statement prune = transaction.createStatement()) {
-        prune.executeUpdate(
-            "DELETE FROM %s.event_rates WHERE bucket < now() - interval '2 days'"
-                .formatted(schema));
-      }
+      writes =
+          writes.and(
+              "DELETE FROM %s.event_rates WHERE bucket < now() - interval '2 days'"
+                  .formatted(schema));
     }
+    return writes;
   }
 
-  private static Array column(
-      Connection transaction, String type, Collection<List<String>> keys, int index)
-      throws SQLException {
-    return transaction.createArrayOf(type, keys.stream().map(key -> key.get(index)).toArray());
+  private static String[] column(Collection<List<String>> keys, int index) {
+    return keys.stream().map(key -> key.get(index)).toArray(String[]::new);
   }
 
   @Override

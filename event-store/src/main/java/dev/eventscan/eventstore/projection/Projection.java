@@ -2,6 +2,7 @@ package dev.eventscan.eventstore.projection;
 
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.eventstore.subscription.SqlWrites;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -29,9 +30,26 @@ public interface Projection {
    * dev.eventscan.eventstore.subscription.TransactionalEventHandler#handleBatch}).
    */
   default void projectBatch(List<RecordedEvent> events, Connection transaction) throws Exception {
+    SqlWrites writes = writesFor(events, transaction);
+    if (writes != null) {
+      writes.execute(transaction);
+      return;
+    }
     for (RecordedEvent event : events) {
       project(event, transaction);
     }
+  }
+
+  /**
+   * The batch's writes, for a projection that leaves them to the library (reading through {@code
+   * transaction} first if it must; reads take no transaction id). They go in one round trip with
+   * the statement that moves the checkpoint and the COMMIT, so the projection's transaction holds
+   * back global readers only while PostgreSQL runs them (see {@link
+   * dev.eventscan.eventstore.subscription.TransactionalEventHandler#ofWrites}). Null, the default:
+   * {@link #projectBatch} writes by itself. Inline, the writes run at once.
+   */
+  default SqlWrites writesFor(List<RecordedEvent> events, Connection transaction) throws Exception {
+    return null;
   }
 
   /**

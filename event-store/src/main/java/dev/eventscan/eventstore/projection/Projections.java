@@ -4,6 +4,7 @@ import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.jdbc.Jdbc;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.eventstore.subscription.SqlWrites;
 import dev.eventscan.eventstore.subscription.Subscription;
 import dev.eventscan.eventstore.subscription.SubscriptionOptions;
 import dev.eventscan.eventstore.subscription.SubscriptionStatus;
@@ -92,11 +93,15 @@ public final class Projections implements AutoCloseable {
         projection.name(),
         subscriptions.startTransactional(
             options,
-            TransactionalEventHandler.ofBatches(
+            TransactionalEventHandler.ofWrites(
                 (events, transaction) -> {
                   rebuild.loadIfGoneBack(events, transaction); // before the writes take an id
-                  projection.projectBatch(events, transaction);
+                  SqlWrites writes = projection.writesFor(events, transaction);
+                  if (writes == null) {
+                    projection.projectBatch(events, transaction);
+                  }
                   rebuild.finishIfReached(events, transaction);
+                  return writes == null ? SqlWrites.none() : writes;
                 })));
   }
 

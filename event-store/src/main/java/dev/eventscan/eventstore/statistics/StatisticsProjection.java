@@ -3,8 +3,8 @@ package dev.eventscan.eventstore.statistics;
 import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.projection.Projection;
 import dev.eventscan.eventstore.stream.RecordedEvent;
+import dev.eventscan.eventstore.subscription.SqlWrites;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -63,17 +63,17 @@ public final class StatisticsProjection implements Projection {
 
   @Override
   public void project(RecordedEvent event, Connection transaction) throws SQLException {
-    projectBatch(List.of(event), transaction);
+    writesFor(List.of(event), transaction).execute(transaction);
   }
 
   /**
-   * Counts in memory, then one statement for the batch (data-modifying CTEs): this runs inside the
-   * projection's transaction, and every round trip while it holds a transaction id holds back every
-   * global reader (live feeds, other subscriptions). Keys are sorted so that two transactions (a
-   * rebuild racing a stale worker) lock counter rows in the same order.
+   * Counts in memory, then one statement for the batch (data-modifying CTEs), which the library
+   * sends with the checkpoint's move and the COMMIT: the transaction holds back every global reader
+   * (live feeds, other subscriptions) only while PostgreSQL runs it. Keys are sorted so that two
+   * transactions (a rebuild racing a stale worker) lock counter rows in the same order.
    */
   @Override
-  public void projectBatch(List<RecordedEvent> events, Connection transaction) throws SQLException {
+  public SqlWrites writesFor(List<RecordedEvent> events, Connection transaction) {
     Map<String, Long> byType = new TreeMap<>();
     Map<String, Long> byCategory = new TreeMap<>();
     long newStreams = 0;
@@ -84,15 +84,14 @@ public final class StatisticsProjection implements Projection {
         newStreams++;
       }
     }
-    try (PreparedStatement count = transaction.prepareStatement(countSql)) {
-      count.setArray(1, transaction.createArrayOf("text", byType.keySet().toArray()));
-      count.setArray(2, transaction.createArrayOf("bigint", byType.values().toArray()));
-      count.setArray(3, transaction.createArrayOf("text", byCategory.keySet().toArray()));
-      count.setArray(4, transaction.createArrayOf("bigint", byCategory.values().toArray()));
-      count.setLong(5, events.size());
-      count.setLong(6, newStreams);
-      count.executeUpdate();
-    }
+    return SqlWrites.of(
+        countSql,
+        byType.keySet().toArray(String[]::new),
+        byType.values().toArray(Long[]::new),
+        byCategory.keySet().toArray(String[]::new),
+        byCategory.values().toArray(Long[]::new),
+        (long) events.size(),
+        newStreams);
   }
 
   @Override

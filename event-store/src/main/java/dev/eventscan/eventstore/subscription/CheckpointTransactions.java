@@ -105,7 +105,13 @@ final class CheckpointTransactions {
    */
   void advanceAndCommit(Connection c, Position from, Position to, int handled)
       throws SQLException, CheckpointMoved {
-    if (!tables.advanceAndCommit(c, name, owner, from, to, handled)) {
+    advanceAndCommit(c, SqlWrites.none(), from, to, handled);
+  }
+
+  /** {@link #advanceAndCommit}, with {@code writes} run first in the same round trip. */
+  void advanceAndCommit(Connection c, SqlWrites writes, Position from, Position to, int handled)
+      throws SQLException, CheckpointMoved {
+    if (!tables.advanceAndCommit(c, writes, name, owner, from, to, handled)) {
       throw new CheckpointMoved();
     }
   }

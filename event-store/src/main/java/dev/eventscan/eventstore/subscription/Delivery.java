@@ -34,8 +34,10 @@ sealed interface Delivery {
 
   /** How a batch transaction moves the checkpoints past its events. */
   interface BatchCheckpoint {
-    /** Moves them in {@code c}'s transaction and commits it, in one round trip. */
-    void moveAndCommit(Connection c, List<RecordedEvent> batch)
+    /**
+     * Runs {@code writes}, moves them in {@code c}'s transaction and commits it, in one round trip.
+     */
+    void moveAndCommit(Connection c, List<RecordedEvent> batch, SqlWrites writes)
         throws SQLException, CheckpointMoved;
 
     /** After the transaction committed. */
@@ -99,9 +101,9 @@ sealed interface Delivery {
             private Position saved = from;
 
             @Override
-            public void moveAndCommit(Connection c, List<RecordedEvent> batch)
+            public void moveAndCommit(Connection c, List<RecordedEvent> batch, SqlWrites writes)
                 throws SQLException, CheckpointMoved {
-              checkpoints.advanceAndCommit(c, saved, last(batch), batch.size());
+              checkpoints.advanceAndCommit(c, writes, saved, last(batch), batch.size());
             }
 
             @Override
@@ -131,9 +133,9 @@ sealed interface Delivery {
           transactions.run(
               c -> {
                 long started = System.nanoTime();
-                handleBatch(batch, c);
+                SqlWrites writes = handleBatch(batch, c);
+                moveAndCommit(checkpoint, c, batch, writes);
                 sizer.took(batch.size(), System.nanoTime() - started);
-                checkpoint.moveAndCommit(c, batch);
               });
         } catch (HandlerFailed failed) {
           // An event in the batch fails: one transaction per event lets everything before it
@@ -180,10 +182,33 @@ sealed interface Delivery {
       }
     }
 
-    private void handleBatch(List<RecordedEvent> events, Connection c) throws HandlerFailed {
+    /** Handles a batch; returns what a {@link WritingHandler} left to send with the checkpoint. */
+    private SqlWrites handleBatch(List<RecordedEvent> events, Connection c) throws HandlerFailed {
       try {
+        if (handler instanceof WritingHandler writing) {
+          return writing.writes(events, c);
+        }
         handler.handleBatch(events, c);
+        return SqlWrites.none();
       } catch (Exception | Error e) {
+        throw HandlerFailed.of(e);
+      }
+    }
+
+    /**
+     * A failure of the round trip that also ran the handler's writes is theirs (the events are then
+     * handled one at a time, where the writes run alone and fail or not on their own), unless the
+     * checkpoint moved or the database went away.
+     */
+    private static void moveAndCommit(
+        BatchCheckpoint checkpoint, Connection c, List<RecordedEvent> batch, SqlWrites writes)
+        throws SQLException, CheckpointMoved, HandlerFailed {
+      try {
+        checkpoint.moveAndCommit(c, batch, writes);
+      } catch (SQLException e) {
+        if (writes.isEmpty() || StorageFailures.isTransient(e)) {
+          throw e;
+        }
         throw HandlerFailed.of(e);
       }
     }

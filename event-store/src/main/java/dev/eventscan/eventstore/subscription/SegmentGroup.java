@@ -476,7 +476,7 @@ final class SegmentGroup {
     }
 
     @Override
-    public void moveAndCommit(Connection c, List<RecordedEvent> batch)
+    public void moveAndCommit(Connection c, List<RecordedEvent> batch, SqlWrites writes)
         throws SQLException, CheckpointMoved {
       RecordedEvent last = batch.get(batch.size() - 1);
       Position to = last == fresh.get(fresh.size() - 1) ? next : last.position();
@@ -498,7 +498,9 @@ final class SegmentGroup {
       }
       moves = planned;
       moved = plannedSegments;
-      if (!planned.isEmpty() && !tables.advanceAll(c, owner, planned, true)) {
+      if (planned.isEmpty()) {
+        writes.execute(c); // the transaction's own commit follows
+      } else if (!tables.advanceAll(c, writes, owner, planned, true)) {
         throw new CheckpointMoved();
       }
     }

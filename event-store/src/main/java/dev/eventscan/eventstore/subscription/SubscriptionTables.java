@@ -333,7 +333,7 @@ final class SubscriptionTables {
       Connection c, String name, String owner, Position expected, Position next, int handled)
       throws SQLException {
     try (PreparedStatement update = c.prepareStatement(advanceSql)) {
-      bindAdvance(update, name, owner, expected, next, handled);
+      bindAdvance(update, 1, name, owner, expected, next, handled);
       return update.executeUpdate() == 1;
     }
   }
@@ -344,13 +344,25 @@ final class SubscriptionTables {
    * failed (the caller rolls back), if the checkpoint moved.
    */
   boolean advanceAndCommit(
-      Connection c, String name, String owner, Position expected, Position next, int handled)
+      Connection c,
+      SqlWrites writes,
+      String name,
+      String owner,
+      Position expected,
+      Position next,
+      int handled)
       throws SQLException {
-    try (PreparedStatement update = c.prepareStatement(advanceAndCommitSql)) {
-      bindAdvance(update, name, owner, expected, next, handled);
-      update.setString(8, name);
+    try (PreparedStatement update = c.prepareStatement(after(writes, advanceAndCommitSql))) {
+      int first = writes.bind(update, 1);
+      bindAdvance(update, first, name, owner, expected, next, handled);
+      update.setString(first + 7, name);
       return executeUnlessMoved(update);
     }
+  }
+
+  /** {@code sql} after {@code writes}' statements, to send them in one round trip. */
+  private static String after(SqlWrites writes, String sql) {
+    return writes.isEmpty() ? sql : writes.sql() + ";\n" + sql;
   }
 
   /** Runs a compare-and-set that fails with {@code checkpoint_moved()}: false if it did. */
@@ -376,6 +388,12 @@ final class SubscriptionTables {
    */
   boolean advanceAll(Connection c, String owner, List<Move> moves, boolean commit)
       throws SQLException {
+    return advanceAll(c, SqlWrites.none(), owner, moves, commit);
+  }
+
+  /** {@link #advanceAll}, with {@code writes} run first in the same round trip. */
+  boolean advanceAll(Connection c, SqlWrites writes, String owner, List<Move> moves, boolean commit)
+      throws SQLException {
     int count = moves.size();
     String[] names = new String[count];
     String[] fromTx = new String[count];
@@ -393,35 +411,38 @@ final class SubscriptionTables {
       handled[i] = move.handled();
     }
     try (PreparedStatement update =
-        c.prepareStatement(commit ? advanceAllSql + ";\nCOMMIT" : advanceAllSql)) {
-      update.setString(1, owner);
-      update.setArray(2, c.createArrayOf("text", names));
-      update.setArray(3, c.createArrayOf("text", fromTx));
-      update.setArray(4, c.createArrayOf("bigint", fromId));
-      update.setArray(5, c.createArrayOf("text", toTx));
-      update.setArray(6, c.createArrayOf("bigint", toId));
-      update.setArray(7, c.createArrayOf("integer", handled));
-      update.setInt(8, count);
-      update.setString(9, names[0]);
+        c.prepareStatement(after(writes, commit ? advanceAllSql + ";\nCOMMIT" : advanceAllSql))) {
+      int first = writes.bind(update, 1);
+      update.setString(first, owner);
+      update.setArray(first + 1, c.createArrayOf("text", names));
+      update.setArray(first + 2, c.createArrayOf("text", fromTx));
+      update.setArray(first + 3, c.createArrayOf("bigint", fromId));
+      update.setArray(first + 4, c.createArrayOf("text", toTx));
+      update.setArray(first + 5, c.createArrayOf("bigint", toId));
+      update.setArray(first + 6, c.createArrayOf("integer", handled));
+      update.setInt(first + 7, count);
+      update.setString(first + 8, names[0]);
       return executeUnlessMoved(update);
     }
   }
 
+  /** Binds {@link #ADVANCE}'s seven parameters from {@code first}. */
   private static void bindAdvance(
       PreparedStatement update,
+      int first,
       String name,
       String owner,
       Position expected,
       Position next,
       int handled)
       throws SQLException {
-    update.setString(1, next.transactionIdText());
-    update.setLong(2, next.eventId());
-    update.setString(3, owner);
-    update.setInt(4, handled);
-    update.setString(5, name);
-    update.setString(6, expected.transactionIdText());
-    update.setLong(7, expected.eventId());
+    update.setString(first, next.transactionIdText());
+    update.setLong(first + 1, next.eventId());
+    update.setString(first + 2, owner);
+    update.setInt(first + 3, handled);
+    update.setString(first + 4, name);
+    update.setString(first + 5, expected.transactionIdText());
+    update.setLong(first + 6, expected.eventId());
   }
 
   /** Sets the checkpoint unconditionally (rebuilds, replays); the subscription must be stopped. */

@@ -13,7 +13,9 @@ import java.util.Objects;
  * <p>Such a transaction holds a transaction id from its first write to its commit, and every global
  * reader (live feeds, other subscriptions) waits behind it. So the subscription sizes its batches
  * to keep each transaction short (about 10 ms of work), and a handler that can write a batch in a
- * few statements should override {@link #handleBatch}.
+ * few statements should override {@link #handleBatch}. One that only writes can leave its
+ * statements to the subscription ({@link #ofWrites}): sent with the checkpoint's move and the
+ * COMMIT, they hold the transaction id for no round trip at all.
  */
 @FunctionalInterface
 public interface TransactionalEventHandler {
@@ -51,5 +53,25 @@ public interface TransactionalEventHandler {
         batches.handle(events, transaction);
       }
     };
+  }
+
+  /** What a batch writes, read through {@code transaction} if need be, but not written to it. */
+  @FunctionalInterface
+  interface BatchWrites {
+    SqlWrites writes(List<RecordedEvent> events, Connection transaction) throws Exception;
+  }
+
+  /**
+   * A handler that returns its writes instead of running them. A subscription sends a batch's
+   * writes in one round trip with the statement that moves its checkpoint and the COMMIT, so the
+   * transaction takes its id, and holds back every global reader, only while PostgreSQL runs them:
+   * not across a round trip, nor while this JVM's thread waits for a core. Reads through the
+   * connection take no transaction id. Wherever a batch cannot go with its checkpoint (an event
+   * retried alone, a parked one settled), the writes run at once, as {@link #handleBatch} would. If
+   * they fail, the batch's events are handled again one at a time, each failing or not on its own,
+   * as with any handler.
+   */
+  static TransactionalEventHandler ofWrites(BatchWrites writes) {
+    return new WritingHandler(Objects.requireNonNull(writes, "writes"));
   }
 }

@@ -15,6 +15,7 @@ import dev.eventscan.eventstore.statistics.StatisticsProjection;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.subscription.Await;
+import dev.eventscan.eventstore.subscription.SqlWrites;
 import dev.eventscan.eventstore.subscription.Subscriptions;
 import dev.eventscan.testsupport.PostgresExtension;
 import dev.eventscan.testsupport.TestDatabase;
@@ -94,6 +95,69 @@ class ProjectionTest {
               + table()
               + " (stream_id text PRIMARY KEY, events int NOT NULL, last_version bigint NOT NULL)");
     }
+  }
+
+  /** {@link StreamCounts} as one statement per batch, left to the library to send. */
+  record WrittenStreamCounts(StreamCounts counts) implements Projection {
+    @Override
+    public String name() {
+      return counts.name();
+    }
+
+    @Override
+    public EventFilter filter() {
+      return counts.filter();
+    }
+
+    @Override
+    public SqlWrites writesFor(List<RecordedEvent> events, Connection tx) {
+      return SqlWrites.of(
+          ("INSERT INTO %1$s (stream_id, events, last_version)"
+                  + " SELECT s, count(*), max(v) FROM unnest(?::text[], ?::bigint[]) AS u(s, v)"
+                  + " GROUP BY s ORDER BY s"
+                  + " ON CONFLICT (stream_id) DO UPDATE SET events = %1$s.events + excluded.events,"
+                  + " last_version = excluded.last_version")
+              .formatted(counts.table()),
+          events.stream().map(RecordedEvent::streamId).toArray(String[]::new),
+          events.stream().map(RecordedEvent::streamVersion).toArray(Long[]::new));
+    }
+
+    @Override
+    public void project(RecordedEvent event, Connection tx) throws SQLException {
+      writesFor(List.of(event), tx).execute(tx);
+    }
+
+    @Override
+    public void reset(Connection tx) throws SQLException {
+      counts.reset(tx);
+    }
+  }
+
+  @Test
+  void a_projection_that_leaves_its_writes_to_the_library_projects_runs_rebuilds_and_inline()
+      throws Exception {
+    StreamCounts counts = new StreamCounts(category());
+    counts.create();
+    WrittenStreamCounts written = new WrittenStreamCounts(counts);
+    EventStore store = store();
+    Position last = appendMany(store, counts.category(), 3, 4);
+    try (Projections projections = projections(subscriptions(store))) {
+      projections.start(written);
+      assertThat(projections.awaitPosition(written.name(), last, WAIT)).isTrue();
+      assertThat(readModel(counts)).hasSize(3).allSatisfy(row -> assertThat(row).endsWith("=4"));
+
+      projections.rebuild(written.name());
+      Await.until(
+          "rebuilt",
+          WAIT,
+          () -> projections.status(written.name()).state() == ProjectionState.RUNNING);
+      assertThat(readModel(counts)).hasSize(3).allSatisfy(row -> assertThat(row).endsWith("=4"));
+    }
+
+    EventStore inline = EventStore.builder(database.dataSource()).inlineProjection(written).build();
+    String streamId = newStreamId(counts.category());
+    inline.append(streamId, ExpectedVersion.noStream(), event("E", 1), event("E", 2));
+    assertThat(readModel(counts)).contains(streamId + "=2");
   }
 
   private static String category() {

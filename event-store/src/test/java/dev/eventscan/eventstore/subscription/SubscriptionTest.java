@@ -27,9 +27,11 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -403,6 +405,115 @@ class SubscriptionTest {
     assertThat(new Subscriptions(store).failures(ParkedFailure.OPEN, 10))
         .extracting(ParkedFailure::streamId)
         .containsExactly(poison);
+  }
+
+  /**
+   * A writing handler's statements go to PostgreSQL with the checkpoint's move and the COMMIT, in
+   * one round trip (pgjdbc logs each message it sends; a Sync ends a round trip): its transaction
+   * holds a transaction id, and every global reader, only while they run.
+   */
+  @Test
+  void a_writing_handlers_batch_goes_in_one_round_trip_with_its_checkpoint_and_commit()
+      throws Exception {
+    String category = "rt" + UUID.randomUUID().toString().substring(0, 8);
+    String table = "written_" + category;
+    execute("CREATE TABLE " + table + " (stream_id text PRIMARY KEY)");
+    appendEvents(category, 5);
+    Map<Long, List<String>> sentByThread = new ConcurrentHashMap<>();
+    java.util.logging.Logger wire =
+        java.util.logging.Logger.getLogger("org.postgresql.core.v3.QueryExecutorImpl");
+    java.util.logging.Handler recorder =
+        new java.util.logging.Handler() {
+          @Override
+          public void publish(java.util.logging.LogRecord record) {
+            String message = record.getMessage();
+            if (message.contains("FE=> Parse") || message.contains("FE=> Sync")) {
+              sentByThread
+                  .computeIfAbsent(record.getLongThreadID(), id -> new CopyOnWriteArrayList<>())
+                  .add(message);
+            }
+          }
+
+          @Override
+          public void flush() {}
+
+          @Override
+          public void close() {}
+        };
+    java.util.logging.Level level = wire.getLevel();
+    wire.setLevel(java.util.logging.Level.FINEST);
+    wire.addHandler(recorder);
+    AtomicReference<Long> handlerThread = new AtomicReference<>();
+    try {
+      track(
+          new Subscriptions(store)
+              .startTransactional(
+                  options(category),
+                  TransactionalEventHandler.ofWrites(
+                      (events, transaction) -> {
+                        handlerThread.compareAndSet(null, Thread.currentThread().getId());
+                        return SqlWrites.of(
+                            "INSERT INTO " + table + " SELECT unnest(?::text[])",
+                            (Object)
+                                events.stream()
+                                    .map(RecordedEvent::streamId)
+                                    .toArray(String[]::new));
+                      })));
+      Await.until("the five events", WAIT, () -> count(table) == 5);
+    } finally {
+      wire.removeHandler(recorder);
+      wire.setLevel(level);
+    }
+    List<String> sent = sentByThread.get(handlerThread.get());
+    int write = indexOf(sent, "INSERT INTO " + table);
+    int commit = indexOf(sent.subList(write, sent.size()), "COMMIT\",oids");
+    assertThat(write).as("%s", sent).isNotNegative();
+    assertThat(commit).as("%s", sent).isPositive();
+    assertThat(sent.subList(write, write + commit)).noneMatch(m -> m.contains("FE=> Sync"));
+  }
+
+  private static int indexOf(List<String> messages, String part) {
+    for (int i = 0; i < messages.size(); i++) {
+      if (messages.get(i).contains(part)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** A writing handler's failing statement fails its own event only, retried and parked alone. */
+  @Test
+  void a_writing_handlers_failing_write_fails_only_its_event() throws Exception {
+    String category = "wf" + UUID.randomUUID().toString().substring(0, 8);
+    String table = "written_" + category;
+    execute(
+        "CREATE TABLE "
+            + table
+            + " (stream_id text PRIMARY KEY, type text CHECK (type <> 'Poison'))");
+    appendEvents(category, 4);
+    String poison =
+        store
+            .append(newStreamId(category), ExpectedVersion.noStream(), event("Poison", 0))
+            .streamId();
+    appendEvents(category, 4);
+    track(
+        new Subscriptions(store)
+            .startTransactional(
+                options(category),
+                TransactionalEventHandler.ofWrites(
+                    (events, transaction) ->
+                        SqlWrites.of(
+                            "INSERT INTO " + table + " SELECT * FROM unnest(?::text[], ?::text[])",
+                            events.stream().map(RecordedEvent::streamId).toArray(String[]::new),
+                            events.stream().map(RecordedEvent::type).toArray(String[]::new)))));
+    Await.until("all but the poison", WAIT, () -> count(table) == 8);
+    Await.until(
+        "the poison parked",
+        WAIT,
+        () -> !new Subscriptions(store).failures(ParkedFailure.OPEN, 10).isEmpty());
+    List<ParkedFailure> parked = new Subscriptions(store).failures(ParkedFailure.OPEN, 10);
+    assertThat(parked).extracting(ParkedFailure::streamId).containsExactly(poison);
+    new Subscriptions(store).resolveFailure(parked.get(0).id()); // the other tests expect none
   }
 
   @Test
