@@ -7,6 +7,8 @@ import java.io.ByteArrayOutputStream;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The viewers of one scan. Each of the scan's events becomes one frame (the event, then the scan's
@@ -15,6 +17,8 @@ import java.util.function.Function;
  * the scan's own, which its viewers follow.
  */
 final class ScanChannel {
+  private static final Logger log = LoggerFactory.getLogger(ScanChannel.class);
+
   /** The summary the last viewer got: reused while no newer event of the scan arrived. */
   private record Summary(Position after, String json) {}
 
@@ -60,27 +64,42 @@ final class ScanChannel {
   }
 
   private void process() {
-    while (true) {
-      RecordedEvent event;
-      synchronized (this) {
-        event = inbox.poll();
-        if (event == null) {
+    boolean done = false;
+    try {
+      while (true) {
+        RecordedEvent event;
+        synchronized (this) {
+          event = inbox.poll();
+          if (event == null) {
+            processing = false;
+            done = true;
+            return;
+          }
+        }
+        Frame eventFrame = LiveHub.eventFrame(event);
+        Frame summary = viewers.readers() == 0 ? null : summaryFrame(event);
+        viewers.append(
+            summary == null
+                ? eventFrame
+                : new Frame(event.position(), concat(eventFrame, summary)));
+        viewers.wake();
+      }
+    } finally {
+      if (!done) {
+        // Something failed on this thread: the next offer starts again, or the channel would
+        // take events for good without passing any on.
+        synchronized (this) {
           processing = false;
-          return;
         }
       }
-      Frame eventFrame = LiveHub.eventFrame(event);
-      Frame summary = viewers.readers() == 0 ? null : summaryFrame(event);
-      viewers.append(
-          summary == null ? eventFrame : new Frame(event.position(), concat(eventFrame, summary)));
-      viewers.wake();
     }
   }
 
   /**
    * A {@code summary} frame with the id of {@code event}: the scan as the read model has it now (at
    * least as of that event), computed once and shared by every viewer. It carries no position of
-   * its own, so it never hides an event from a viewer.
+   * its own, so it never hides an event from a viewer. Null when the scan has no summary yet or the
+   * read model cannot be read now.
    */
   Frame summaryFrame(RecordedEvent event) {
     Summary known = latest;
@@ -88,7 +107,14 @@ final class ScanChannel {
     if (known != null && known.after().compareTo(event.position()) >= 0) {
       json = known.json();
     } else {
-      json = summaryAfter.apply(event);
+      try {
+        json = summaryAfter.apply(event);
+      } catch (RuntimeException e) {
+        // The read model could not be read (the database): the event goes without its summary,
+        // and the next event's summary catches up.
+        log.warn("No summary of scan {} after {}: {}", scanId, event.position(), e.toString());
+        return null;
+      }
       if (json == null) {
         return null;
       }
