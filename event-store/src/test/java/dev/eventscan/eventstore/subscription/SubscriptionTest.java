@@ -241,8 +241,7 @@ class SubscriptionTest {
   void a_restarted_transactional_subscription_resumes_from_its_checkpoint_exactly_once()
       throws Exception {
     String category = "tx" + UUID.randomUUID().toString().substring(0, 8);
-    String table = "seen_" + category;
-    execute("CREATE TABLE " + table + " (event_id uuid PRIMARY KEY, seq bigserial)");
+    String table = table("seen_" + category, "event_id uuid PRIMARY KEY, seq bigserial");
     SubscriptionOptions options = options(category).batchSize(7);
     TransactionalEventHandler intoTable =
         (event, tx) -> {
@@ -278,8 +277,7 @@ class SubscriptionTest {
   @Test
   void a_batch_whose_checkpoint_moved_meanwhile_commits_nothing() throws Exception {
     String category = "moved" + UUID.randomUUID().toString().substring(0, 8);
-    String table = "seen_" + category;
-    execute("CREATE TABLE " + table + " (stream_id text PRIMARY KEY)");
+    String table = table("seen_" + category, "stream_id text PRIMARY KEY");
     List<String> streams = new ArrayList<>();
     List<Position> positions = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
@@ -360,8 +358,7 @@ class SubscriptionTest {
   void a_batch_handler_gets_whole_batches_and_a_failing_batch_goes_one_event_at_a_time()
       throws Exception {
     String category = "batch" + UUID.randomUUID().toString().substring(0, 8);
-    String table = "seen_" + category;
-    execute("CREATE TABLE " + table + " (stream_id text PRIMARY KEY)");
+    String table = table("seen_" + category, "stream_id text PRIMARY KEY");
     appendEvents(category, 30);
     AtomicInteger batchCalls = new AtomicInteger();
     TransactionalEventHandler handler =
@@ -416,8 +413,7 @@ class SubscriptionTest {
   void a_writing_handlers_batch_goes_in_one_round_trip_with_its_checkpoint_and_commit()
       throws Exception {
     String category = "rt" + UUID.randomUUID().toString().substring(0, 8);
-    String table = "written_" + category;
-    execute("CREATE TABLE " + table + " (stream_id text PRIMARY KEY)");
+    String table = table("written_" + category, "stream_id text PRIMARY KEY");
     appendEvents(category, 5);
     Map<Long, List<String>> sentByThread = new ConcurrentHashMap<>();
     java.util.logging.Logger wire =
@@ -485,11 +481,10 @@ class SubscriptionTest {
   @Test
   void a_writing_handlers_failing_write_fails_only_its_event() throws Exception {
     String category = "wf" + UUID.randomUUID().toString().substring(0, 8);
-    String table = "written_" + category;
-    execute(
-        "CREATE TABLE "
-            + table
-            + " (stream_id text PRIMARY KEY, type text CHECK (type <> 'Poison'))");
+    String table =
+        table(
+            "written_" + category,
+            "stream_id text PRIMARY KEY, type text CHECK (type <> 'Poison')");
     appendEvents(category, 4);
     String poison =
         store
@@ -661,8 +656,7 @@ class SubscriptionTest {
     String wanted = "want" + UUID.randomUUID().toString().substring(0, 8);
     String other = "other" + UUID.randomUUID().toString().substring(0, 8);
     SubscriptionOptions options = options(wanted);
-    String counter = "writes_" + wanted;
-    execute("CREATE TABLE " + counter + " (at timestamptz)");
+    String counter = table("writes_" + wanted, "at timestamptz");
     execute(
         """
         CREATE FUNCTION count_%1$s() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -764,6 +758,12 @@ class SubscriptionTest {
         return r.getInt(1);
       }
     }
+  }
+
+  /** Creates {@code name} with {@code columns}; returns its name. */
+  private static String table(String name, String columns) throws Exception {
+    execute("CREATE TABLE " + name + " (" + columns + ")");
+    return name;
   }
 
   private static void execute(String sql) throws Exception {
