@@ -33,9 +33,11 @@ final class FrameLog {
    */
   static final int PASS_HERE_UP_TO = 16;
 
+  private static final int RECENT_SPANS = 8;
+
   /**
    * Frames {@code [from, to)} as one array, and the position of the last one. Clients that are up
-   * to date all read the same span, so the last one built is kept for the next client that asks.
+   * to date all read the same span, so the last ones built are kept for the next clients that ask.
    */
   record Span(long from, long to, byte[] bytes, Position last) {}
 
@@ -48,7 +50,11 @@ final class FrameLog {
   private final AtomicInteger readers = new AtomicInteger();
   private volatile long head; // the sequence number of the next frame
   private long wokenAt; // the head at the last wakeIfAppended (the appending thread's)
-  private volatile Span lastSpan;
+  // The spans built last, any of which the next client may share: each writer's shard has its
+  // clients at cursors of their own, so one entry would be rebuilt at every turn between them.
+  // Unsynchronized: a span is immutable, and a stale or missing entry only costs a rebuild.
+  private final Span[] recentSpans = new Span[RECENT_SPANS];
+  private int nextRecentSpan;
 
   /**
    * @param capacity frames kept for clients that are behind
@@ -156,9 +162,10 @@ final class FrameLog {
       last = frame.position() != null ? frame.position() : last;
       to++;
     }
-    Span cached = lastSpan;
-    if (cached != null && cached.from() == from && cached.to() == to) {
-      return cached;
+    for (Span cached : recentSpans) {
+      if (cached != null && cached.from() == from && cached.to() == to) {
+        return cached;
+      }
     }
     byte[] bytes = new byte[size];
     int at = 0;
@@ -171,7 +178,9 @@ final class FrameLog {
       at += frame.bytes().length;
     }
     Span span = new Span(from, to, bytes, last);
-    lastSpan = span;
+    int entry = nextRecentSpan;
+    recentSpans[entry] = span;
+    nextRecentSpan = (entry + 1) % RECENT_SPANS;
     return span;
   }
 

@@ -386,12 +386,7 @@ final class SseStream implements WriteListener, AsyncListener {
     @Override
     public boolean write(byte[] batch) {
       state.set(WRITING);
-      endPoint.write(
-          this,
-          ByteBuffer.wrap(
-              (Integer.toHexString(batch.length) + "\r\n").getBytes(StandardCharsets.US_ASCII)),
-          ByteBuffer.wrap(batch),
-          ByteBuffer.wrap(CRLF));
+      endPoint.write(this, chunkHead(batch.length), ByteBuffer.wrap(batch), ByteBuffer.wrap(CRLF));
       // Blocked until succeeded() says otherwise: set before it can run on the selector.
       blockedSinceNanos = System.nanoTime();
       if (state.compareAndSet(WRITING, PENDING)) {
@@ -430,6 +425,21 @@ final class SseStream implements WriteListener, AsyncListener {
   }
 
   private static final byte[] CRLF = {'\r', '\n'};
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+  /** A chunk's size line: the length in hex, then CRLF. */
+  static ByteBuffer chunkHead(int length) {
+    byte[] head = new byte[10]; // 8 hex digits at most
+    int at = head.length;
+    head[--at] = '\n';
+    head[--at] = '\r';
+    int rest = length;
+    do {
+      head[--at] = HEX[rest & 0xf];
+      rest >>>= 4;
+    } while (rest != 0);
+    return ByteBuffer.wrap(head, at, head.length - at);
+  }
 
   /**
    * Under this lock: the own queue first (replay, keep-alive), then, once live, the log from the

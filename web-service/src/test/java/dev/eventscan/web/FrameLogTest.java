@@ -25,4 +25,24 @@ class FrameLogTest {
     assertThatCode(log::wake).doesNotThrowAnyException();
     assertThat(log.head()).isEqualTo(1);
   }
+
+  /**
+   * Each writer walks its own share of the clients, whose cursors differ from the other share's:
+   * the spans for both are built once and shared, not rebuilt at every turn between them.
+   */
+  @Test
+  void clients_at_two_cursors_in_turn_share_one_span_each() {
+    FrameLog log = new FrameLog(16, Runnable::run, 2, new SimpleMeterRegistry().timer("fan_out"));
+    for (int i = 1; i <= 4; i++) {
+      log.append(new Frame(Position.parse("7-" + i), ("data: " + i + "\n\n").getBytes()));
+    }
+
+    FrameLog.Span first = log.span(0, 1 << 16);
+    FrameLog.Span second = log.span(2, 1 << 16);
+
+    assertThat(log.span(0, 1 << 16)).isSameAs(first);
+    assertThat(log.span(2, 1 << 16)).isSameAs(second);
+    assertThat(new String(second.bytes(), StandardCharsets.UTF_8))
+        .isEqualTo("data: 3\n\ndata: 4\n\n");
+  }
 }
