@@ -3,6 +3,7 @@ package dev.eventscan.web;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.web.SseStream.Frame;
 import io.micrometer.core.instrument.Timer;
+import java.nio.ByteBuffer;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -39,7 +40,15 @@ final class FrameLog {
    * Frames {@code [from, to)} as one array, and the position of the last one. Clients that are up
    * to date all read the same span, so the last ones built are kept for the next clients that ask.
    */
-  record Span(long from, long to, byte[] bytes, Position last) {}
+  record Span(long from, long to, byte[] bytes, Position last, ByteBuffer direct) {
+    /**
+     * The same bytes for one client's write: off-heap, so the socket write does not copy them out
+     * of the heap again for each of the clients that share the span.
+     */
+    ByteBuffer forWrite() {
+      return direct.duplicate();
+    }
+  }
 
   private final Slot[] slots;
   private final Executor writers;
@@ -177,7 +186,8 @@ final class FrameLog {
       System.arraycopy(frame.bytes(), 0, bytes, at, frame.bytes().length);
       at += frame.bytes().length;
     }
-    Span span = new Span(from, to, bytes, last);
+    ByteBuffer direct = ByteBuffer.allocateDirect(size).put(bytes).flip().asReadOnlyBuffer();
+    Span span = new Span(from, to, bytes, last, direct);
     int entry = nextRecentSpan;
     recentSpans[entry] = span;
     nextRecentSpan = (entry + 1) % RECENT_SPANS;

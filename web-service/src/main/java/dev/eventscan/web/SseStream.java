@@ -75,7 +75,7 @@ final class SseStream implements WriteListener, AsyncListener {
   private static final Frame KEEP_ALIVE = Frame.comment("keep-alive");
 
   /** What {@link #takeBatch} returns for a client whose next frame the log no longer holds. */
-  private static final byte[] FELL_BEHIND = new byte[0];
+  private static final ByteBuffer FELL_BEHIND = ByteBuffer.allocate(0);
 
   private final AsyncContext async;
   private final Output output;
@@ -246,7 +246,7 @@ final class SseStream implements WriteListener, AsyncListener {
           return;
         }
         blockedSinceNanos = 0;
-        byte[] batch;
+        ByteBuffer batch;
         synchronized (this) {
           if (closed) {
             return;
@@ -298,7 +298,7 @@ final class SseStream implements WriteListener, AsyncListener {
     boolean ready();
 
     /** Writes a batch; false when that completes later (the stream is then drained again). */
-    boolean write(byte[] batch) throws IOException;
+    boolean write(ByteBuffer batch) throws IOException;
 
     /** True while a write that did not complete at once is under way. */
     boolean writing();
@@ -343,8 +343,8 @@ final class SseStream implements WriteListener, AsyncListener {
     }
 
     @Override
-    public boolean write(byte[] batch) throws IOException {
-      out.write(ByteBuffer.wrap(batch));
+    public boolean write(ByteBuffer batch) throws IOException {
+      out.write(batch);
       return true; // the next ready() says whether the socket took it
     }
 
@@ -384,9 +384,9 @@ final class SseStream implements WriteListener, AsyncListener {
     }
 
     @Override
-    public boolean write(byte[] batch) {
+    public boolean write(ByteBuffer batch) {
       state.set(WRITING);
-      endPoint.write(this, chunkHead(batch.length), ByteBuffer.wrap(batch), ByteBuffer.wrap(CRLF));
+      endPoint.write(this, chunkHead(batch.remaining()), batch, ByteBuffer.wrap(CRLF));
       // Blocked until succeeded() says otherwise: set before it can run on the selector.
       blockedSinceNanos = System.nanoTime();
       if (state.compareAndSet(WRITING, PENDING)) {
@@ -443,10 +443,10 @@ final class SseStream implements WriteListener, AsyncListener {
 
   /**
    * Under this lock: the own queue first (replay, keep-alive), then, once live, the log from the
-   * cursor towards its head, as one array of at most about {@link #MAX_WRITE_BYTES}; null when
-   * nothing is pending.
+   * cursor towards its head, as one buffer of at most about {@link #MAX_WRITE_BYTES} (the log's
+   * shared off-heap copy when that is all); null when nothing is pending.
    */
-  private byte[] takeBatch() {
+  private ByteBuffer takeBatch() {
     List<byte[]> parts = new ArrayList<>(2);
     int size = 0;
     while (!queue.isEmpty()
@@ -468,9 +468,12 @@ final class SseStream implements WriteListener, AsyncListener {
       }
       cursor = span.to();
       lastQueued = span.last() != null ? span.last() : lastQueued;
+      if (parts.isEmpty()) {
+        return span.forWrite(); // a live client's usual write
+      }
       parts.add(span.bytes());
     }
-    return concat(parts);
+    return parts.isEmpty() ? null : ByteBuffer.wrap(concat(parts));
   }
 
   /**
@@ -491,8 +494,8 @@ final class SseStream implements WriteListener, AsyncListener {
   }
 
   private static byte[] concat(List<byte[]> parts) {
-    if (parts.size() <= 1) {
-      return parts.isEmpty() ? null : parts.get(0);
+    if (parts.size() == 1) {
+      return parts.get(0);
     }
     ByteArrayOutputStream all = new ByteArrayOutputStream();
     parts.forEach(all::writeBytes);

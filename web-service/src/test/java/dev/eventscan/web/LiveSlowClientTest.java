@@ -27,6 +27,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Clients further behind than the frames the service keeps for live clients ({@code
@@ -53,8 +55,10 @@ class LiveSlowClientTest {
     app.close();
   }
 
-  @Test
-  void a_client_that_falls_behind_the_buffer_is_let_go_and_resumes_without_a_gap()
+  /** HTTP/1.1 gets chunks written straight to the connection; HTTP/1.0 the servlet output. */
+  @ParameterizedTest
+  @ValueSource(strings = {"HTTP/1.1", "HTTP/1.0"})
+  void a_client_that_falls_behind_the_buffer_is_let_go_and_resumes_without_a_gap(String version)
       throws Exception {
     String category = "slow" + UUID.randomUUID().toString().substring(0, 6);
     String path = "/api/events/live?category=" + category;
@@ -72,15 +76,16 @@ class LiveSlowClientTest {
                         dispatched.countDown();
                       }
                     })) {
-      // A tiny receive window, and nothing read until the events are appended. HTTP/1.0: the
-      // body is the stream itself, no chunks.
+      // A tiny receive window, and nothing read until the events are appended.
       slow.setReceiveBufferSize(4096);
       slow.connect(new InetSocketAddress("127.0.0.1", app.service.port()));
       slow.getOutputStream()
           .write(
               ("GET "
                       + path
-                      + " HTTP/1.0\r\nHost: 127.0.0.1:"
+                      + " "
+                      + version
+                      + "\r\nHost: 127.0.0.1:"
                       + app.service.port()
                       + "\r\n"
                       + "Accept: text/event-stream\r\n\r\n")
@@ -88,7 +93,7 @@ class LiveSlowClientTest {
       // Live once a marker appended after the connect arrives (the stream registers as it opens).
       ByteArrayOutputStream received = new ByteArrayOutputStream();
       int markers = 0;
-      while (messageIds(received.toString(StandardCharsets.UTF_8)).isEmpty()) {
+      while (messageIds(received.toString(StandardCharsets.UTF_8), version).isEmpty()) {
         assertThat(markers).as("markers sent before the stream went live").isLessThan(100);
         store.append(
             category + "-marker" + markers++, ExpectedVersion.noStream(), EventData.of("M", "{}"));
@@ -104,7 +109,7 @@ class LiveSlowClientTest {
       assertThat(dispatched.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
 
       assertThat(readFor(slow, WAIT, received)).as("the server let the slow client go").isTrue();
-      List<String> before = messageIds(received.toString(StandardCharsets.UTF_8));
+      List<String> before = messageIds(received.toString(StandardCharsets.UTF_8), version);
       List<String> all = app.logIds(EventFilter.categories(category), markers + events, WAIT);
       List<String> expected = all.subList(all.indexOf(before.get(0)), all.size());
       assertThat(before.size())
@@ -146,9 +151,12 @@ class LiveSlowClientTest {
   }
 
   /** The ids of the complete messages in a raw response (a frame cut off by the close is not). */
-  private static List<String> messageIds(String response) {
+  private static List<String> messageIds(String response, String version) {
     int headersEnd = response.indexOf("\r\n\r\n");
     String body = headersEnd < 0 ? "" : response.substring(headersEnd + 4);
+    if (version.equals("HTTP/1.1")) {
+      body = unchunked(body);
+    }
     List<String> ids = new ArrayList<>();
     int end;
     while ((end = body.indexOf("\n\n")) >= 0) {
@@ -159,5 +167,23 @@ class LiveSlowClientTest {
       }
     }
     return ids;
+  }
+
+  /** The data of an HTTP/1.1 chunked body, up to where it was cut off. */
+  private static String unchunked(String body) {
+    StringBuilder data = new StringBuilder();
+    int at = 0;
+    int sizeEnd;
+    while ((sizeEnd = body.indexOf("\r\n", at)) >= 0) {
+      int size = Integer.parseInt(body.substring(at, sizeEnd), 16);
+      int start = sizeEnd + 2;
+      data.append(body, start, Math.min(body.length(), start + size));
+      if (size == 0 || start + size + 2 > body.length()) {
+        break;
+      }
+      assertThat(body.substring(start + size, start + size + 2)).isEqualTo("\r\n");
+      at = start + size + 2;
+    }
+    return data.toString();
   }
 }
