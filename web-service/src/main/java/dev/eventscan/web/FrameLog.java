@@ -11,6 +11,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The live frames of one feed, kept once for all of its clients (nchan's channel buffer): a bounded
@@ -25,6 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * itself.
  */
 final class FrameLog {
+  private static final Logger log = LoggerFactory.getLogger(FrameLog.class);
+
   private record Slot(long seq, Frame frame, long appendedNanos) {}
 
   /**
@@ -115,7 +119,7 @@ final class FrameLog {
               pending.set(false); // first: an append from now on schedules the next pass
               if (!shard.isEmpty()) {
                 Slot newest = slots[slot(head - 1)];
-                shard.forEach(SseStream::wake);
+                shard.forEach(FrameLog::wakeOrClose);
                 fanOut.record(System.nanoTime() - newest.appendedNanos(), TimeUnit.NANOSECONDS);
               }
             };
@@ -130,6 +134,19 @@ final class FrameLog {
           pending.set(false);
         }
       }
+    }
+  }
+
+  /**
+   * A client that fails unexpectedly is let go (it resumes with Last-Event-ID), never the pass: it
+   * may run on the live feed's own thread, which a failure would end for every client.
+   */
+  private static void wakeOrClose(SseStream client) {
+    try {
+      client.wake();
+    } catch (RuntimeException e) {
+      log.warn("An SSE client failed while being woken; it is disconnected", e);
+      client.close(true);
     }
   }
 

@@ -95,6 +95,9 @@ final class SseStream implements WriteListener, AsyncListener {
   private boolean mayRepeatReplay = true;
   private boolean drainScheduled = true; // until the first drain
   private boolean closed;
+  // From taking a batch until its write completed: a close meanwhile must abort the connection,
+  // as the response's end would otherwise be written under (or before) that write.
+  private boolean batchInFlight;
   private long queuedHere;
 
   private volatile long lastWriteNanos = System.nanoTime();
@@ -248,6 +251,7 @@ final class SseStream implements WriteListener, AsyncListener {
         blockedSinceNanos = 0;
         ByteBuffer batch;
         synchronized (this) {
+          batchInFlight = false; // the last one was written (or there was none)
           if (closed) {
             return;
           }
@@ -255,6 +259,7 @@ final class SseStream implements WriteListener, AsyncListener {
           if (batch == FELL_BEHIND) {
             break;
           }
+          batchInFlight = batch != null;
           if (batch == null) {
             drainScheduled = false;
             if (catchUp != null && !catchUpInFlight) {
@@ -300,8 +305,8 @@ final class SseStream implements WriteListener, AsyncListener {
     /** Writes a batch; false when that completes later (the stream is then drained again). */
     boolean write(ByteBuffer batch) throws IOException;
 
-    /** True while a write that did not complete at once is under way. */
-    boolean writing();
+    /** True if the response's end, which Jetty writes, could overlap a write of ours. */
+    boolean endCanOverlapWrites();
   }
 
   /**
@@ -349,7 +354,7 @@ final class SseStream implements WriteListener, AsyncListener {
     }
 
     @Override
-    public boolean writing() {
+    public boolean endCanOverlapWrites() {
       return false; // the servlet output finishes its own write before the response completes
     }
   }
@@ -397,8 +402,8 @@ final class SseStream implements WriteListener, AsyncListener {
     }
 
     @Override
-    public boolean writing() {
-      return state.get() != IDLE;
+    public boolean endCanOverlapWrites() {
+      return true; // Jetty does not know of our writes
     }
 
     @Override
@@ -415,12 +420,18 @@ final class SseStream implements WriteListener, AsyncListener {
     @Override
     public void failed(Throwable failure) {
       state.set(IDLE);
-      close(false); // the client went away
+      // The client went away. Not here: this may be Jetty's selector thread, and closing runs the
+      // request's completion (and waits for the hub's lock), while other connections wait for it.
+      try {
+        writers.execute(() -> close(false));
+      } catch (RejectedExecutionException e) {
+        close(false); // the hub is closing
+      }
     }
 
     @Override
     public InvocationType getInvocationType() {
-      return InvocationType.NON_BLOCKING; // succeeded only hands off to a writer
+      return InvocationType.NON_BLOCKING; // both only hand off to a writer
     }
   }
 
@@ -555,18 +566,20 @@ final class SseStream implements WriteListener, AsyncListener {
    * (a stuck client, or one that fell behind), so the container does not wait for it.
    */
   void close(boolean abort) {
+    boolean writeUnderWay;
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true;
+      writeUnderWay = batchInFlight; // no batch is taken after this: drain sees closed
       queuedBytes.addAndGet(-queuedHere);
       queuedHere = 0;
       queue.clear();
       catchUp = null;
     }
     onClose.accept(this);
-    if (abort || output.writing()) {
+    if (abort || (writeUnderWay && output.endCanOverlapWrites())) {
       abortConnection(); // the response's end must not write under a write of ours
     }
     // Javalin runs its after-handlers and completes the request on this thread.

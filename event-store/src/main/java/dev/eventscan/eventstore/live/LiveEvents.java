@@ -287,7 +287,7 @@ public final class LiveEvents implements AutoCloseable {
       try {
         listener.onEvents(matching);
       } catch (RuntimeException e) {
-        log.debug("Live listener failed; ending its subscription: {}", e.toString());
+        log.warn("Live listener failed; ending its subscription", e);
         end();
       }
     }
