@@ -373,7 +373,7 @@ class LiveUpdatesTest {
   }
 
   /** One line that must end in CRLF (a lone CR or LF fails). */
-  private static String crlfLine(InputStream in) throws IOException {
+  static String crlfLine(InputStream in) throws IOException {
     StringBuilder line = new StringBuilder();
     while (true) {
       int b = in.read();
