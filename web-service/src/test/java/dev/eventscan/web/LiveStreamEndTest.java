@@ -16,8 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -27,23 +25,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(PostgresExtension.class)
 class LiveStreamEndTest {
-  private static RunningService app;
-  private static EventStore store;
-
-  @BeforeAll
-  static void start(TestDatabase database) throws Exception {
-    app = new RunningService(database, Map.of());
-    store = app.service.store();
-  }
-
-  @AfterAll
-  static void stop() {
-    app.close();
-  }
-
   @Test
-  void a_stream_the_service_ends_ends_with_the_last_chunk_and_the_connection_goes_on()
-      throws Exception {
+  void a_stream_the_service_ends_ends_with_the_last_chunk_and_the_connection_goes_on(
+      TestDatabase database) throws Exception {
+    try (RunningService app = new RunningService(database, Map.of())) { // its hub is closed here
+      endAStream(app, app.service.store());
+    }
+  }
+
+  private static void endAStream(RunningService app, EventStore store) throws Exception {
     String category = "end" + UUID.randomUUID().toString().substring(0, 6);
     int port = URI.create(app.url).getPort();
     try (Socket socket = new Socket("127.0.0.1", port)) {
