@@ -46,6 +46,9 @@ abstract class RatioScenario implements Scenario {
     return Map.of();
   }
 
+  /** Runs after every contender's warm-up, before the timed runs. */
+  void warmedUp(BenchmarkDatabase database) throws Exception {}
+
   /** Whether the BENCH line carries each implementation's p99 latency of one unit of work. */
   boolean reportsLatency() {
     return false;
@@ -67,6 +70,7 @@ abstract class RatioScenario implements Scenario {
     for (Contender contender : contenders.values()) {
       contender.run(database); // warm-up: JIT, caches, connection pools
     }
+    warmedUp(database);
     Map<String, List<Measurement>> runs = new LinkedHashMap<>();
     contenders.keySet().forEach(name -> runs.put(name, new ArrayList<>()));
     List<String> order = new ArrayList<>(contenders.keySet());

@@ -56,6 +56,7 @@ final class ScanPipelineScenario implements Scenario {
             Clock.systemUTC())) {
       requestConcurrently(module, WARM_UP, "warmup");
       awaitCompleted(database, WARM_UP);
+      database.analyze();
       StatementStats.reset(database.ours());
       eventsBefore = database.store().headPosition().eventId();
       long commitsBefore = commits(database);
