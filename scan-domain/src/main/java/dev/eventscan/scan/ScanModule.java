@@ -86,11 +86,15 @@ public final class ScanModule implements AutoCloseable {
     // changed setting) is moved over; refused, with a clear message, while an old node still runs.
     subscriptions.resegment(PROCESS_MANAGER, settings.process().segments());
     // No recovery here: each node sweeps the unfinished scans of the segments it owns.
+    // The subscription keeps the table of unfinished scans and drives scans requested on other
+    // nodes; this node's own requests and outcomes are driven at once, without it. So it may gather
+    // what arrives within 25 ms into one transaction instead of one per few events under load.
     processManager.start(
         subscriptions,
         SubscriptionOptions.named(PROCESS_MANAGER)
             .filter(ScanProcessManager.EVENTS)
             .pollInterval(settings.pollInterval())
+            .batchInterval(Duration.ofMillis(25))
             .segments(settings.process().segments()));
   }
 
