@@ -4,6 +4,7 @@ import dev.eventscan.eventstore.global.EventFilter;
 import dev.eventscan.eventstore.serialization.EventTypeRegistry;
 import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.eventstore.subscription.ParkedFailure;
+import dev.eventscan.eventstore.subscription.SqlWrites;
 import dev.eventscan.eventstore.subscription.Subscription;
 import dev.eventscan.eventstore.subscription.SubscriptionOptions;
 import dev.eventscan.eventstore.subscription.SubscriptionState;
@@ -187,7 +188,8 @@ public final class ScanProcessManager implements AutoCloseable {
     workers = startWorkers(workerGeneration.get());
     subscription =
         subscriptions.startTransactional(
-            options, TransactionalEventHandler.ofBatches(this::onEvents));
+            options,
+            TransactionalEventHandler.ofWrites((events, transaction) -> writesFor(events)));
     // The first sweep one interval from now: at start the node does not drive scans yet (its
     // subscription is still taking its lock), so a sweep then found nothing to do, or, started
     // late on a busy machine, ran one more page at an unforeseeable time.
@@ -203,6 +205,15 @@ public final class ScanProcessManager implements AutoCloseable {
    * reader, open while it waits on other connections.
    */
   public void onEvents(List<RecordedEvent> events, Connection transaction) throws SQLException {
+    writesFor(events).execute(transaction);
+  }
+
+  /**
+   * {@link #onEvents} as writes the subscription sends with its checkpoint's move and the COMMIT,
+   * in one round trip: the table's INSERT and DELETE took a round trip each, holding the
+   * transaction's id (and every global reader) across them.
+   */
+  private SqlWrites writesFor(List<RecordedEvent> events) {
     List<String> requested = new ArrayList<>();
     List<String> requestedAt = new ArrayList<>();
     List<String> finished = new ArrayList<>();
@@ -214,23 +225,23 @@ public final class ScanProcessManager implements AutoCloseable {
         finished.add(scanId(event));
       }
     }
+    SqlWrites writes = SqlWrites.none();
     if (!requested.isEmpty()) {
-      try (PreparedStatement insert =
-          transaction.prepareStatement(
+      writes =
+          writes.and(
               """
               INSERT INTO %s.scan_in_flight (scan_id, requested_at)
               SELECT r.scan_id, r.requested_at::timestamptz
                 FROM unnest(?::text[], ?::text[]) AS r(scan_id, requested_at)
               ON CONFLICT DO NOTHING
               """
-                  .formatted(schema))) {
-        insert.setArray(1, transaction.createArrayOf("text", requested.toArray()));
-        insert.setArray(2, transaction.createArrayOf("text", requestedAt.toArray()));
-        insert.executeUpdate();
-      }
+                  .formatted(schema),
+              requested.toArray(String[]::new),
+              requestedAt.toArray(String[]::new));
     }
     if (!finished.isEmpty()) {
-      forget(transaction, finished); // after the inserts: a scan may start and end in one batch
+      // After the inserts: a scan may start and end in one batch.
+      writes = writes.and(forgetSql(), (Object) finished.toArray(String[]::new));
       finished.forEach(drivenAt::remove);
     }
     for (RecordedEvent event : events) {
@@ -240,6 +251,7 @@ public final class ScanProcessManager implements AutoCloseable {
         requestDrive(scanId, event.streamVersion());
       }
     }
+    return writes;
   }
 
   private static String scanId(RecordedEvent event) {
@@ -357,12 +369,11 @@ public final class ScanProcessManager implements AutoCloseable {
   }
 
   private void forget(Connection c, List<String> scanIds) throws SQLException {
-    try (PreparedStatement delete =
-        c.prepareStatement(
-            "DELETE FROM %s.scan_in_flight WHERE scan_id = ANY(?)".formatted(schema))) {
-      delete.setArray(1, c.createArrayOf("text", scanIds.toArray()));
-      delete.executeUpdate();
-    }
+    SqlWrites.of(forgetSql(), (Object) scanIds.toArray(String[]::new)).execute(c);
+  }
+
+  private String forgetSql() {
+    return "DELETE FROM %s.scan_in_flight WHERE scan_id = ANY(?::text[])".formatted(schema);
   }
 
   /** Scanner calls waiting for a worker (not yet running). */
