@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.eventscan.eventstore.EventStore;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.subscription.ParkedFailure;
+import dev.eventscan.eventstore.subscription.SubscriptionState;
 import dev.eventscan.scan.lifecycle.ScanEvent;
 import dev.eventscan.scan.lifecycle.ScanEventTypes;
 import dev.eventscan.scan.process.ProcessSettings;
@@ -180,7 +181,14 @@ class ProcessManagerFaultsTest {
             scripted,
             new ProcessSettings(
                 2, Duration.ofSeconds(5), Duration.ofMillis(10), Duration.ofMillis(50), 8, HOUR));
-    Eventually.until("the node drives scans", WAIT, () -> module.processManager().drivesScans());
+    // Every segment, not just one: a sweep drives only the scans of the segments this node owns.
+    Eventually.until(
+        "the node drives every segment",
+        WAIT,
+        () ->
+            module.subscriptions().list().stream()
+                .filter(s -> s.subscription().equals(ScanModule.PROCESS_MANAGER))
+                .allMatch(s -> s.state() == SubscriptionState.RUNNING && s.owner().isPresent()));
     String table = TestModules.SCHEMA + ".scan_in_flight";
     // Older than any real scan, and never driven to an end: their streams do not exist.
     RecordingFaults.execute(
