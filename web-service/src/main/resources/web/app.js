@@ -327,6 +327,23 @@ const Eventscan = (() => {
           showTimeline();
         } while (again);
       } finally { reloading = false; }
+      reconcile();
+    };
+    // The stream is the truth, the summary can lag it: a live summary is the read model's as of
+    // at most 5 s after its event, and one read while the read model was held back stays stale if
+    // the scan ended meanwhile (its later summaries came with events the page already had). Once
+    // the stream has ended the scan, read the summary again until the read model agrees.
+    const ENDS = ['ScanCompleted', 'ScanFailed', 'ScanCancelled'];
+    let reconciling = false;
+    const reconcile = async () => {
+      if (reconciling || FINAL.includes(summary?.status) || !events.some((e) => ENDS.includes(e.type))) return;
+      reconciling = true;
+      try {
+        for (let tries = 0; tries < 30 && !FINAL.includes(summary?.status); tries++) {
+          try { await refresh(); } catch (e) { /* the next try */ }
+          if (!FINAL.includes(summary?.status)) await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      } finally { reconciling = false; }
     };
     // First paint from the read model and the stream, then live.
     Promise.all([refresh(), reloadEvents()]).then(() => {
