@@ -189,6 +189,20 @@ class ProcessManagerFaultsTest {
             module.subscriptions().list().stream()
                 .filter(s -> s.subscription().equals(ScanModule.PROCESS_MANAGER))
                 .allMatch(s -> s.state() == SubscriptionState.RUNNING && s.owner().isPresent()));
+    // And past the earlier tests' events: catching up queues a drive for each of their scans, and
+    // the drive queue is bounded (1,000), so a sweep meanwhile could not queue all of its page.
+    Position head = store.headPosition();
+    Eventually.until(
+        "the process manager caught up",
+        WAIT,
+        () ->
+            module
+                    .subscriptions()
+                    .status(ScanModule.PROCESS_MANAGER)
+                    .orElseThrow()
+                    .position()
+                    .compareTo(head)
+                >= 0);
     String table = TestModules.SCHEMA + ".scan_in_flight";
     // Older than any real scan, and never driven to an end: their streams do not exist.
     RecordingFaults.execute(
