@@ -156,18 +156,7 @@ class ProcessManagerFaultsTest {
       markStreamDeleted(scanId, true);
       barrier.commit();
     }
-    Position head = store.headPosition();
-    Eventually.until(
-        "the process manager handled the request",
-        WAIT,
-        () ->
-            module
-                    .subscriptions()
-                    .status(ScanModule.PROCESS_MANAGER)
-                    .orElseThrow()
-                    .position()
-                    .compareTo(head)
-                >= 0);
+    awaitProcessManagerAtHead(module, "the process manager handled the request");
 
     markStreamDeleted(scanId, false);
     awaitStatus(module, scanId, "COMPLETED");
@@ -191,18 +180,7 @@ class ProcessManagerFaultsTest {
                 .allMatch(s -> s.state() == SubscriptionState.RUNNING && s.owner().isPresent()));
     // And past the earlier tests' events: catching up queues a drive for each of their scans, and
     // the drive queue is bounded (1,000), so a sweep meanwhile could not queue all of its page.
-    Position head = store.headPosition();
-    Eventually.until(
-        "the process manager caught up",
-        WAIT,
-        () ->
-            module
-                    .subscriptions()
-                    .status(ScanModule.PROCESS_MANAGER)
-                    .orElseThrow()
-                    .position()
-                    .compareTo(head)
-                >= 0);
+    awaitProcessManagerAtHead(module, "the process manager caught up");
     String table = TestModules.SCHEMA + ".scan_in_flight";
     // Older than any real scan, and never driven to an end: their streams do not exist.
     RecordingFaults.execute(
@@ -307,5 +285,21 @@ class ProcessManagerFaultsTest {
     try (Statement statement = connection.createStatement()) {
       statement.execute(sql);
     }
+  }
+
+  /** Until the process manager's subscription has reached the log's head as of now. */
+  private static void awaitProcessManagerAtHead(ScanModule module, String what) {
+    Position head = store.headPosition();
+    Eventually.until(
+        what,
+        WAIT,
+        () ->
+            module
+                    .subscriptions()
+                    .status(ScanModule.PROCESS_MANAGER)
+                    .orElseThrow()
+                    .position()
+                    .compareTo(head)
+                >= 0);
   }
 }
