@@ -53,7 +53,9 @@ class ExpectedVersionMatrixTest {
         Arguments.of(StreamState.DELETED, ExpectedVersion.noStream(), -2L),
         Arguments.of(StreamState.DELETED, ExpectedVersion.streamExists(), -2L),
         Arguments.of(StreamState.DELETED, ExpectedVersion.exactly(0), -2L),
-        Arguments.of(StreamState.DELETED, ExpectedVersion.exactly(2), -2L));
+        Arguments.of(StreamState.DELETED, ExpectedVersion.exactly(2), -2L),
+        // The tombstone is version 3: an append at it must still be refused.
+        Arguments.of(StreamState.DELETED, ExpectedVersion.exactly(3), -2L));
   }
 
   @ParameterizedTest(name = "{1} on a {0} stream")

@@ -74,6 +74,7 @@ final class GuardedInsert {
   static final String BATCH_COMMENT = "-- event-store: coalesced appends";
 
   private final String headSql;
+  private final String existingStreamOneEventSql;
   private final Map<String, String> statements = new LinkedHashMap<>();
 
   GuardedInsert(String schema) {
@@ -87,6 +88,7 @@ final class GuardedInsert {
          LIMIT 1"""
             .formatted(TOMBSTONE, schema);
     this.headSql = head.formatted("?");
+    this.existingStreamOneEventSql = existingStreamOneEvent(schema);
     for (Shape shape : Shape.values()) {
       for (boolean mayCreate : new boolean[] {false, true}) {
         // Named, so a batch is recognizable in pg_stat_activity.
@@ -149,10 +151,51 @@ final class GuardedInsert {
         .formatted(schema, insert);
   }
 
+  /**
+   * The hot path, one event to a stream that must already have events ({@code exactly(n)}, n > 0,
+   * or {@code streamExists()}): the same guard, read from the head row itself. An expectation whose
+   * lowest version is at least 1 holds only if the stream has a head, so the head is the
+   * statement's one source row and no VALUES row, outer join or {@code coalesce} is needed:
+   * pg_stat_statements measured its execution at 18 µs against 25 µs for the general shape and 14
+   * µs for the raw INSERT (minimum of about 10,000 calls each, PostgreSQL 17, notes/append-s24.md).
+   */
+  private static String existingStreamOneEvent(String schema) {
+    return """
+        INSERT INTO %1$s.events (event_id, stream_id, stream_version, type, data, metadata)
+        SELECT ?, h.stream_id, h.version + 1, ?, ?::jsonb, ?::jsonb
+          FROM (SELECT e.stream_id, e.stream_version AS version, e.type = %2$s AS deleted
+                  FROM %1$s.events e
+                 WHERE e.stream_id = ?
+                 ORDER BY e.stream_version DESC
+                 LIMIT 1) h
+         WHERE NOT h.deleted
+           AND h.version BETWEEN ? AND ?
+        RETURNING stream_id, stream_version, transaction_id::text AS transaction_id_text, id, false"""
+        .formatted(schema, TOMBSTONE);
+  }
+
   /** Inserts one stream's events; fails on a version or event id taken concurrently. */
   Map<String, Written> insert(Connection connection, StreamAppend part) throws SQLException {
     boolean one = part.events().size() == 1;
+    if (one && !mayCreate(part.expectedVersion())) {
+      return insertIntoExistingStream(connection, part);
+    }
     return run(connection, List.of(part), one ? Shape.ONE_EVENT : Shape.ONE_STREAM, false);
+  }
+
+  private Map<String, Written> insertIntoExistingStream(Connection connection, StreamAppend part)
+      throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(existingStreamOneEventSql)) {
+      EventData event = part.events().get(0);
+      statement.setObject(1, event.eventId());
+      statement.setString(2, event.type());
+      statement.setString(3, event.data());
+      statement.setString(4, MetadataJson.write(event.metadata()));
+      statement.setString(5, part.streamId());
+      statement.setLong(6, part.expectedVersion().lowestVersion());
+      statement.setLong(7, part.expectedVersion().highestVersion());
+      return collect(statement);
+    }
   }
 
   /**
@@ -177,23 +220,27 @@ final class GuardedInsert {
       } else {
         bindOneStream(connection, statement, parts.get(0), shape == Shape.ONE_EVENT);
       }
-      Map<String, Written> written = new LinkedHashMap<>();
-      try (ResultSet rows = statement.executeQuery()) {
-        while (rows.next()) {
-          Written stream = written.computeIfAbsent(rows.getString(1), id -> new Written());
-          long version = rows.getLong(2);
-          long id = rows.getLong(4);
-          stream.ids.add(id);
-          if (version > stream.lastVersion) {
-            stream.lastVersion = version;
-            stream.lastId = id;
-            stream.transactionId = rows.getString(3);
-          }
-          stream.createdStream |= rows.getBoolean(5);
-        }
-      }
-      return written;
+      return collect(statement);
     }
+  }
+
+  private static Map<String, Written> collect(PreparedStatement statement) throws SQLException {
+    Map<String, Written> written = new LinkedHashMap<>();
+    try (ResultSet rows = statement.executeQuery()) {
+      while (rows.next()) {
+        Written stream = written.computeIfAbsent(rows.getString(1), id -> new Written());
+        long version = rows.getLong(2);
+        long id = rows.getLong(4);
+        stream.ids.add(id);
+        if (version > stream.lastVersion) {
+          stream.lastVersion = version;
+          stream.lastId = id;
+          stream.transactionId = rows.getString(3);
+        }
+        stream.createdStream |= rows.getBoolean(5);
+      }
+    }
+    return written;
   }
 
   /** Only an expectation that accepts version 0 can be the stream's first append. */
