@@ -66,6 +66,24 @@ final class AppendBreakdownScenario implements Scenario {
       RETURNING stream_id, stream_version, transaction_id::text AS transaction_id_text, id, false
       """;
 
+  /**
+   * A copy of the library's statement for one event to a stream that must exist ({@code
+   * exactly(n)}, n > 0, {@code streamExists()}) since stop 24: the head row is the only source row.
+   */
+  private static final String HEAD_ROW_GUARDED_INSERT =
+      """
+      INSERT INTO event_store.events (event_id, stream_id, stream_version, type, data, metadata)
+      SELECT ?, h.stream_id, h.version + 1, ?, ?::jsonb, ?::jsonb
+        FROM (SELECT e.stream_id, e.stream_version AS version, e.type = '$stream-deleted' AS deleted
+                FROM event_store.events e
+               WHERE e.stream_id = ?
+               ORDER BY e.stream_version DESC
+               LIMIT 1) h
+       WHERE NOT h.deleted
+         AND h.version BETWEEN ? AND ?
+      RETURNING stream_id, stream_version, transaction_id::text AS transaction_id_text, id, false
+      """;
+
   private static final String RETURNING_INSERT =
       """
       INSERT INTO limit_jdbc.events (event_id, stream_id, stream_version, type, data, metadata)
@@ -106,6 +124,7 @@ final class AppendBreakdownScenario implements Scenario {
       steps.put("returning", () -> raw(relaxed, false, RETURNING_INSERT));
       steps.put("guard", () -> raw(relaxed, false, GUARDED_INSERT));
       steps.put("head_guard", () -> raw(relaxed, false, HEAD_GUARDED_INSERT));
+      steps.put("head_row_guard", () -> raw(relaxed, false, HEAD_ROW_GUARDED_INSERT));
       steps.put("guard_pool", () -> raw(relaxed, true, GUARDED_INSERT));
       steps.put("ours_nonotify", () -> ours(silent));
       steps.put("ours", () -> ours(notifying)); // nobody else listens: no hints are sent
@@ -179,7 +198,8 @@ final class AppendBreakdownScenario implements Scenario {
    * appends version 1 through the library's table directly.
    */
   private Measurement raw(DataSource pool, boolean pooled, String sql) throws Exception {
-    boolean guarded = sql == GUARDED_INSERT || sql == HEAD_GUARDED_INSERT;
+    boolean guarded =
+        sql == GUARDED_INSERT || sql == HEAD_GUARDED_INSERT || sql == HEAD_ROW_GUARDED_INSERT;
     return Throughput.measure(
         writers,
         runTime,
@@ -216,6 +236,8 @@ final class AppendBreakdownScenario implements Scenario {
               if (guarded) {
                 if (sql == GUARDED_INSERT) {
                   bindGuarded(s, streamId, version);
+                } else if (sql == HEAD_ROW_GUARDED_INSERT) {
+                  bindHeadRowGuarded(s, streamId, version);
                 } else {
                   bindHeadGuarded(s, streamId, version);
                 }
@@ -241,6 +263,19 @@ final class AppendBreakdownScenario implements Scenario {
             }
           };
         });
+  }
+
+  /** Binds the head-row-guarded INSERT for appending version {@code expected + 1}. */
+  private static void bindHeadRowGuarded(PreparedStatement s, String streamId, long expected)
+      throws SQLException {
+    EventData event = Payloads.event();
+    s.setObject(1, event.eventId());
+    s.setString(2, event.type());
+    s.setString(3, event.data());
+    s.setString(4, MetadataJson.write(event.metadata()));
+    s.setString(5, streamId);
+    s.setLong(6, expected);
+    s.setLong(7, expected);
   }
 
   /** Binds the head-guarded INSERT for appending version {@code expected + 1}. */
