@@ -95,9 +95,12 @@ final class SseStream implements WriteListener, AsyncListener {
   private boolean mayRepeatReplay = true;
   private boolean drainScheduled = true; // until the first drain
   private boolean closed;
-  // From taking a batch until its write completed: a close meanwhile must abort the connection,
-  // as the response's end would otherwise be written under (or before) that write.
+  // From taking a batch until its write completed: a close meanwhile must not end the response
+  // (Jetty would write its end under, or before, that write): the end waits for the write, or the
+  // connection is aborted if the socket did not take it.
   private boolean batchInFlight;
+  // A close (not an abort) found a write of ours under way: the response ends once it is done.
+  private boolean endDeferred;
   private long queuedHere;
 
   private volatile long lastWriteNanos = System.nanoTime();
@@ -270,12 +273,17 @@ final class SseStream implements WriteListener, AsyncListener {
           }
         }
         if (!output.write(batch)) {
+          if (isEndDeferred()) {
+            endNow(true); // closed under a write the socket did not take: it may never complete
+          }
           return; // the write completes later, and drains on (drainScheduled stays set)
         }
+        batchWritten();
         lastWriteNanos = System.nanoTime();
       }
     } catch (IOException | RuntimeException e) {
       close(false); // the client went away, or the request is over: nothing to report
+      endNow(true); // if that close waited for the write that failed
       return;
     }
     close(true); // frames it still needed are gone from the log: it resumes with Last-Event-ID
@@ -287,8 +295,40 @@ final class SseStream implements WriteListener, AsyncListener {
     }
   }
 
+  /**
+   * The batch is on the socket. A close that found it under way ends the response now (cleanly):
+   * the client may have read the batch, and closed us, before Jetty told us the write completed.
+   */
+  private void batchWritten() {
+    synchronized (this) {
+      batchInFlight = false;
+    }
+    endNow(false);
+  }
+
+  private synchronized boolean isEndDeferred() {
+    return endDeferred;
+  }
+
+  /**
+   * Ends a response whose end waited for our write, if one does ({@code abort}: the connection).
+   */
+  private void endNow(boolean abort) {
+    synchronized (this) {
+      if (!endDeferred) {
+        return;
+      }
+      endDeferred = false;
+    }
+    if (abort) {
+      abortConnection();
+    }
+    done.complete(null);
+  }
+
   /** A write that did not complete at once did now: on to what is pending since. */
   private void written() {
+    batchWritten();
     blockedSinceNanos = 0;
     lastWriteNanos = System.nanoTime();
     drain();
@@ -307,6 +347,11 @@ final class SseStream implements WriteListener, AsyncListener {
 
     /** True if the response's end, which Jetty writes, could overlap a write of ours. */
     boolean endCanOverlapWrites();
+
+    /** True if a write returned before the socket took it all (it may never complete). */
+    default boolean writePending() {
+      return false;
+    }
   }
 
   /**
@@ -363,8 +408,9 @@ final class SseStream implements WriteListener, AsyncListener {
    * HTTP/1.1 chunks written to the connection's EndPoint, past the servlet output, the response
    * wrappers and the generator (most of the writers' CPU in a profile of 1,000 clients): one
    * gathering write per batch. Jetty wrote only the headers, so its generator's state stays right:
-   * the response's end adds the last chunk as usual. That end must not overlap a write of ours,
-   * which {@link #close} ensures by closing the connection under one.
+   * the response's end adds the last chunk as usual. That end must not overlap a write of ours:
+   * {@link #close} defers it to the write's end, or closes the connection under a write the socket
+   * did not take.
    */
   private final class Chunks implements Output, Callback {
     private static final int IDLE = 0;
@@ -407,12 +453,18 @@ final class SseStream implements WriteListener, AsyncListener {
     }
 
     @Override
+    public boolean writePending() {
+      return state.get() == PENDING;
+    }
+
+    @Override
     public void succeeded() {
       if (state.getAndSet(IDLE) == PENDING) {
         try {
           writers.execute(SseStream.this::written); // not on Jetty's selector
         } catch (RejectedExecutionException e) {
           close(false); // the hub is closing
+          batchWritten();
         }
       }
     }
@@ -423,9 +475,14 @@ final class SseStream implements WriteListener, AsyncListener {
       // The client went away. Not here: this may be Jetty's selector thread, and closing runs the
       // request's completion (and waits for the hub's lock), while other connections wait for it.
       try {
-        writers.execute(() -> close(false));
+        writers.execute(
+            () -> {
+              close(false);
+              endNow(true);
+            });
       } catch (RejectedExecutionException e) {
         close(false); // the hub is closing
+        endNow(true);
       }
     }
 
@@ -573,14 +630,23 @@ final class SseStream implements WriteListener, AsyncListener {
       }
       closed = true;
       writeUnderWay = batchInFlight; // no batch is taken after this: drain sees closed
+      endDeferred = writeUnderWay && !abort && output.endCanOverlapWrites();
       queuedBytes.addAndGet(-queuedHere);
       queuedHere = 0;
       queue.clear();
       catchUp = null;
     }
     onClose.accept(this);
-    if (abort || (writeUnderWay && output.endCanOverlapWrites())) {
-      abortConnection(); // the response's end must not write under a write of ours
+    if (abort) {
+      abortConnection();
+    } else if (writeUnderWay && output.endCanOverlapWrites()) {
+      // The response's end must not write under a write of ours: it follows the write's end
+      // (batchWritten), or the connection goes if the socket did not take it (set endDeferred
+      // first, then read the state: the drain reads them the other way round, see drain).
+      if (output.writePending()) {
+        endNow(true);
+      }
+      return;
     }
     // Javalin runs its after-handlers and completes the request on this thread.
     done.complete(null);

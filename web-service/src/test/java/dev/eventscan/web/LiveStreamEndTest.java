@@ -16,8 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.Disabled;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -26,10 +25,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(PostgresExtension.class)
 class LiveStreamEndTest {
-  @Test
-  @Disabled(
-      "Once in 5 runs (CI on 26e6254) the connection ended before any response header: cause not"
-          + " found yet, see the stop 23 closing note; to investigate, not to delete")
+  // Repeated: a close right after a write completed aborted the connection in about half the runs
+  // (the write was still marked under way until the drain took its next batch).
+  @RepeatedTest(5)
   void a_stream_the_service_ends_ends_with_the_last_chunk_and_the_connection_goes_on(
       TestDatabase database) throws Exception {
     try (RunningService app = new RunningService(database, Map.of())) { // its hub is closed here
