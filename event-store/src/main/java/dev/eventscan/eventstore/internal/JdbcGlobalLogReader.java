@@ -76,56 +76,87 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
       Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
       return new GlobalLogPage(events, next, events.size() < maxCount);
     }
-    // A filtered reader that found everything there is also learns how far it has looked: the
-    // head below the barrier, read by the same statement (so in the same snapshot). Nothing it
-    // wants can appear before that any more, so its checkpoint (and lag) can move past events it
-    // does not want. One statement, not a transaction: a subscription reads at every wake-up.
-    String withHead =
-        """
-        SELECT page.*, head.transaction_id::text, head.id
-          FROM (SELECT 1) AS one
-          LEFT JOIN (SELECT %1$s, transaction_id AS in_order FROM %2$s.events
-                      WHERE (transaction_id, id) > (?::text::xid8, ?)
-                        AND transaction_id < %3$s
-                        %4$s
-                      ORDER BY transaction_id, id
-                      LIMIT ?) AS page ON true
-          LEFT JOIN (SELECT transaction_id, id FROM %2$s.events
-                      WHERE transaction_id < %3$s
-                      ORDER BY transaction_id DESC, id DESC
-                      LIMIT 1) AS head ON true
-         ORDER BY page.in_order, page.id
-        """
-            .formatted(EventRows.COLUMNS, schema, BARRIER, filterSql(filter));
     return Jdbc.withConnection(
-        dataSource,
-        "read all",
-        c -> {
-          try (PreparedStatement statement = c.prepareStatement(withHead)) {
-            statement.setString(1, after.transactionIdText());
-            statement.setLong(2, after.eventId());
-            statement.setInt(bindFilter(c, statement, 3, filter), maxCount);
-            try (ResultSet rows = statement.executeQuery()) {
-              List<RecordedEvent> events = new ArrayList<>(Math.min(maxCount, 1000));
-              Position head = Position.START;
-              int headColumn = rows.getMetaData().getColumnCount() - 1;
-              while (rows.next()) {
-                if (rows.getObject(1) != null) {
-                  events.add(EventRows.map(rows));
-                }
-                if (rows.getString(headColumn) != null) {
-                  head = Position.of(rows.getString(headColumn), rows.getLong(headColumn + 1));
-                }
+        dataSource, "read all", c -> readFiltered(c, after, filter, maxCount));
+  }
+
+  /** Rows a filtered read walks past before it returns a short page, so that it never runs long. */
+  static final int FILTERED_SCAN_BUDGET = 20_000;
+
+  /**
+   * A filtered page, read as unfiltered windows of the global-order index with the filter applied
+   * to each row: the plan is then the index walk whatever the statistics say. With the filter in
+   * the WHERE clause, a database not analyzed yet was planned as a scan of every event after the
+   * position plus a sort (PostgreSQL guesses that a category keeps 0.5% of the events).
+   *
+   * <p>The reader learns how far it has looked, so its checkpoint (and lag) moves past events it
+   * does not want: a window that comes back short reached the head below the barrier, and a reader
+   * whose filter is rare gets a short page, not the end of the log, after {@link
+   * #FILTERED_SCAN_BUDGET} rows.
+   */
+  private GlobalLogPage readFiltered(Connection c, Position after, EventFilter filter, int maxCount)
+      throws SQLException {
+    String sql = windowSql(schema, filter);
+    List<RecordedEvent> events = new ArrayList<>(Math.min(maxCount, 1000));
+    Position cursor = after;
+    int window = Math.min(maxCount, FILTERED_SCAN_BUDGET);
+    long scanned = 0;
+    while (true) {
+      int rowsInWindow = 0;
+      try (PreparedStatement statement = c.prepareStatement(sql)) {
+        int parameter = bindFilter(c, statement, 1, filter);
+        statement.setString(parameter++, cursor.transactionIdText());
+        statement.setLong(parameter++, cursor.eventId());
+        statement.setInt(parameter, window);
+        try (ResultSet rows = statement.executeQuery()) {
+          while (rows.next()) {
+            rowsInWindow++;
+            cursor = Position.of(rows.getString(2), rows.getLong(1));
+            if (rows.getBoolean(WANTED_COLUMN)) {
+              events.add(EventRows.map(rows));
+              if (events.size() == maxCount) {
+                return new GlobalLogPage(events, cursor, false);
               }
-              Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
-              boolean endOfLog = events.size() < maxCount;
-              if (endOfLog && head.compareTo(next) > 0) {
-                next = head;
-              }
-              return new GlobalLogPage(events, next, endOfLog);
             }
           }
-        });
+        }
+      }
+      scanned += rowsInWindow;
+      if (rowsInWindow < window) {
+        return new GlobalLogPage(events, cursor, true);
+      }
+      if (scanned >= FILTERED_SCAN_BUDGET) {
+        return new GlobalLogPage(events, cursor, false);
+      }
+      // The filter is selective: larger windows, fewer round trips.
+      window = (int) Math.min(window * 4L, FILTERED_SCAN_BUDGET);
+    }
+  }
+
+  /** The column after {@link EventRows#COLUMNS} in a window: whether the filter wants the row. */
+  private static final int WANTED_COLUMN = 10;
+
+  /**
+   * One window of a filtered read: the next rows in global order, each with whether the filter
+   * wants it; data and metadata only for those it wants. Parameters: the filter's, the position,
+   * the window's size.
+   */
+  static String windowSql(String schema, EventFilter filter) {
+    return """
+        SELECT id, transaction_id_text, event_id, stream_id, stream_version, type,
+               CASE WHEN wanted THEN data::text END, CASE WHEN wanted THEN metadata::text END,
+               recorded_at, wanted
+          FROM (SELECT id, transaction_id, transaction_id::text AS transaction_id_text, event_id,
+                       stream_id, stream_version, type, data, metadata, recorded_at,
+                       %3$s AS wanted
+                  FROM %1$s.events
+                 WHERE (transaction_id, id) > (?::text::xid8, ?)
+                   AND transaction_id < %2$s
+                 ORDER BY transaction_id, id
+                 LIMIT ?) AS scanned
+         ORDER BY transaction_id, id
+        """
+        .formatted(schema, BARRIER, String.join(" AND ", filterConditions(filter)));
   }
 
   @Override
@@ -211,10 +242,25 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
     }
   }
 
+  /** The filter's conditions in SQL, parameters bound by {@link #bindFilter} in this order. */
+  private static List<String> filterConditions(EventFilter filter) {
+    List<String> conditions = new ArrayList<>();
+    if (!filter.types().isEmpty()) {
+      conditions.add("type = ANY(?)");
+    }
+    if (!filter.categories().isEmpty()) {
+      conditions.add("category = ANY(?)");
+    }
+    if (filter.segment() != null) {
+      conditions.add(StreamSegment.SQL_HASH + " % ? = ?");
+    }
+    return conditions;
+  }
+
   private static String filterSql(EventFilter filter) {
-    return (filter.types().isEmpty() ? "" : "AND type = ANY(?) ")
-        + (filter.categories().isEmpty() ? "" : "AND category = ANY(?) ")
-        + (filter.segment() == null ? "" : "AND " + StreamSegment.SQL_HASH + " % ? = ?");
+    StringBuilder sql = new StringBuilder();
+    filterConditions(filter).forEach(condition -> sql.append("AND ").append(condition).append(' '));
+    return sql.toString();
   }
 
   private static int bindFilter(

@@ -215,8 +215,8 @@ public final class Projections implements AutoCloseable {
           count++;
         }
       }
-      if (page.endOfLog() || page.events().isEmpty()) {
-        break;
+      if (page.endOfLog()) {
+        break; // a filtered page may be short, even empty, before the end: only this ends it
       }
       cursor = page.next();
     }
