@@ -63,25 +63,33 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
           """
               .formatted(EventRows.COLUMNS, schema, BARRIER);
       List<RecordedEvent> events =
-          query(
+          Jdbc.withConnection(
+              dataSource,
               "read all",
-              sql,
-              filter,
-              maxCount,
-              statement -> {
-                statement.setString(1, after.transactionIdText());
-                statement.setLong(2, after.eventId());
-                return 3;
+              c -> {
+                try (PreparedStatement statement = c.prepareStatement(sql)) {
+                  statement.setString(1, after.transactionIdText());
+                  statement.setLong(2, after.eventId());
+                  statement.setInt(3, maxCount);
+                  return events(statement, maxCount);
+                }
               });
       Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
       return new GlobalLogPage(events, next, events.size() < maxCount);
     }
     return Jdbc.withConnection(
-        dataSource, "read all", c -> readFiltered(c, after, filter, maxCount));
+        dataSource,
+        "read all",
+        c -> readFiltered(c, after, Direction.FORWARDS, filter, maxCount, FILTERED_SCAN_BUDGET));
   }
 
-  /** Rows a filtered read walks past before it returns a short page, so that it never runs long. */
+  /** Rows a filtered readAll walks past before it returns a short page, so it never runs long. */
   static final int FILTERED_SCAN_BUDGET = 20_000;
+
+  private static final int MAX_WINDOW = 20_000;
+
+  /** The window after the first for a small page, small enough to be planned as the index walk. */
+  private static final int SELECTIVE_WINDOW = 100;
 
   /**
    * A filtered page, read as unfiltered windows of the global-order index with the filter applied
@@ -90,16 +98,21 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
    * position plus a sort (PostgreSQL guesses that a category keeps 0.5% of the events).
    *
    * <p>The reader learns how far it has looked, so its checkpoint (and lag) moves past events it
-   * does not want: a window that comes back short reached the head below the barrier, and a reader
-   * whose filter is rare gets a short page, not the end of the log, after {@link
-   * #FILTERED_SCAN_BUDGET} rows.
+   * does not want: a window that comes back short reached the end, and a reader whose filter is
+   * rare gets a short page, not the end of the log, after {@code budget} rows.
    */
-  private GlobalLogPage readFiltered(Connection c, Position after, EventFilter filter, int maxCount)
+  private GlobalLogPage readFiltered(
+      Connection c,
+      Position from,
+      Direction direction,
+      EventFilter filter,
+      int maxCount,
+      long budget)
       throws SQLException {
-    String sql = windowSql(schema, filter);
+    String sql = windowSql(schema, filter, direction);
     List<RecordedEvent> events = new ArrayList<>(Math.min(maxCount, 1000));
-    Position cursor = after;
-    int window = Math.min(maxCount, FILTERED_SCAN_BUDGET);
+    Position cursor = from;
+    int window = Math.min(maxCount, MAX_WINDOW);
     long scanned = 0;
     while (true) {
       int rowsInWindow = 0;
@@ -125,11 +138,26 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
       if (rowsInWindow < window) {
         return new GlobalLogPage(events, cursor, true);
       }
-      if (scanned >= FILTERED_SCAN_BUDGET) {
+      if (scanned >= budget) {
         return new GlobalLogPage(events, cursor, false);
       }
-      // The filter is selective: larger windows, fewer round trips.
-      window = (int) Math.min(window * 4L, FILTERED_SCAN_BUDGET);
+      // The filter is selective: fewer round trips, but no larger windows than the page. Without
+      // statistics PostgreSQL guesses that a third of a table lies after any position, and a
+      // LIMIT near that guess is planned as that third sorted, unfiltered windows included.
+      window = Math.max(window, SELECTIVE_WINDOW);
+    }
+  }
+
+  private enum Direction {
+    FORWARDS(">", "ASC"),
+    BACKWARDS("<", "DESC");
+
+    final String comparison;
+    final String order;
+
+    Direction(String comparison, String order) {
+      this.comparison = comparison;
+      this.order = order;
     }
   }
 
@@ -137,11 +165,11 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
   private static final int WANTED_COLUMN = 10;
 
   /**
-   * One window of a filtered read: the next rows in global order, each with whether the filter
-   * wants it; data and metadata only for those it wants. Parameters: the filter's, the position,
-   * the window's size.
+   * One window of a filtered read: the next rows in the direction's order, each with whether the
+   * filter wants it; data and metadata only for those it wants. Parameters: the filter's, the
+   * position, the window's size.
    */
-  static String windowSql(String schema, EventFilter filter) {
+  private static String windowSql(String schema, EventFilter filter, Direction direction) {
     return """
         SELECT id, transaction_id_text, event_id, stream_id, stream_version, type,
                CASE WHEN wanted THEN data::text END, CASE WHEN wanted THEN metadata::text END,
@@ -150,13 +178,18 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
                        stream_id, stream_version, type, data, metadata, recorded_at,
                        %3$s AS wanted
                   FROM %1$s.events
-                 WHERE (transaction_id, id) > (?::text::xid8, ?)
+                 WHERE (transaction_id, id) %4$s (?::text::xid8, ?)
                    AND transaction_id < %2$s
-                 ORDER BY transaction_id, id
+                 ORDER BY transaction_id %5$s, id %5$s
                  LIMIT ?) AS scanned
-         ORDER BY transaction_id, id
+         ORDER BY transaction_id %5$s, id %5$s
         """
-        .formatted(schema, BARRIER, String.join(" AND ", filterConditions(filter)));
+        .formatted(
+            schema,
+            BARRIER,
+            String.join(" AND ", filterConditions(filter)),
+            direction.comparison,
+            direction.order);
   }
 
   @Override
@@ -170,16 +203,7 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
     if (filter == null || maxCount <= 0) {
       throw new InvalidInputException("readLatest needs a filter and a positive maxCount");
     }
-    String sql =
-        """
-        SELECT %s FROM %s.events
-         WHERE transaction_id < %s
-           %s
-         ORDER BY transaction_id DESC, id DESC
-         LIMIT ?
-        """
-            .formatted(EventRows.COLUMNS, schema, BARRIER, filterSql(filter));
-    return query("read latest", sql, filter, maxCount, statement -> 1);
+    return readBackwards(Position.END, filter, maxCount);
   }
 
   @Override
@@ -189,56 +213,45 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
           "readBackwards needs a position (Position.END for the newest), a filter and a positive"
               + " maxCount");
     }
-    if (before.equals(Position.END)) {
-      return readLatest(filter, maxCount);
+    if (!filter.equals(EventFilter.all())) {
+      // Backwards reads fill their page (callers take a short one for the log's start).
+      return Jdbc.withConnection(
+          dataSource,
+          "read backwards",
+          c ->
+              readFiltered(c, before, Direction.BACKWARDS, filter, maxCount, Long.MAX_VALUE)
+                  .events());
     }
     String sql =
         """
         SELECT %s FROM %s.events
          WHERE (transaction_id, id) < (?::text::xid8, ?)
            AND transaction_id < %s
-           %s
          ORDER BY transaction_id DESC, id DESC
          LIMIT ?
         """
-            .formatted(EventRows.COLUMNS, schema, BARRIER, filterSql(filter));
-    return query(
+            .formatted(EventRows.COLUMNS, schema, BARRIER);
+    return Jdbc.withConnection(
+        dataSource,
         "read backwards",
-        sql,
-        filter,
-        maxCount,
-        statement -> {
-          statement.setString(1, before.transactionIdText());
-          statement.setLong(2, before.eventId());
-          return 3;
+        c -> {
+          try (PreparedStatement statement = c.prepareStatement(sql)) {
+            statement.setString(1, before.transactionIdText());
+            statement.setLong(2, before.eventId());
+            statement.setInt(3, maxCount);
+            return events(statement, maxCount);
+          }
         });
   }
 
-  @FunctionalInterface
-  private interface LeadingParameters {
-    /** Binds the query's own first parameters; returns the index of the next one. */
-    int bind(PreparedStatement statement) throws SQLException;
-  }
-
-  /** Runs an event query: leading parameters, then the filter's, then the row limit. */
-  private List<RecordedEvent> query(
-      String what, String sql, EventFilter filter, int maxCount, LeadingParameters leading) {
-    return Jdbc.withConnection(dataSource, what, c -> query(c, sql, filter, maxCount, leading));
-  }
-
-  private static List<RecordedEvent> query(
-      Connection c, String sql, EventFilter filter, int maxCount, LeadingParameters leading)
+  private static List<RecordedEvent> events(PreparedStatement statement, int maxCount)
       throws SQLException {
-    try (PreparedStatement statement = c.prepareStatement(sql)) {
-      int parameter = bindFilter(c, statement, leading.bind(statement), filter);
-      statement.setInt(parameter, maxCount);
-      try (ResultSet rows = statement.executeQuery()) {
-        List<RecordedEvent> events = new ArrayList<>(Math.min(maxCount, 1000));
-        while (rows.next()) {
-          events.add(EventRows.map(rows));
-        }
-        return events;
+    try (ResultSet rows = statement.executeQuery()) {
+      List<RecordedEvent> events = new ArrayList<>(Math.min(maxCount, 1000));
+      while (rows.next()) {
+        events.add(EventRows.map(rows));
       }
+      return events;
     }
   }
 
@@ -255,12 +268,6 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
       conditions.add(StreamSegment.SQL_HASH + " % ? = ?");
     }
     return conditions;
-  }
-
-  private static String filterSql(EventFilter filter) {
-    StringBuilder sql = new StringBuilder();
-    filterConditions(filter).forEach(condition -> sql.append("AND ").append(condition).append(' '));
-    return sql.toString();
   }
 
   private static int bindFilter(

@@ -9,6 +9,7 @@ import dev.eventscan.eventstore.global.GlobalLogPage;
 import dev.eventscan.eventstore.position.Position;
 import dev.eventscan.eventstore.stream.EventData;
 import dev.eventscan.eventstore.stream.ExpectedVersion;
+import dev.eventscan.eventstore.stream.RecordedEvent;
 import dev.eventscan.testsupport.PostgresExtension;
 import dev.eventscan.testsupport.TestDatabase;
 import java.lang.reflect.InvocationHandler;
@@ -19,8 +20,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
-import java.util.function.Function;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.sql.DataSource;
@@ -100,13 +102,49 @@ class FilteredReadPlanTest {
     assertThat(read).isEqualTo(expected).hasSize(EVENTS * 9 / 10 / 50);
   }
 
+  @Test
+  void the_latest_events_of_a_rare_type_read_only_their_part_of_the_log_without_statistics(
+      TestDatabase database) throws Exception {
+    List<String> plans =
+        plansOf(database, reader -> reader.readLatest(EventFilter.types("Rare"), 10));
+    assertThat(plans).isNotEmpty().allSatisfy(FilteredReadPlanTest::readsOnlyAPage);
+  }
+
+  @Test
+  void filtered_pages_read_backwards_hold_exactly_the_wanted_events(TestDatabase database) {
+    JdbcGlobalLogReader reader = new JdbcGlobalLogReader(database.dataSource(), "event_store");
+    EventFilter rareScanEvents = EventFilter.categories("scan").andTypes("Rare");
+    List<Position> expected = new ArrayList<>();
+    reader.readAll(Position.START, EventFilter.all(), EVENTS).events().stream()
+        .filter(rareScanEvents::matches)
+        .forEach(e -> expected.add(e.position()));
+
+    List<Position> read = new ArrayList<>();
+    Position before = Position.END;
+    List<RecordedEvent> page;
+    do {
+      page = reader.readBackwards(before, rareScanEvents, 7);
+      assertThat(page).allMatch(rareScanEvents::matches);
+      page.forEach(e -> read.add(e.position()));
+      before = page.isEmpty() ? before : page.get(page.size() - 1).position();
+    } while (page.size() == 7);
+    Collections.reverse(read);
+    assertThat(read).isEqualTo(expected);
+    assertThat(reader.readLatest(rareScanEvents, 3))
+        .extracting(RecordedEvent::position)
+        .containsExactly(
+            expected.get(expected.size() - 1),
+            expected.get(expected.size() - 2),
+            expected.get(expected.size() - 3));
+  }
+
   /**
    * Plans of a read's statements, executed again as {@code EXPLAIN ANALYZE} with its parameters.
    */
-  private static List<String> plansOf(
-      TestDatabase database, Function<JdbcGlobalLogReader, GlobalLogPage> read) throws Exception {
+  private static List<String> plansOf(TestDatabase database, Consumer<JdbcGlobalLogReader> read)
+      throws Exception {
     List<RecordedStatement> statements = new ArrayList<>();
-    read.apply(
+    read.accept(
         new JdbcGlobalLogReader(recording(database.dataSource(), statements), "event_store"));
     List<String> plans = new ArrayList<>();
     try (Connection c = database.openUnpooledConnection()) {
