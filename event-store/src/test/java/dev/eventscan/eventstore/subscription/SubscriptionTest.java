@@ -464,7 +464,9 @@ class SubscriptionTest {
       wire.removeHandler(recorder);
       wire.setLevel(level);
     }
-    List<String> sent = sentByThread.get(handlerThread.get());
+    // A copy: a log call that took the handler before its removal may still add to the list, and
+    // a sub-list of a list changed since fails (CI once, ConcurrentModificationException).
+    List<String> sent = List.copyOf(sentByThread.get(handlerThread.get()));
     int write = indexOf(sent, "INSERT INTO " + table);
     int commit = indexOf(sent.subList(write, sent.size()), "COMMIT\",oids");
     assertThat(write).as("%s", sent).isNotNegative();
