@@ -141,9 +141,9 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
       if (scanned >= budget) {
         return new GlobalLogPage(events, cursor, false);
       }
-      // The filter is selective: fewer round trips, but no larger windows than the page. Without
-      // statistics PostgreSQL guesses that a third of a table lies after any position, and a
-      // LIMIT near that guess is planned as that third sorted, unfiltered windows included.
+      // The filter is selective: windows of at least SELECTIVE_WINDOW rows, never grown further.
+      // Without statistics PostgreSQL guesses that a third of a table lies after any position, and
+      // a LIMIT near that guess is planned as that third sorted, unfiltered windows included.
       window = Math.max(window, SELECTIVE_WINDOW);
     }
   }
