@@ -53,27 +53,7 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
       throw new InvalidInputException("maxCount must be positive, got " + maxCount);
     }
     if (filter.equals(EventFilter.all())) {
-      String sql =
-          """
-          SELECT %s FROM %s.events
-           WHERE (transaction_id, id) > (?::text::xid8, ?)
-             AND transaction_id < %s
-           ORDER BY transaction_id, id
-           LIMIT ?
-          """
-              .formatted(EventRows.COLUMNS, schema, BARRIER);
-      List<RecordedEvent> events =
-          Jdbc.withConnection(
-              dataSource,
-              "read all",
-              c -> {
-                try (PreparedStatement statement = c.prepareStatement(sql)) {
-                  statement.setString(1, after.transactionIdText());
-                  statement.setLong(2, after.eventId());
-                  statement.setInt(3, maxCount);
-                  return events(statement, maxCount);
-                }
-              });
+      List<RecordedEvent> events = readUnfiltered("read all", after, Direction.FORWARDS, maxCount);
       Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
       return new GlobalLogPage(events, next, events.size() < maxCount);
     }
@@ -222,22 +202,28 @@ final class JdbcGlobalLogReader implements GlobalLogReader {
               readFiltered(c, before, Direction.BACKWARDS, filter, maxCount, Long.MAX_VALUE)
                   .events());
     }
+    return readUnfiltered("read backwards", before, Direction.BACKWARDS, maxCount);
+  }
+
+  /** The next {@code maxCount} events from {@code from} in the direction's order. */
+  private List<RecordedEvent> readUnfiltered(
+      String what, Position from, Direction direction, int maxCount) {
     String sql =
         """
-        SELECT %s FROM %s.events
-         WHERE (transaction_id, id) < (?::text::xid8, ?)
-           AND transaction_id < %s
-         ORDER BY transaction_id DESC, id DESC
+        SELECT %1$s FROM %2$s.events
+         WHERE (transaction_id, id) %3$s (?::text::xid8, ?)
+           AND transaction_id < %4$s
+         ORDER BY transaction_id %5$s, id %5$s
          LIMIT ?
         """
-            .formatted(EventRows.COLUMNS, schema, BARRIER);
+            .formatted(EventRows.COLUMNS, schema, direction.comparison, BARRIER, direction.order);
     return Jdbc.withConnection(
         dataSource,
-        "read backwards",
+        what,
         c -> {
           try (PreparedStatement statement = c.prepareStatement(sql)) {
-            statement.setString(1, before.transactionIdText());
-            statement.setLong(2, before.eventId());
+            statement.setString(1, from.transactionIdText());
+            statement.setLong(2, from.eventId());
             statement.setInt(3, maxCount);
             return events(statement, maxCount);
           }
